@@ -1,0 +1,56 @@
+# assessgate: `make run` and `make test` are all a newcomer needs; both set up .venv on first use.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# This machine's pip config names local mirrors that may be absent; their warnings are noise.
+PIP_QUIET := grep -v "^WARNING: Location 'file:" || true
+
+.PHONY: help install run migrate test lint type pytest bench clean
+
+help:
+	@echo "make run      install if needed, migrate, serve on http://127.0.0.1:8000 (embedded SQLite)"
+	@echo "make test     install if needed, lint, type-check and run every test (SQLite + PostgreSQL)"
+	@echo "make migrate  apply database migrations (once per deploy)"
+	@echo "make lint | type | pytest | bench | clean"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "assessgate needs Python >= 3.11; run with PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing assessgate and its development tools into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | $(PIP_QUIET)
+	@$(BIN)/python -m pip install --quiet -e '.[dev]' 2>&1 | $(PIP_QUIET)
+	@touch $@
+
+run: install migrate
+	$(BIN)/assessgate serve
+
+migrate: install
+	$(BIN)/assessgate migrate
+
+test: install lint type pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+type: install
+	$(BIN)/mypy
+
+pytest: install
+	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; exit $$rc
+
+bench: install
+	@echo "no benchmarks yet (see issue 9)"
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""The composition root: ``create_app(settings)`` wires every part of assessgate together.
+
+Nothing else builds long-lived objects; settings are passed in, never read from the environment here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+import structlog
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+
+from api.logging import configure_logging
+from api.middleware import RequestContextMiddleware
+from api.problems import exception_handlers
+from api.routes import health
+from core.redaction import Redactor
+from core.settings import Settings
+from tenants.db import Database
+from tenants.tables import TABLES
+
+log = structlog.get_logger()
+
+
+def create_app(settings: Settings) -> Litestar:
+    configure_logging(settings)
+    db = Database(settings.database)
+
+    @asynccontextmanager
+    async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
+        await db.start()
+        db.bind(TABLES)
+        log.info("database_started", dialect=db.dialect)
+        try:
+            yield
+        finally:
+            await db.close()
+
+    def provide_db() -> Database:
+        return db
+
+    def provide_settings() -> Settings:
+        return settings
+
+    return Litestar(
+        route_handlers=[health.health, health.ready],
+        dependencies={
+            "db": Provide(provide_db, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        lifespan=[database_lifespan],
+        middleware=[DefineMiddleware(RequestContextMiddleware)],
+        exception_handlers=exception_handlers(Redactor(settings.secrets())),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="assessgate",
+            version=version("assessgate"),
+            description="Gateway between an assessment vendor and its customers' ATSs through Kombo.",
+            path="/schema",
+        ),
+        logging_config=None,
+        debug=False,
+    )

@@ -1,0 +1,47 @@
+"""structlog set-up: JSON lines on stdout, request/job context from contextvars, redaction last."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from core.redaction import Redactor
+from core.settings import Settings
+
+
+def redaction_processor(redactor: Redactor) -> Processor:
+    def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+        cleaned: EventDict = redactor(event_dict)
+        return cleaned
+
+    return redact
+
+
+def configure_logging(settings: Settings) -> None:
+    """Configure structlog for this process (the one global the composition root sets)."""
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if settings.log_format == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    processors: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redaction_processor(Redactor(settings.secrets())),
+        renderer,
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, settings.log_level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+    # Route the standard library's loggers (uvicorn, asyncio) through the same level.
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper()), stream=sys.stderr, force=True)
+    for chatty in ("httpx", "httpcore", "piccolo", "aiosqlite", "asyncio"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -1,0 +1,130 @@
+"""RFC 9457 problem details for every error, and their declaration in the OpenAPI document.
+
+Every handler lists its possible problem responses with :func:`problem_responses`, so the schema says
+``application/problem+json`` wherever we answer with it (schemathesis flags undocumented ones).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, Final
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import ExceptionHandlersMap
+
+from core.errors import (
+    AdapterError,
+    AssessgateError,
+    ConfigError,
+    Conflict,
+    CredentialError,
+    DatabaseUnavailable,
+    FieldError,
+    NotFound,
+    PayloadInvalid,
+    SignatureInvalid,
+    Unauthorized,
+    ValidationFailed,
+)
+from core.redaction import Redactor
+
+MEDIA_TYPE: Final = "application/problem+json"
+log = structlog.get_logger()
+
+
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document (``type`` is ``about:blank`` unless a more specific one exists)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+STATUS_OF: Final[tuple[tuple[type[AssessgateError], int], ...]] = (
+    (ValidationFailed, 422),
+    (PayloadInvalid, 400),
+    (SignatureInvalid, 401),
+    (Unauthorized, 401),
+    (NotFound, 404),
+    (Conflict, 409),
+    (DatabaseUnavailable, 503),
+    (AdapterError, 502),
+    (CredentialError, 500),
+    (ConfigError, 500),
+)
+DEFAULT_PROBLEMS: Final = (400, 413, 500)
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI response declarations for the given statuses plus the ones any route may answer."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=MEDIA_TYPE,
+            description=HTTPStatus(status).phrase,
+            generate_examples=False,
+        )
+        for status in sorted({*DEFAULT_PROBLEMS, *statuses})
+    }
+
+
+def problem_response(
+    request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    problem.instance = request.url.path
+    problem.request_id = request.scope.get("state", {}).get("request_id")
+    return Response(
+        # ``type`` is spelled out although RFC 9457 lets it default, so clients need not know that rule.
+        content=msgspec.json.encode({"type": problem.type, **msgspec.to_builtins(problem)}),
+        status_code=problem.status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def exception_handlers(redactor: Redactor) -> ExceptionHandlersMap:
+    """Map our error tree, Litestar's HTTP errors and anything unexpected to problem responses."""
+
+    def on_assessgate_error(request: Request[Any, Any, Any], exc: AssessgateError) -> Response[Any]:
+        status = next((code for cls, code in STATUS_OF if isinstance(exc, cls)), 500)
+        errors = exc.errors if isinstance(exc, ValidationFailed) else None
+        if isinstance(exc, PayloadInvalid) and exc.path:
+            errors = [FieldError(path=exc.path, message=redactor.text(exc.message))]
+        if status >= 500:  # noqa: PLR2004
+            log.error("request_failed", error=type(exc).__name__, detail=exc.message)
+        headers = {"Retry-After": "5"} if isinstance(exc, DatabaseUnavailable) else None
+        detail = redactor.text(exc.message) if status < 500 or isinstance(exc, DatabaseUnavailable) else None  # noqa: PLR2004
+        return problem_response(request, Problem(title=exc.title, status=status, detail=detail, errors=errors), headers)
+
+    def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        errors = None
+        if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+            errors = [
+                FieldError(path=str(e.get("key") or e.get("source") or "$"), message=str(e.get("message", "")))
+                for e in exc.extra
+                if isinstance(e, dict)
+            ]
+        status = exc.status_code
+        return problem_response(
+            request,
+            Problem(title=HTTPStatus(status).phrase, status=status, detail=redactor.text(exc.detail), errors=errors),
+            headers=exc.headers,
+        )
+
+    def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        log.error("unhandled_exception", exc_info=exc, path=request.url.path)
+        return problem_response(request, Problem(title="Internal Server Error", status=500))
+
+    return {
+        AssessgateError: on_assessgate_error,
+        HTTPException: on_http_exception,
+        Exception: on_unexpected,
+    }

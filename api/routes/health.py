@@ -1,0 +1,48 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+import msgspec
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.exceptions import ServiceUnavailableException
+
+from api.problems import problem_responses
+from tenants.db import Database
+from tenants.migrations import pending_ids
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: str
+    version: str
+    database: str
+
+
+class Readiness(msgspec.Struct, kw_only=True):
+    status: str
+    database: str
+    pending_migrations: list[str]
+
+
+@get("/health", tags=["operations"], summary="Liveness: the process serves requests", responses=problem_responses())
+async def health(db: NamedDependency[Database]) -> Health:
+    return Health(status="ok", version=version("assessgate"), database=db.dialect)
+
+
+@get(
+    "/ready",
+    tags=["operations"],
+    summary="Readiness: the database answers and every migration is applied",
+    responses=problem_responses(503),
+)
+async def ready(db: NamedDependency[Database]) -> Readiness:
+    if not await db.ping():
+        raise ServiceUnavailableException(detail="the database does not answer")
+    pending = await pending_ids(db)
+    if pending:
+        raise ServiceUnavailableException(
+            detail=f"migrations not applied: {', '.join(pending)}; run `assessgate migrate`"
+        )
+    return Readiness(status="ready", database="ok", pending_migrations=[])

@@ -1,0 +1,43 @@
+"""Keep secrets out of everything we emit: logs, problem responses, metrics.
+
+Two nets: a key net (any mapping key that names a secret has its value replaced) and a value net
+(any string containing a configured secret value has that value replaced), so a secret that slips
+into an exception message or a URL is caught too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+REDACTED: Final = "[redacted]"
+SECRET_KEY_PATTERN: Final = re.compile(
+    r"secret|token|password|passwd|authorization|api[_-]?key|signature|cookie|credential", re.IGNORECASE
+)
+_MIN_SECRET_LENGTH: Final = 6  # shorter values would redact ordinary words
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        values = sorted({s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True)
+        self._values: tuple[str, ...] = tuple(values)
+
+    def text(self, value: str) -> str:
+        for secret in self._values:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+
+    def __call__(self, value: Any) -> Any:
+        """Return a copy of ``value`` with secrets removed (dicts, lists, tuples and strings; others as is)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {
+                k: (REDACTED if isinstance(k, str) and SECRET_KEY_PATTERN.search(k) and v else self(v))
+                for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return type(value)(self(v) for v in value)
+        return value

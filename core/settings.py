@@ -1,0 +1,212 @@
+"""assessgate's settings: one frozen tree, decoded once from environment variables.
+
+:func:`load_settings` takes the environment as a mapping (never reads ``os.environ`` itself) and
+raises :class:`core.errors.ConfigError` naming the variable at fault. Secrets that may be generated
+for development (admin token, Fernet keys) are left empty here; ``api.bootstrap`` fills them in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Final, Literal
+from urllib.parse import unquote, urlsplit
+
+import msgspec
+from msgspec import Meta, Struct
+
+from core.errors import ConfigError
+
+PREFIX: Final = "ASSESSGATE_"
+DEFAULT_KOMBO_API_URL: Final = "https://api.kombo.dev/v1"
+MIN_ADMIN_TOKEN_LENGTH: Final = 16
+
+Environment = Literal["development", "production"]
+LogFormat = Literal["json", "console"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteUrl:
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresUrl:
+    dsn: str
+    database: str
+
+
+DatabaseUrl = SqliteUrl | PostgresUrl
+
+
+class DatabaseSettings(Struct, frozen=True, kw_only=True):
+    url: str
+    #: Seconds a SQLite connection waits for a lock (``timeout=`` of sqlite3).
+    sqlite_busy_timeout_s: float = 30.0
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+
+    @property
+    def parsed(self) -> DatabaseUrl:
+        return parse_database_url(self.url)
+
+
+class KomboSettings(Struct, frozen=True, kw_only=True):
+    api_url: str = DEFAULT_KOMBO_API_URL
+    api_key: str = ""
+    #: Any of these may sign an inbound webhook (several while a secret is rotated).
+    webhook_secrets: tuple[str, ...] = ()
+
+
+class Settings(Struct, frozen=True, kw_only=True):
+    env: Environment = "development"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535)] = 8000
+    public_url: str = ""
+    data_dir: str = ".assessgate"
+    admin_token: str = ""
+    #: Fernet keys, newest first: the first encrypts, all decrypt.
+    secret_keys: tuple[str, ...] = ()
+    plugins_file: str = "plugins.toml"
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "json"
+    database: DatabaseSettings
+    kombo: KomboSettings = KomboSettings()
+
+    @property
+    def base_url(self) -> str:
+        """The URL the outside world reaches us at (``ASSESSGATE_PUBLIC_URL``, else host and port)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret value, for the log and response redaction filters."""
+        values = (self.admin_token, self.kombo.api_key, *self.kombo.webhook_secrets, *self.secret_keys)
+        return tuple(v for v in values if v)
+
+
+class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
+    """The flat view of the variables, one field per ``ASSESSGATE_<NAME>``."""
+
+    env: Environment = "development"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=1, le=65535)] = 8000
+    public_url: str = ""
+    data_dir: str = ".assessgate"
+    database_url: str = ""
+    database_pool_max_size: Annotated[int, Meta(ge=1, le=1000)] = 10
+    admin_token: str = ""
+    kombo_api_url: str = DEFAULT_KOMBO_API_URL
+    kombo_api_key: str = ""
+    kombo_webhook_secrets: str = ""
+    secret_keys: str = ""
+    plugins_file: str = "plugins.toml"
+    max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "json"
+
+
+ENV_VARIABLES: Final = tuple(PREFIX + name.upper() for name in _Env.__struct_fields__)
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Decode settings from ``ASSESSGATE_*`` variables; empty values count as unset."""
+    values = {k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX) and v != ""}
+    try:
+        env = msgspec.convert(values, _Env, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(_variable_of(exc), _reason_of(exc)) from None
+
+    database_url = env.database_url or f"sqlite:///{env.data_dir.rstrip('/')}/assessgate.db"
+    try:
+        parse_database_url(database_url)
+    except ValueError as exc:
+        raise ConfigError(PREFIX + "DATABASE_URL", str(exc)) from None
+    for name, url in (("KOMBO_API_URL", env.kombo_api_url), ("PUBLIC_URL", env.public_url)):
+        if url and not _is_http_url(url):
+            raise ConfigError(PREFIX + name, f"expected an http(s) URL, got {url!r}")
+    secret_keys = _split(env.secret_keys)
+    for position, key in enumerate(secret_keys, start=1):
+        if not is_fernet_key(key):
+            raise ConfigError(
+                PREFIX + "SECRET_KEYS",
+                f"key #{position} is not a Fernet key (32 bytes, url-safe base64); "
+                "generate one with `assessgate keys generate`",
+            )
+    if env.env == "production":
+        for name, value in (("ADMIN_TOKEN", env.admin_token), ("SECRET_KEYS", env.secret_keys)):
+            if not value:
+                raise ConfigError(PREFIX + name, "required when ASSESSGATE_ENV=production")
+    if env.admin_token and len(env.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
+        raise ConfigError(PREFIX + "ADMIN_TOKEN", f"must be at least {MIN_ADMIN_TOKEN_LENGTH} characters long")
+
+    return Settings(
+        env=env.env,
+        host=env.host,
+        port=env.port,
+        public_url=env.public_url,
+        data_dir=env.data_dir,
+        admin_token=env.admin_token,
+        secret_keys=secret_keys,
+        plugins_file=env.plugins_file,
+        max_body_bytes=env.max_body_bytes,
+        log_level=env.log_level,
+        log_format=env.log_format,
+        database=DatabaseSettings(url=database_url, pool_max_size=env.database_pool_max_size),
+        kombo=KomboSettings(
+            api_url=env.kombo_api_url.rstrip("/"),
+            api_key=env.kombo_api_key,
+            webhook_secrets=_split(env.kombo_webhook_secrets),
+        ),
+    )
+
+
+def parse_database_url(url: str) -> DatabaseUrl:
+    """``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``postgresql://user@host:port/db``."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if not path or path.endswith("/"):
+            raise ValueError(f"no database file in {url!r}; expected sqlite:///path/to/file.db")
+        return SqliteUrl(path=unquote(path))
+    parts = urlsplit(url)
+    if parts.scheme in {"postgresql", "postgres"}:
+        database = parts.path.lstrip("/")
+        if not parts.hostname or not database:
+            raise ValueError("expected postgresql://user@host:port/database")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ValueError("the port is not a number") from None
+        return PostgresUrl(dsn=url, database=unquote(database))
+    raise ValueError("expected sqlite:///file.db, sqlite:////absolute/file.db or postgresql://user@host:port/db")
+
+
+def is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32  # noqa: PLR2004 - Fernet's key size
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return False
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def _variable_of(exc: msgspec.ValidationError) -> str:
+    text = str(exc)
+    marker = "at `$."
+    if marker in text:
+        return PREFIX + text.split(marker, 1)[1].rstrip("`").split("[")[0].upper()
+    return PREFIX + "*"
+
+
+def _reason_of(exc: msgspec.ValidationError) -> str:
+    return str(exc).split(" - at `", 1)[0]

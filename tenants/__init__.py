@@ -1,0 +1,1 @@
+"""Tenant isolation and persistence: the database, its migrations, tables and tenant-scoped repositories."""

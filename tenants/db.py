@@ -1,0 +1,148 @@
+"""The database handle: one piccolo engine for SQLite or PostgreSQL, and the transaction helper.
+
+SQLite allows one writer at a time, and piccolo's engine neither pools nor retries; left alone,
+concurrent write transactions fail with "database is locked" (stack-notes §1.4 measured 199 of 200).
+So every write transaction on SQLite takes one process-wide ``asyncio.Lock`` and begins IMMEDIATE,
+which makes writers queue in the process instead of failing in the database. That is also why the
+embedded SQLite mode runs the API and the worker in a single process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sqlite3
+import warnings
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import asyncpg
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
+from piccolo.table import Table
+
+from core.errors import DatabaseUnavailable
+from core.settings import DatabaseSettings, PostgresUrl, SqliteUrl
+
+Dialect = Literal["sqlite", "postgresql"]
+
+_UNAVAILABLE: Final = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+)
+
+
+class Database:
+    """Owns the engine; ``start()`` before use and ``close()`` at the end (the app's lifespan does both)."""
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+        parsed = settings.parsed
+        self.engine: Engine[Any]
+        if isinstance(parsed, SqliteUrl):
+            self.dialect: Dialect = "sqlite"
+            self.sqlite_path: Path | None = Path(parsed.path)
+            self.engine = SQLiteEngine(path=parsed.path, timeout=settings.sqlite_busy_timeout_s)
+        else:
+            assert isinstance(parsed, PostgresUrl)
+            self.dialect = "postgresql"
+            self.sqlite_path = None
+            # piccolo's constructor probes the server version synchronously and only *warns* when the server
+            # is down; reachability is checked properly (and reported as DatabaseUnavailable) in start().
+            with warnings.catch_warnings(action="ignore"):
+                self.engine = PostgresEngine(config={"dsn": parsed.dsn})
+        self._write_lock = asyncio.Lock()
+        self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(f"in_tx_{id(self)}", default=False)
+        self._started = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        if self.sqlite_path is not None:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            # WAL lets readers proceed while the single writer commits; the mode persists in the file.
+            await self.execute("PRAGMA journal_mode=WAL")
+        else:
+            assert isinstance(self.engine, PostgresEngine)
+            try:
+                await self.engine.start_connection_pool(
+                    min_size=self.settings.pool_min_size, max_size=self.settings.pool_max_size
+                )
+            except _UNAVAILABLE as exc:
+                raise DatabaseUnavailable(f"cannot reach PostgreSQL: {type(exc).__name__}") from None
+        self._started = True
+
+    async def close(self) -> None:
+        if self._started and isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
+            await self.engine.close_connection_pool()
+        self._started = False
+
+    def bind(self, tables: Sequence[type[Table]]) -> None:
+        """Point piccolo tables at this engine (piccolo otherwise looks for a global ``piccolo_conf``)."""
+        for table in tables:
+            table._meta.db = self.engine
+
+    @asynccontextmanager
+    async def tx(self, *, write: bool = True) -> AsyncIterator[None]:
+        """A transaction: commit on success, roll back on error. Nested calls join the outer one.
+
+        Never hold one across an HTTP call: on SQLite it blocks every other writer meanwhile.
+        """
+        if self._in_tx.get():
+            yield
+            return
+        token = self._in_tx.set(True)
+        try:
+            if self.is_sqlite and write:
+                assert isinstance(self.engine, SQLiteEngine)
+                async with self._write_lock, self.engine.transaction(TransactionType.immediate):
+                    yield
+            elif self.is_sqlite:
+                assert isinstance(self.engine, SQLiteEngine)
+                async with self.engine.transaction(TransactionType.deferred):
+                    yield
+            else:
+                assert isinstance(self.engine, PostgresEngine)
+                async with self.engine.transaction():
+                    yield
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from None
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "unable to open" in str(exc):
+                raise DatabaseUnavailable(f"database unavailable: {exc}") from None
+            raise
+        finally:
+            self._in_tx.reset(token)
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Run one statement with piccolo's ``{}`` placeholders; joins the current transaction if any."""
+        try:
+            rows = await self.engine.run_querystring(QueryString(sql, *args))
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from None
+        return list(rows or [])
+
+    async def execute(self, sql: str) -> None:
+        """Run DDL or a statement without arguments (may contain several statements on PostgreSQL)."""
+        try:
+            await self.engine.run_ddl(sql)
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from None
+
+    async def ping(self) -> bool:
+        try:
+            rows = await self.fetch("SELECT 1 AS ok")
+        except DatabaseUnavailable:
+            return False
+        return bool(rows) and rows[0].get("ok") == 1

@@ -1,0 +1,123 @@
+"""Fixtures shared by every test: the async backend, Hypothesis profiles and the two database engines.
+
+Async test modules set ``pytestmark = pytest.mark.anyio``. ``database_url`` is parametrized over
+``sqlite`` and ``postgres``; every test that uses it runs on both, and the terminal summary counts the
+outcomes per engine so a skipped PostgreSQL half is never silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from collections.abc import AsyncIterator, Generator, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from agtest import postgres
+from core.settings import Settings, load_settings
+from tenants.db import Database
+from tenants.migrations import migrate
+from tenants.tables import TABLES
+
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if postgres.in_ci() else "dev"))
+
+_POSTGRES_PROBLEM: list[str | None] = []
+_ENGINE_OUTCOMES: Counter[tuple[str, str]] = Counter()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # asyncpg is asyncio-only
+
+
+def postgres_problem() -> str | None:
+    if not _POSTGRES_PROBLEM:
+        _POSTGRES_PROBLEM.append(asyncio.run(postgres.server_problem()))
+    return _POSTGRES_PROBLEM[0]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    if name == "postgres" and (problem := postgres_problem()) is not None:
+        message = f"PostgreSQL half skipped: no server at {postgres.admin_url()} ({problem})"
+        if postgres.in_ci():
+            pytest.fail(f"CI=true requires PostgreSQL: {message}")
+        pytest.skip(message)
+    return name
+
+
+@pytest.fixture
+def database_url(engine: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the parametrized engine, dropped afterwards (sync, so CLI tests can use it)."""
+    if engine == "sqlite":
+        yield f"sqlite:///{tmp_path / 'assessgate.db'}"
+        return
+    url = asyncio.run(postgres.create_database())
+    try:
+        yield url
+    finally:
+        asyncio.run(postgres.drop_database(url))
+
+
+@pytest.fixture
+def test_settings(database_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        {
+            "ASSESSGATE_DATABASE_URL": database_url,
+            "ASSESSGATE_DATA_DIR": str(tmp_path / "data"),
+            "ASSESSGATE_ADMIN_TOKEN": "test-admin-token-0123456789",
+            "ASSESSGATE_SECRET_KEYS": "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q=",
+            "ASSESSGATE_KOMBO_WEBHOOK_SECRETS": "whsec-current-secret,whsec-previous-secret",
+            "ASSESSGATE_KOMBO_API_KEY": "kombo-test-api-key-123",
+        }
+    )
+
+
+@pytest.fixture
+async def db(test_settings: Settings) -> AsyncIterator[Database]:
+    """A started, migrated database with the tables bound to it."""
+    database = Database(test_settings.database)
+    await database.start()
+    await migrate(database)
+    database.bind(TABLES)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    engine = callspec.params.get("engine") if callspec is not None else None
+    if engine is not None and (report.when == "call" or report.outcome != "passed"):
+        _ENGINE_OUTCOMES[(str(engine), report.outcome)] += 1
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _ENGINE_OUTCOMES:
+        return
+    terminalreporter.section("database engines")
+    for engine in ("sqlite", "postgres"):
+        counts = {outcome: n for (name, outcome), n in _ENGINE_OUTCOMES.items() if name == engine}
+        text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none ran"
+        terminalreporter.write_line(f"{engine}: {text}")
+    if _POSTGRES_PROBLEM and _POSTGRES_PROBLEM[0] is not None:
+        terminalreporter.write_line(
+            f"PostgreSQL half SKIPPED: no server at {postgres.admin_url()}; "
+            "set ASSESSGATE_TEST_POSTGRES_URL or start PostgreSQL to run it.",
+            yellow=True,
+            bold=True,
+        )

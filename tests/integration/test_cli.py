@@ -1,0 +1,122 @@
+"""The ``assessgate`` command as a user runs it: migrate, serve, and configuration errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ASSESSGATE = str(Path(sys.executable).with_name("assessgate"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def env_for(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSESSGATE_")}
+    env.update(ASSESSGATE_DATABASE_URL=database_url, ASSESSGATE_DATA_DIR=str(data_dir), **extra)
+    return env
+
+
+def wait_for_health(url: str, process: subprocess.Popen[str], deadline_s: float = 30) -> httpx.Response:
+    """Poll until the server answers (or exits): a readiness condition, not a fixed sleep."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            return httpx.get(url, timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("server did not answer in time")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def test_migrate_then_serve(database_url: str, data_dir: Path) -> None:
+    env = env_for(database_url, data_dir)
+    check = subprocess.run([ASSESSGATE, "migrate", "--check"], env=env, capture_output=True, text=True, check=False)
+    assert check.returncode == 1
+    assert "0001_tenants" in check.stdout
+    first = subprocess.run([ASSESSGATE, "migrate"], env=env, capture_output=True, text=True, check=True)
+    assert "applied 0001_tenants" in first.stdout
+    again = subprocess.run([ASSESSGATE, "migrate"], env=env, capture_output=True, text=True, check=True)
+    assert "0 step(s) applied" in again.stdout
+
+    port = free_port()
+    with serving(env, port) as process:
+        health = wait_for_health(f"http://127.0.0.1:{port}/health", process)
+        ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=5)
+    assert health.status_code == 200
+    assert ready.status_code == 200
+
+
+def test_development_secrets_are_generated_once_and_never_logged(database_url: str, data_dir: Path) -> None:
+    env = env_for(database_url, data_dir)
+    port = free_port()
+    first = serving(env, port)
+    with first as process:
+        wait_for_health(f"http://127.0.0.1:{port}/health", process)
+    output = first.output
+    token = (data_dir / "admin-token").read_text().strip()
+    keys = (data_dir / "secret-keys").read_text().strip()
+    assert (data_dir / "admin-token").stat().st_mode & 0o777 == 0o600
+    assert "generated_development_secret" in output
+    assert "ASSESSGATE_ADMIN_TOKEN" in output
+    assert token not in output
+    assert keys not in output
+    second = serving(env, port)
+    with second as process:  # a second start reuses them silently
+        wait_for_health(f"http://127.0.0.1:{port}/health", process)
+    assert (data_dir / "admin-token").read_text().strip() == token
+    assert "generated_development_secret" not in second.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("ASSESSGATE_PORT", "http"), ("ASSESSGATE_DATABASE_URL", "oracle://db")]
+)
+def test_bad_configuration_fails_at_start_naming_the_variable(tmp_path: Path, variable: str, value: str) -> None:
+    env = env_for(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    env[variable] = value
+    for command in (["serve"], ["migrate"]):
+        result = subprocess.run([ASSESSGATE, *command], env=env, capture_output=True, text=True, check=False)
+        assert result.returncode != 0
+        assert variable in result.stderr
+
+
+def test_keys_generate_prints_a_usable_fernet_key(tmp_path: Path) -> None:
+    key = subprocess.run([ASSESSGATE, "keys", "generate"], capture_output=True, text=True, check=True).stdout.strip()
+    env = env_for(f"sqlite:///{tmp_path / 'x.db'}", tmp_path, ASSESSGATE_SECRET_KEYS=key)
+    assert subprocess.run([ASSESSGATE, "migrate"], env=env, capture_output=True, check=False).returncode == 0
+
+
+class serving:  # noqa: N801 - reads as a context manager verb
+    """Run ``assessgate serve`` for the block; afterwards ``output`` holds everything it printed."""
+
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.args = [ASSESSGATE, "serve", "--port", str(port)]
+        self.env = env
+        self.output = ""
+
+    def __enter__(self) -> subprocess.Popen[str]:
+        self.process = subprocess.Popen(
+            self.args, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        return self.process
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.output, _ = self.process.communicate(timeout=15)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.redaction import REDACTED, Redactor
+
+
+def test_secret_keys_are_masked_at_any_depth() -> None:
+    redact = Redactor()
+    event = {"event": "x", "headers": {"Authorization": "Bearer abc", "accept": "json"}, "items": [{"api_key": "k"}]}
+    assert redact(event) == {
+        "event": "x",
+        "headers": {"Authorization": REDACTED, "accept": "json"},
+        "items": [{"api_key": REDACTED}],
+    }
+
+
+def test_known_secret_values_are_masked_inside_any_string() -> None:
+    redact = Redactor(["s3cr3t-value-123"])
+    assert redact({"msg": "connect failed for url https://x/?k=s3cr3t-value-123"}) == {
+        "msg": f"connect failed for url https://x/?k={REDACTED}"
+    }
+    assert redact(("s3cr3t-value-123",)) == (REDACTED,)
+
+
+SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"  # disjoint from the "[redacted]" marker
+
+
+@given(
+    secret=st.text(SECRET_ALPHABET, min_size=6, max_size=40), before=st.text(max_size=20), after=st.text(max_size=20)
+)
+def test_a_configured_secret_never_survives(secret: str, before: str, after: str) -> None:
+    out = Redactor([secret])({"event": before + secret + after, "nested": [before + secret], "n": 3})
+    assert secret not in out["event"]
+    assert secret not in out["nested"][0]
+    assert out["n"] == 3
+
+
+def test_short_values_are_not_treated_as_secrets() -> None:
+    assert Redactor(["abc"])({"event": "abc"}) == {"event": "abc"}
