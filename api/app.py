@@ -5,6 +5,7 @@ Nothing else builds long-lived objects; settings are passed in, never read from 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -15,6 +16,7 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 
+from api.jobs import build_registry
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.problems import exception_handlers
@@ -23,6 +25,7 @@ from core.redaction import Redactor
 from core.settings import Settings
 from tenants.db import Database
 from tenants.tables import TABLES
+from tenants.worker import Worker
 
 log = structlog.get_logger()
 
@@ -30,15 +33,25 @@ log = structlog.get_logger()
 def create_app(settings: Settings) -> Litestar:
     configure_logging(settings)
     db = Database(settings.database)
+    registry = build_registry(settings)
 
     @asynccontextmanager
     async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
         await db.start()
         db.bind(TABLES)
         log.info("database_started", dialect=db.dialect)
+        # Embedded mode: on SQLite the worker must share this process and its writer lock (docs/architecture.md).
+        stop = asyncio.Event()
+        worker_task = None
+        if db.is_sqlite and settings.embedded_worker:
+            worker = Worker(db, registry, concurrency=settings.worker_concurrency, name="serve-embedded")
+            worker_task = asyncio.create_task(worker.run(stop), name="embedded-worker")
         try:
             yield
         finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
             await db.close()
 
     def provide_db() -> Database:

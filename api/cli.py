@@ -1,4 +1,4 @@
-"""The ``assessgate`` command: serve, migrate, keys, and room for more.
+"""The ``assessgate`` command: serve, worker, migrate, keys, and room for more.
 
 Settings come from the environment here, and only here; everything below receives them as arguments.
 """
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from core.errors import ConfigError, DatabaseUnavailable
-from core.settings import Settings, load_settings
+from core.settings import Settings, SqliteUrl, load_settings
 
 
 def _settings() -> Settings:
@@ -27,8 +27,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.bootstrap import complete_settings
+    from api.logging import configure_logging
 
-    settings = complete_settings(_settings())
+    base = _settings()
+    configure_logging(base)  # so the bootstrap's own warnings are JSON lines like the rest
+    settings = complete_settings(base)
     app = create_app(settings)
     host = args.host or settings.host
     port = args.port or settings.port
@@ -62,6 +65,43 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         raise SystemExit(f"assessgate: {exc}") from None
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from api.jobs import build_registry
+    from api.logging import configure_logging
+    from tenants.db import Database
+    from tenants.tables import TABLES
+    from tenants.worker import Worker
+
+    settings = _settings()
+    configure_logging(settings)
+    if isinstance(settings.database.parsed, SqliteUrl) and not args.allow_sqlite:
+        raise SystemExit(
+            "assessgate: on SQLite the worker runs inside `assessgate serve`; a separate worker process would "
+            "fight it for the database file. Use PostgreSQL to scale out (or --allow-sqlite when no serve runs)."
+        )
+
+    async def run() -> int:
+        db = Database(settings.database)
+        await db.start()
+        db.bind(TABLES)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(db, build_registry(settings), concurrency=args.concurrency).run(stop)
+        finally:
+            await db.close()
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        raise SystemExit(f"assessgate: {exc}") from None
+
+
 def cmd_keys_generate(_args: argparse.Namespace) -> int:
     from api.bootstrap import generate_fernet_key
 
@@ -81,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply database migrations (run once per deploy)")
     migrate.add_argument("--check", action="store_true", help="only list pending migrations; exit 1 if any")
     migrate.set_defaults(func=cmd_migrate)
+
+    worker = commands.add_parser("worker", help="run outbox workers alone (PostgreSQL; any number may run)")
+    worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once by this process")
+    worker.add_argument("--allow-sqlite", action="store_true", help="run against SQLite when no serve process runs")
+    worker.set_defaults(func=cmd_worker)
 
     keys = commands.add_parser("keys", help="manage the Fernet key ring").add_subparsers(dest="keys", required=True)
     keys.add_parser("generate", help="print a new Fernet key for ASSESSGATE_SECRET_KEYS").set_defaults(

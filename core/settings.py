@@ -74,6 +74,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
+    #: On SQLite, ``serve`` runs the worker in its own process (the only safe way to share the file).
+    embedded_worker: bool = True
+    worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
 
@@ -107,6 +110,8 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
+    embedded_worker: bool = True
+    worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
 
 
 ENV_VARIABLES: Final = tuple(PREFIX + name.upper() for name in _Env.__struct_fields__)
@@ -155,6 +160,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_body_bytes=env.max_body_bytes,
         log_level=env.log_level,
         log_format=env.log_format,
+        embedded_worker=env.embedded_worker,
+        worker_concurrency=env.worker_concurrency,
         database=DatabaseSettings(url=database_url, pool_max_size=env.database_pool_max_size),
         kombo=KomboSettings(
             api_url=env.kombo_api_url.rstrip("/"),

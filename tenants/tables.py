@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from piccolo.columns import UUID, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 
@@ -22,4 +23,21 @@ class Tenant(Table, tablename="tenant"):
     updated_at = Timestamptz()
 
 
-TABLES: Final[tuple[type[Table], ...]] = (Tenant,)
+class OutboxJob(Table, tablename="outbox_job"):
+    id = UUID(primary_key=True)
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
+    kind = Varchar(length=100)
+    payload = Text()
+    dedupe_key = Varchar(length=300, null=True, unique=True, default=None)
+    state = Varchar(length=20)
+    attempts = Integer()
+    max_attempts = Integer()
+    available_at_ms = BigInt()
+    lease_until_ms = BigInt(null=True, default=None)
+    lease_owner = Varchar(length=100, null=True, default=None)
+    last_error = Text(null=True, default=None)
+    created_at_ms = BigInt()
+    updated_at_ms = BigInt()
+
+
+TABLES: Final[tuple[type[Table], ...]] = (Tenant, OutboxJob)

@@ -1,0 +1,59 @@
+"""Job kinds: each registers once, with its payload Struct and its handler.
+
+A handler is ``async def handle(payload: P, ctx: JobContext) -> None``. It runs at least once, so it
+must be idempotent; ``ctx.idempotency_key`` is stable across re-runs of the same job (pass it on to
+remote APIs that accept one). Raise :class:`core.jobs.RetryAt` to retry at a given time,
+:class:`core.jobs.ParkJob` to wait for a condition, any ``AssessgateError`` with ``retryable=True``
+to retry with backoff; anything else is permanent and sends the job to ``dead``. The attempt limit
+is stored on each job when it is enqueued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+P = TypeVar("P", bound=msgspec.Struct)
+
+
+class JobContext(msgspec.Struct, frozen=True, kw_only=True):
+    job_id: str
+    tenant_id: str | None
+    kind: str
+    attempt: int
+    idempotency_key: str
+
+
+class JobKind(Generic[P]):
+    def __init__(
+        self,
+        name: str,
+        payload_type: type[P],
+        handler: Callable[[P, JobContext], Awaitable[None]],
+    ) -> None:
+        self.name = name
+        self.payload_type = payload_type
+        self.handler = handler
+
+
+class JobRegistry:
+    """The one place job kinds are known; built by the composition root and shared by API and workers."""
+
+    def __init__(self, kinds: Iterable[JobKind[Any]] = ()) -> None:
+        self._kinds: dict[str, JobKind[Any]] = {}
+        for kind in kinds:
+            self.register(kind)
+
+    def register(self, kind: JobKind[Any]) -> None:
+        if kind.name in self._kinds:
+            raise ValueError(f"job kind {kind.name!r} is registered twice")
+        self._kinds[kind.name] = kind
+
+    def get(self, name: str) -> JobKind[Any] | None:
+        return self._kinds.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._kinds)

@@ -1,0 +1,146 @@
+"""The transactional outbox: enqueue inside the caller's transaction, claim with leases, finish with fencing.
+
+The claim is one statement on both engines (stack-notes §2.3): a MATERIALIZED CTE picks the ids and an
+``UPDATE ... FROM`` leases them. The plain ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE
+SKIP LOCKED)`` form was seen to update more than n rows on PostgreSQL 15, hence the CTE. PostgreSQL adds
+``FOR UPDATE SKIP LOCKED`` so concurrent workers take disjoint rows; SQLite relies on the process-wide
+writer lock of ``Database.tx``. Each claim gets a fresh ``lease_owner`` token, and every later change
+checks it: a worker whose lease expired (and whose job someone else re-claimed) changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+import msgspec
+
+from core.jobs import DEFAULT_MAX_ATTEMPTS, Failure, Job, JobState
+from tenants.db import Database
+
+_COLUMNS: Final = (
+    "id, tenant_id, kind, payload, dedupe_key, state, attempts, max_attempts, available_at_ms, "
+    "lease_until_ms, lease_owner, last_error, created_at_ms, updated_at_ms"
+)
+_QUALIFIED: Final = ", ".join(f"outbox_job.{c.strip()}" for c in _COLUMNS.split(","))
+MAX_ERROR_LENGTH: Final = 4000
+
+
+def _job(row: dict[str, Any]) -> Job:
+    values = dict(row)
+    for key in ("id", "tenant_id"):
+        if values[key] is not None:
+            values[key] = str(values[key])
+    return msgspec.convert(values, Job)
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def enqueue(
+        self,
+        kind: str,
+        payload: msgspec.Struct,
+        *,
+        now_ms: int,
+        tenant_id: uuid.UUID | None = None,
+        dedupe_key: str | None = None,
+        run_at_ms: int | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> str | None:
+        """Add a job in the current transaction; returns its id, or None when ``dedupe_key`` already exists."""
+        job_id = uuid.uuid4()
+        async with self.db.tx():
+            rows = await self.db.fetch(
+                f"INSERT INTO outbox_job ({_COLUMNS}) "
+                "VALUES ({}, {}, {}, {}, {}, 'queued', 0, {}, {}, NULL, NULL, NULL, {}, {}) "
+                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                job_id,
+                tenant_id,
+                kind,
+                msgspec.json.encode(payload).decode(),
+                dedupe_key,
+                max_attempts,
+                run_at_ms if run_at_ms is not None else now_ms,
+                now_ms,
+                now_ms,
+            )
+        return str(rows[0]["id"]) if rows else None
+
+    async def claim(self, *, worker: str, limit: int, lease_ms: int, now_ms: int) -> list[Job]:
+        """Lease up to ``limit`` due jobs (queued and due, or running with an expired lease)."""
+        owner = f"{worker}:{uuid.uuid4().hex[:12]}"
+        lock = "" if self.db.is_sqlite else " FOR UPDATE SKIP LOCKED"
+        sql = (
+            "WITH c AS MATERIALIZED ("
+            " SELECT id FROM outbox_job"
+            " WHERE (state = 'queued' AND available_at_ms <= {})"
+            "    OR (state = 'running' AND lease_until_ms < {})"
+            f" ORDER BY available_at_ms, id LIMIT {{}}{lock})"
+            " UPDATE outbox_job SET state = 'running', lease_until_ms = {}, lease_owner = {},"
+            " attempts = outbox_job.attempts + 1, updated_at_ms = {}"
+            f" FROM c WHERE outbox_job.id = c.id RETURNING {_QUALIFIED}"
+        )
+        async with self.db.tx():
+            rows = await self.db.fetch(sql, now_ms, now_ms, limit, now_ms + lease_ms, owner, now_ms)
+        return sorted((_job(row) for row in rows), key=lambda job: (job.available_at_ms, job.id))
+
+    async def complete(self, job: Job, *, now_ms: int) -> bool:
+        """Mark done; False when the lease was lost meanwhile (the fencing check)."""
+        return await self._finish(job, JobState.DONE, now_ms=now_ms, available_at_ms=job.available_at_ms, error=None)
+
+    async def fail(self, job: Job, failure: Failure, *, error: str, now_ms: int) -> bool:
+        return await self._finish(
+            job, failure.state, now_ms=now_ms, available_at_ms=failure.available_at_ms, error=error
+        )
+
+    async def park(self, job: Job, *, reason: str, now_ms: int) -> bool:
+        return await self._finish(job, JobState.PARKED, now_ms=now_ms, available_at_ms=now_ms, error=reason)
+
+    async def release_lease(self, job: Job, *, now_ms: int) -> bool:
+        """Give an unfinished job back (graceful shutdown) without counting the attempt."""
+        async with self.db.tx():
+            rows = await self.db.fetch(
+                "UPDATE outbox_job SET state = 'queued', lease_until_ms = NULL, lease_owner = NULL,"
+                " attempts = attempts - 1, updated_at_ms = {} WHERE id = {} AND lease_owner = {} AND state = 'running'"
+                " RETURNING id",
+                now_ms,
+                uuid.UUID(job.id),
+                job.lease_owner,
+            )
+        return bool(rows)
+
+    async def release_parked(self, *, tenant_id: uuid.UUID, now_ms: int, kind: str | None = None) -> int:
+        """Queue a tenant's parked jobs again (e.g. its integration became ACTIVE); returns how many."""
+        kind_clause = "" if kind is None else " AND kind = {}"
+        args: list[Any] = [now_ms, now_ms, tenant_id] + ([kind] if kind is not None else [])
+        async with self.db.tx():
+            rows = await self.db.fetch(
+                "UPDATE outbox_job SET state = 'queued', available_at_ms = {}, updated_at_ms = {}"
+                f" WHERE tenant_id = {{}} AND state = 'parked'{kind_clause} RETURNING id",
+                *args,
+            )
+        return len(rows)
+
+    async def get(self, job_id: str) -> Job | None:
+        rows = await self.db.fetch(f"SELECT {_COLUMNS} FROM outbox_job WHERE id = {{}}", uuid.UUID(job_id))
+        return _job(rows[0]) if rows else None
+
+    async def count_by_state(self) -> dict[str, int]:
+        rows = await self.db.fetch("SELECT state, COUNT(*) AS n FROM outbox_job GROUP BY state")
+        return {row["state"]: int(row["n"]) for row in rows}
+
+    async def _finish(self, job: Job, state: JobState, *, now_ms: int, available_at_ms: int, error: str | None) -> bool:
+        async with self.db.tx():
+            rows = await self.db.fetch(
+                "UPDATE outbox_job SET state = {}, available_at_ms = {}, lease_until_ms = NULL, last_error = {},"
+                " updated_at_ms = {} WHERE id = {} AND lease_owner = {} AND state = 'running' RETURNING id",
+                state.value,
+                available_at_ms,
+                None if error is None else error[:MAX_ERROR_LENGTH],
+                now_ms,
+                uuid.UUID(job.id),
+                job.lease_owner,
+            )
+        return bool(rows)

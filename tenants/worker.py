@@ -1,0 +1,179 @@
+"""The worker: claims due jobs from the outbox, runs their handlers, and records each outcome.
+
+Several workers (tasks in one process, or processes) may run against one PostgreSQL database; on
+SQLite run one, inside ``serve``. The loop claims as many jobs as it has free slots, runs them
+concurrently, and sleeps ``poll_interval_s`` (or until ``wake()``) when nothing is due. On ``stop``
+it claims nothing more, lets running jobs finish for ``grace_s`` and gives unfinished ones back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+import msgspec
+import structlog
+
+from core.errors import AssessgateError
+from core.job_kinds import JobContext, JobRegistry
+from core.jobs import Failure, Job, JobState, ParkJob, RetryAt, on_failure
+from tenants.db import Database
+from tenants.outbox import Outbox
+
+log = structlog.get_logger()
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        registry: JobRegistry,
+        *,
+        concurrency: int = 4,
+        poll_interval_s: float = 1.0,
+        lease_ms: int = 60_000,
+        grace_s: float = 10.0,
+        clock: Callable[[], int] = wall_clock_ms,
+        rng: random.Random | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.outbox = Outbox(db)
+        self.registry = registry
+        self.concurrency = concurrency
+        self.poll_interval_s = poll_interval_s
+        self.lease_ms = lease_ms
+        self.grace_s = grace_s
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.name = name or f"{socket.gethostname()}:{uuid.uuid4().hex[:6]}"
+        self._wake = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self._job_of: dict[asyncio.Task[None], Job] = {}
+
+    def wake(self) -> None:
+        """Skip the rest of the current poll sleep (called after an in-process enqueue)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("worker_started", worker=self.name, concurrency=self.concurrency, kinds=self.registry.names)
+        try:
+            while not stop.is_set():
+                try:
+                    claimed = await self.claim_and_start()
+                except Exception as exc:  # noqa: BLE001 - database down or not migrated yet: keep trying
+                    log.warning("worker_claim_failed", error=f"{type(exc).__name__}: {exc}")
+                    claimed = 0
+                if claimed == 0:
+                    await self._sleep(stop)
+                elif len(self._running) >= self.concurrency:
+                    await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await self._shutdown()
+
+    async def claim_and_start(self) -> int:
+        """Claim up to the free slots and start each job; returns how many were claimed."""
+        free = self.concurrency - len(self._running)
+        if free <= 0:
+            return 0
+        jobs = await self.outbox.claim(worker=self.name, limit=free, lease_ms=self.lease_ms, now_ms=self.clock())
+        for job in jobs:
+            task = asyncio.create_task(self.execute(job), name=f"job:{job.kind}:{job.id}")
+            self._running.add(task)
+            self._job_of[task] = job
+            task.add_done_callback(self._forget)
+        return len(jobs)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._job_of.pop(task, None)
+
+    async def drain(self) -> None:
+        """Run until nothing is due and nothing runs (for tests and one-shot commands)."""
+        while True:
+            claimed = await self.claim_and_start()
+            if self._running:
+                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+            elif claimed == 0:
+                return
+
+    async def execute(self, job: Job) -> None:
+        with structlog.contextvars.bound_contextvars(job_id=job.id, tenant_id=job.tenant_id, kind=job.kind):
+            kind = self.registry.get(job.kind)
+            if kind is None:
+                await self._record_failure(job, f"no handler is registered for job kind {job.kind!r}", retryable=False)
+                return
+            if job.attempts > job.max_attempts:
+                await self._record_failure(job, "attempts used up (its leases expired repeatedly)", retryable=False)
+                return
+            context = JobContext(
+                job_id=job.id,
+                tenant_id=job.tenant_id,
+                kind=job.kind,
+                attempt=job.attempts,
+                idempotency_key=job.dedupe_key or job.id,
+            )
+            started = self.clock()
+            try:
+                payload = msgspec.json.decode(job.payload, type=kind.payload_type)
+                await asyncio.wait_for(kind.handler(payload, context), timeout=self.lease_ms / 1000 * 0.9)
+            except ParkJob as exc:
+                parked = await self.outbox.park(job, reason=exc.message, now_ms=self.clock())
+                log.info("job_parked", reason=exc.message, recorded=parked)
+            except RetryAt as exc:
+                await self._record_failure(job, exc.message, retryable=True, retry_at_ms=exc.at_ms)
+            except AssessgateError as exc:
+                await self._record_failure(job, f"{type(exc).__name__}: {exc.message}", retryable=exc.retryable)
+            except TimeoutError:
+                await self._record_failure(job, "timed out before its lease ran out", retryable=True)
+            except msgspec.ValidationError as exc:
+                await self._record_failure(job, f"payload does not decode: {exc}", retryable=False)
+            except Exception as exc:
+                log.error("job_crashed", exc_info=exc)
+                await self._record_failure(job, f"{type(exc).__name__}: {exc}", retryable=False)
+            else:
+                if await self.outbox.complete(job, now_ms=self.clock()):
+                    log.info("job_done", attempt=job.attempts, duration_ms=self.clock() - started)
+                else:
+                    log.warning("job_lease_lost", note="another worker re-claimed it; this result is dropped")
+
+    async def _record_failure(self, job: Job, error: str, *, retryable: bool, retry_at_ms: int | None = None) -> None:
+        failure: Failure = on_failure(
+            attempts=job.attempts,
+            max_attempts=job.max_attempts,
+            retryable=retryable,
+            now_ms=self.clock(),
+            rng=self.rng,
+            retry_at_ms=retry_at_ms,
+        )
+        recorded = await self.outbox.fail(job, failure, error=error, now_ms=self.clock())
+        event = "job_dead" if failure.state == JobState.DEAD else "job_retry_scheduled"
+        log.warning(
+            event, error=error, attempt=job.attempts, available_at_ms=failure.available_at_ms, recorded=recorded
+        )
+
+    async def _sleep(self, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        jitter = self.poll_interval_s * (0.75 + self.rng.random() / 2)
+        _, pending = await asyncio.wait(waiters, timeout=jitter, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+
+    async def _shutdown(self) -> None:
+        if self._running:
+            _, unfinished = await asyncio.wait(self._running, timeout=self.grace_s)
+            jobs = [self._job_of[task] for task in unfinished if task in self._job_of]
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+            for job in jobs:  # give them back now rather than when their leases run out
+                await self.outbox.release_lease(job, now_ms=self.clock())
+        log.info("worker_stopped", worker=self.name)

@@ -1,0 +1,230 @@
+"""The outbox and worker on SQLite and PostgreSQL: transactional enqueue, leases, fencing, outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+
+import msgspec
+import pytest
+
+from core.errors import AssessgateError
+from core.job_kinds import JobContext, JobKind, JobRegistry
+from core.jobs import JobState, ParkJob, RetryAt
+from tenants.db import Database
+from tenants.outbox import Outbox
+from tenants.worker import Worker
+
+pytestmark = pytest.mark.anyio
+
+
+class Ping(msgspec.Struct):
+    n: int
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000
+
+    def __call__(self) -> int:
+        return self.now
+
+
+async def test_enqueue_is_part_of_the_callers_transaction(db: Database) -> None:
+    outbox = Outbox(db)
+    with pytest.raises(RuntimeError):
+        async with db.tx():
+            await outbox.enqueue("ping", Ping(n=1), now_ms=0)
+            raise RuntimeError("the domain write failed")
+    assert await outbox.count_by_state() == {}
+    async with db.tx():
+        job_id = await outbox.enqueue("ping", Ping(n=2), now_ms=0)
+    assert job_id is not None
+    job = await outbox.get(job_id)
+    assert job is not None
+    assert job.state == JobState.QUEUED
+    assert msgspec.json.decode(job.payload, type=Ping) == Ping(n=2)
+
+
+async def test_dedupe_key_makes_enqueue_idempotent(db: Database) -> None:
+    outbox = Outbox(db)
+    first = await outbox.enqueue("ping", Ping(n=1), now_ms=0, dedupe_key="order:42:start")
+    second = await outbox.enqueue("ping", Ping(n=1), now_ms=0, dedupe_key="order:42:start")
+    assert first is not None
+    assert second is None
+    assert await outbox.count_by_state() == {"queued": 1}
+
+
+async def test_concurrent_claims_never_share_a_job(db: Database) -> None:
+    outbox = Outbox(db)
+    for n in range(60):
+        await outbox.enqueue("ping", Ping(n=n), now_ms=0)
+    batches = await asyncio.gather(
+        *(outbox.claim(worker=f"w{i}", limit=7, lease_ms=60_000, now_ms=10) for i in range(12))
+    )
+    ids = [job.id for batch in batches for job in batch]
+    assert len(ids) == 60
+    assert len(set(ids)) == 60
+    assert all(len(batch) <= 7 for batch in batches)
+
+
+async def test_jobs_are_claimed_only_when_due(db: Database) -> None:
+    outbox = Outbox(db)
+    await outbox.enqueue("ping", Ping(n=1), now_ms=0, run_at_ms=5_000)
+    assert await outbox.claim(worker="w", limit=10, lease_ms=1_000, now_ms=4_999) == []
+    assert len(await outbox.claim(worker="w", limit=10, lease_ms=1_000, now_ms=5_000)) == 1
+
+
+async def test_expired_lease_is_reclaimed_and_the_old_owner_is_fenced_off(db: Database) -> None:
+    outbox = Outbox(db)
+    await outbox.enqueue("ping", Ping(n=1), now_ms=0)
+    [first] = await outbox.claim(worker="a", limit=1, lease_ms=100, now_ms=0)
+    assert await outbox.claim(worker="b", limit=1, lease_ms=100, now_ms=50) == []  # lease still held
+    [second] = await outbox.claim(worker="b", limit=1, lease_ms=100, now_ms=101)
+    assert second.id == first.id
+    assert second.attempts == 2
+    assert await outbox.complete(first, now_ms=102) is False  # stale owner changes nothing
+    assert await outbox.complete(second, now_ms=103) is True
+    job = await outbox.get(first.id)
+    assert job is not None
+    assert job.state == JobState.DONE
+
+
+async def test_parked_jobs_wait_until_released(db: Database) -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    tenant = uuid.uuid4()
+    now = datetime.now(UTC)
+    await db.fetch(
+        "INSERT INTO tenant (id, name, created_at, updated_at) VALUES ({}, {}, {}, {})", tenant, "T", now, now
+    )
+    outbox = Outbox(db)
+    await outbox.enqueue("ping", Ping(n=1), now_ms=0, tenant_id=tenant)
+    [job] = await outbox.claim(worker="w", limit=1, lease_ms=100, now_ms=0)
+    assert await outbox.park(job, reason="integration INACTIVE", now_ms=1)
+    assert await outbox.claim(worker="w", limit=1, lease_ms=100, now_ms=10_000) == []
+    assert await outbox.release_parked(tenant_id=tenant, now_ms=20_000) == 1
+    [again] = await outbox.claim(worker="w", limit=1, lease_ms=100, now_ms=20_000)
+    assert again.id == job.id
+    assert again.tenant_id == str(tenant)
+
+
+def registry_with(handler: object) -> JobRegistry:
+    return JobRegistry([JobKind("ping", Ping, handler)])  # type: ignore[arg-type]
+
+
+async def test_worker_runs_each_job_exactly_once_with_its_payload_and_context(db: Database) -> None:
+    seen: Counter[int] = Counter()
+    contexts: list[JobContext] = []
+
+    async def handle(payload: Ping, ctx: JobContext) -> None:
+        await asyncio.sleep(0)
+        seen[payload.n] += 1
+        contexts.append(ctx)
+
+    outbox = Outbox(db)
+    for n in range(200):
+        await outbox.enqueue("ping", Ping(n=n), now_ms=0, dedupe_key=f"ping-{n}")
+    await Worker(db, registry_with(handle), concurrency=4).drain()
+    assert seen == Counter(range(200))
+    assert await outbox.count_by_state() == {"done": 200}
+    assert {ctx.idempotency_key for ctx in contexts} == {f"ping-{n}" for n in range(200)}
+    assert all(ctx.kind == "ping" and ctx.attempt == 1 for ctx in contexts)
+
+
+async def test_retryable_errors_back_off_and_permanent_errors_go_dead(db: Database) -> None:
+    clock = Clock()
+
+    async def handle(payload: Ping, ctx: JobContext) -> None:
+        if payload.n == 1:
+            raise AssessgateError("kombo 503", retryable=True)
+        raise AssessgateError("input invalid", retryable=False)
+
+    outbox = Outbox(db)
+    retry_id = await outbox.enqueue("ping", Ping(n=1), now_ms=clock.now, max_attempts=3)
+    dead_id = await outbox.enqueue("ping", Ping(n=2), now_ms=clock.now, max_attempts=3)
+    worker = Worker(db, registry_with(handle), clock=clock, rng=random.Random(3))
+    await worker.drain()
+    assert retry_id is not None
+    assert dead_id is not None
+    retried = await outbox.get(retry_id)
+    dead = await outbox.get(dead_id)
+    assert retried is not None
+    assert dead is not None
+    assert retried.state == JobState.QUEUED
+    assert clock.now <= retried.available_at_ms <= clock.now + 1_000
+    assert retried.last_error == "AssessgateError: kombo 503"
+    assert dead.state == JobState.DEAD
+    assert dead.attempts == 1
+    for _ in range(2):  # the remaining attempts, each after its backoff
+        clock.now += 10 * 60_000
+        await worker.drain()
+    exhausted = await outbox.get(retry_id)
+    assert exhausted is not None
+    assert exhausted.state == JobState.DEAD
+    assert exhausted.attempts == 3
+
+
+async def test_retry_at_is_honoured(db: Database) -> None:
+    clock = Clock()
+
+    async def handle(payload: Ping, ctx: JobContext) -> None:
+        raise RetryAt("rate limited", at_ms=clock.now + 57_000)
+
+    outbox = Outbox(db)
+    job_id = await outbox.enqueue("ping", Ping(n=1), now_ms=clock.now)
+    await Worker(db, registry_with(handle), clock=clock).drain()
+    assert job_id is not None
+    job = await outbox.get(job_id)
+    assert job is not None
+    assert job.state == JobState.QUEUED
+    assert job.available_at_ms >= clock.now + 57_000
+
+
+async def test_park_unknown_kind_bad_payload_and_crash_outcomes(db: Database) -> None:
+    async def handle(payload: Ping, ctx: JobContext) -> None:
+        if payload.n == 1:
+            raise ParkJob("integration INACTIVE")
+        raise ZeroDivisionError("handler bug")
+
+    outbox = Outbox(db)
+    parked = await outbox.enqueue("ping", Ping(n=1), now_ms=0)
+    crashed = await outbox.enqueue("ping", Ping(n=2), now_ms=0)
+    unknown = await outbox.enqueue("mystery", Ping(n=3), now_ms=0)
+    await db.fetch("UPDATE outbox_job SET payload = {} WHERE id = {}", '{"n": "x"}', __import__("uuid").UUID(crashed))
+    await Worker(db, registry_with(handle)).drain()
+    states = {name: await outbox.get(str(job_id)) for name, job_id in (("p", parked), ("c", crashed), ("u", unknown))}
+    assert states["p"] is not None
+    assert states["p"].state == JobState.PARKED
+    assert states["p"].last_error == "integration INACTIVE"
+    assert states["c"] is not None
+    assert states["c"].state == JobState.DEAD
+    assert "payload does not decode" in (states["c"].last_error or "")
+    assert states["u"] is not None
+    assert states["u"].state == JobState.DEAD
+    assert "no handler is registered" in (states["u"].last_error or "")
+
+
+async def test_worker_stops_gracefully_releasing_unfinished_jobs(db: Database) -> None:
+    started = asyncio.Event()
+
+    async def slow(payload: Ping, ctx: JobContext) -> None:
+        started.set()
+        await asyncio.Event().wait()  # never finishes on its own
+
+    outbox = Outbox(db)
+    job_id = await outbox.enqueue("ping", Ping(n=1), now_ms=0)
+    stop = asyncio.Event()
+    worker = Worker(db, registry_with(slow), grace_s=0.1, poll_interval_s=0.05)
+    runner = asyncio.create_task(worker.run(stop))
+    await started.wait()
+    stop.set()
+    await runner
+    assert job_id is not None
+    job = await outbox.get(job_id)
+    assert job is not None
+    assert job.state == JobState.QUEUED
+    assert job.lease_owner is None
+    assert job.attempts == 0
