@@ -32,10 +32,14 @@ class JobKind(Generic[P]):
         name: str,
         payload_type: type[P],
         handler: Callable[[P, JobContext], Awaitable[None]],
+        *,
+        max_concurrency: int | None = None,
     ) -> None:
         self.name = name
         self.payload_type = payload_type
         self.handler = handler
+        #: Leased jobs of this kind across all workers (e.g. to stay under Kombo's concurrency cap).
+        self.max_concurrency = max_concurrency
 
 
 class JobRegistry:
@@ -57,3 +61,7 @@ class JobRegistry:
     @property
     def names(self) -> list[str]:
         return sorted(self._kinds)
+
+    @property
+    def concurrency_limits(self) -> dict[str, int]:
+        return {k.name: k.max_concurrency for k in self._kinds.values() if k.max_concurrency is not None}

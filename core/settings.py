@@ -77,6 +77,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: On SQLite, ``serve`` runs the worker in its own process (the only safe way to share the file).
     embedded_worker: bool = True
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
+    #: Leased jobs per tenant across all workers, so one busy tenant cannot take every slot.
+    worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
 
@@ -112,6 +114,7 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     log_format: LogFormat = "json"
     embedded_worker: bool = True
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
+    worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
 
 
 ENV_VARIABLES: Final = tuple(PREFIX + name.upper() for name in _Env.__struct_fields__)
@@ -162,6 +165,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         log_format=env.log_format,
         embedded_worker=env.embedded_worker,
         worker_concurrency=env.worker_concurrency,
+        worker_tenant_concurrency=env.worker_tenant_concurrency,
         database=DatabaseSettings(url=database_url, pool_max_size=env.database_pool_max_size),
         kombo=KomboSettings(
             api_url=env.kombo_api_url.rstrip("/"),

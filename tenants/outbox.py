@@ -11,6 +11,7 @@ checks it: a worker whose lease expired (and whose job someone else re-claimed) 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any, Final
 
 import msgspec
@@ -68,22 +69,73 @@ class Outbox:
             )
         return str(rows[0]["id"]) if rows else None
 
-    async def claim(self, *, worker: str, limit: int, lease_ms: int, now_ms: int) -> list[Job]:
-        """Lease up to ``limit`` due jobs (queued and due, or running with an expired lease)."""
+    async def claim(
+        self,
+        *,
+        worker: str,
+        limit: int,
+        lease_ms: int,
+        now_ms: int,
+        tenant_limit: int = 1_000_000,
+        kind_limits: Mapping[str, int] | None = None,
+    ) -> list[Job]:
+        """Lease up to ``limit`` due jobs (queued and due, or running with an expired lease).
+
+        Fairness: due jobs are ranked within their tenant and taken rank by rank (every tenant's oldest
+        job, then every tenant's second ...), so one tenant's backlog cannot starve the others. Limits:
+        a tenant never has more than ``tenant_limit`` leased jobs, a kind never more than its entry in
+        ``kind_limits``, counted across every worker. On PostgreSQL the limits are soft: claims running
+        at the same instant each see the other's rows as not yet leased, so a limit can be exceeded by
+        at most the number of simultaneous claimers.
+        """
         owner = f"{worker}:{uuid.uuid4().hex[:12]}"
-        lock = "" if self.db.is_sqlite else " FOR UPDATE SKIP LOCKED"
+        kind_limits = dict(kind_limits or {})
+        args: list[Any] = [now_ms, now_ms, now_ms]
+        limits_cte = ""
+        limits_join = ""
+        kind_cap = "1000000000"
+        if kind_limits:
+            rows = " UNION ALL ".join("SELECT CAST({} AS VARCHAR(100)) AS kind, CAST({} AS INTEGER) AS cap" for _ in kind_limits)
+            limits_cte = f", kind_limit AS ({rows})"
+            limits_join = " LEFT JOIN kind_limit kl ON kl.kind = due.kind"
+            kind_cap = "COALESCE(kl.cap, 1000000000)"
+            for name, cap in kind_limits.items():
+                args += [name, cap]
+        args += [tenant_limit, now_ms, now_ms, limit, now_ms + lease_ms, owner, now_ms]
+        lock = "" if self.db.is_sqlite else " FOR UPDATE OF o SKIP LOCKED"
         sql = (
-            "WITH c AS MATERIALIZED ("
-            " SELECT id FROM outbox_job"
-            " WHERE (state = 'queued' AND available_at_ms <= {})"
-            "    OR (state = 'running' AND lease_until_ms < {})"
-            f" ORDER BY available_at_ms, id LIMIT {{}}{lock})"
+            "WITH leased AS ("
+            "  SELECT COALESCE(CAST(tenant_id AS TEXT), '') AS tenant_key, kind FROM outbox_job"
+            "  WHERE state = 'running' AND lease_until_ms >= {}),"
+            " busy_tenant AS (SELECT tenant_key, COUNT(*) AS n FROM leased GROUP BY tenant_key),"
+            " busy_kind AS (SELECT kind, COUNT(*) AS n FROM leased GROUP BY kind),"
+            " due AS ("
+            "  SELECT id, kind, available_at_ms, COALESCE(CAST(tenant_id AS TEXT), '') AS tenant_key,"
+            "   ROW_NUMBER() OVER (PARTITION BY COALESCE(CAST(tenant_id AS TEXT), '')"
+            "                      ORDER BY available_at_ms, id) AS tenant_rank,"
+            "   ROW_NUMBER() OVER (PARTITION BY kind ORDER BY available_at_ms, id) AS kind_rank"
+            "  FROM outbox_job"
+            "  WHERE (state = 'queued' AND available_at_ms <= {}) OR (state = 'running' AND lease_until_ms < {}))"
+            f"{limits_cte},"
+            " eligible AS ("
+            "  SELECT due.id, due.tenant_rank, due.available_at_ms FROM due"
+            "  LEFT JOIN busy_tenant bt ON bt.tenant_key = due.tenant_key"
+            f"  LEFT JOIN busy_kind bk ON bk.kind = due.kind{limits_join}"
+            "  WHERE due.tenant_rank + COALESCE(bt.n, 0) <= {}"
+            f"    AND due.kind_rank + COALESCE(bk.n, 0) <= {kind_cap}),"
+            # The state test is repeated on the locked row itself: PostgreSQL re-checks it against the row's
+            # newest version after locking, so a row another worker claimed meanwhile is never taken twice.
+            " picked AS MATERIALIZED ("
+            "  SELECT o.id FROM outbox_job o JOIN eligible e ON e.id = o.id"
+            "  WHERE (o.state = 'queued' AND o.available_at_ms <= {})"
+            "     OR (o.state = 'running' AND o.lease_until_ms < {})"
+            f"  ORDER BY e.tenant_rank, e.available_at_ms, o.id LIMIT {{}}{lock})"
             " UPDATE outbox_job SET state = 'running', lease_until_ms = {}, lease_owner = {},"
             " attempts = outbox_job.attempts + 1, updated_at_ms = {}"
-            f" FROM c WHERE outbox_job.id = c.id RETURNING {_QUALIFIED}"
+            f" FROM picked WHERE outbox_job.id = picked.id RETURNING {_QUALIFIED}"
         )
         async with self.db.tx():
-            rows = await self.db.fetch(sql, now_ms, now_ms, limit, now_ms + lease_ms, owner, now_ms)
+            rows = await self.db.fetch(sql, *args)
         return sorted((_job(row) for row in rows), key=lambda job: (job.available_at_ms, job.id))
 
     async def complete(self, job: Job, *, now_ms: int) -> bool:

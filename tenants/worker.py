@@ -38,6 +38,7 @@ class Worker:
         registry: JobRegistry,
         *,
         concurrency: int = 4,
+        tenant_concurrency: int = 8,
         poll_interval_s: float = 1.0,
         lease_ms: int = 60_000,
         grace_s: float = 10.0,
@@ -48,6 +49,7 @@ class Worker:
         self.outbox = Outbox(db)
         self.registry = registry
         self.concurrency = concurrency
+        self.tenant_concurrency = tenant_concurrency
         self.poll_interval_s = poll_interval_s
         self.lease_ms = lease_ms
         self.grace_s = grace_s
@@ -83,7 +85,14 @@ class Worker:
         free = self.concurrency - len(self._running)
         if free <= 0:
             return 0
-        jobs = await self.outbox.claim(worker=self.name, limit=free, lease_ms=self.lease_ms, now_ms=self.clock())
+        jobs = await self.outbox.claim(
+            worker=self.name,
+            limit=free,
+            lease_ms=self.lease_ms,
+            now_ms=self.clock(),
+            tenant_limit=self.tenant_concurrency,
+            kind_limits=self.registry.concurrency_limits,
+        )
         for job in jobs:
             task = asyncio.create_task(self.execute(job), name=f"job:{job.kind}:{job.id}")
             self._running.add(task)

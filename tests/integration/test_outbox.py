@@ -228,3 +228,51 @@ async def test_worker_stops_gracefully_releasing_unfinished_jobs(db: Database) -
     assert job.state == JobState.QUEUED
     assert job.lease_owner is None
     assert job.attempts == 0
+
+
+async def make_tenants(db: Database, count: int) -> list[str]:
+    import uuid
+    from datetime import UTC, datetime
+
+    ids = [uuid.uuid4() for _ in range(count)]
+    now = datetime.now(UTC)
+    for n, tenant in enumerate(ids):
+        await db.fetch(
+            "INSERT INTO tenant (id, name, created_at, updated_at) VALUES ({}, {}, {}, {})", tenant, f"T{n}", now, now
+        )
+    return [str(t) for t in ids]
+
+
+async def test_a_noisy_tenant_does_not_starve_the_others(db: Database) -> None:
+    import uuid
+
+    noisy, quiet_a, quiet_b = await make_tenants(db, 3)
+    outbox = Outbox(db)
+    for n in range(300):  # an old backlog of the noisy tenant ...
+        await outbox.enqueue("ping", Ping(n=n), now_ms=n, tenant_id=uuid.UUID(noisy))
+    for tenant in (quiet_a, quiet_b):  # ... and one newer job of each quiet tenant
+        await outbox.enqueue("ping", Ping(n=-1), now_ms=1_000, tenant_id=uuid.UUID(tenant))
+    batch = await outbox.claim(worker="w", limit=6, lease_ms=60_000, now_ms=2_000)
+    tenants = Counter(job.tenant_id for job in batch)
+    assert tenants[quiet_a] == 1
+    assert tenants[quiet_b] == 1
+    assert tenants[noisy] == 4
+
+
+async def test_tenant_and_kind_concurrency_limits_hold_across_claims(db: Database) -> None:
+    import uuid
+
+    first, second = await make_tenants(db, 2)
+    outbox = Outbox(db)
+    for n in range(20):
+        await outbox.enqueue("ping", Ping(n=n), now_ms=0, tenant_id=uuid.UUID(first))
+        await outbox.enqueue("push", Ping(n=n), now_ms=0, tenant_id=uuid.UUID(second))
+    leased: list[str] = []
+    for worker in ("a", "b", "c"):  # three workers claiming one after another
+        batch = await outbox.claim(
+            worker=worker, limit=50, lease_ms=60_000, now_ms=1, tenant_limit=5, kind_limits={"push": 2}
+        )
+        leased += [f"{job.tenant_id}/{job.kind}" for job in batch]
+    counts = Counter(leased)
+    assert counts[f"{first}/ping"] == 5
+    assert counts[f"{second}/push"] == 2
