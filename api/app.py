@@ -6,9 +6,10 @@ Nothing else builds long-lived objects; settings are passed in, never read from 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from importlib.metadata import version
+from typing import Any
 
 import structlog
 from litestar import Litestar
@@ -21,6 +22,7 @@ from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.problems import exception_handlers
 from api.routes import health
+from core.job_kinds import JobKind
 from core.redaction import Redactor
 from core.settings import Settings
 from tenants.db import Database
@@ -30,10 +32,11 @@ from tenants.worker import Worker
 log = structlog.get_logger()
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, extra_job_kinds: Iterable[JobKind[Any]] = ()) -> Litestar:
+    """Build the app; ``extra_job_kinds`` lets an embedding application (or a test) add job kinds."""
     configure_logging(settings)
     db = Database(settings.database)
-    registry = build_registry(settings)
+    registry = build_registry(settings, db, extra_job_kinds)
 
     @asynccontextmanager
     async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -44,7 +47,13 @@ def create_app(settings: Settings) -> Litestar:
         stop = asyncio.Event()
         worker_task = None
         if db.is_sqlite and settings.embedded_worker:
-            worker = Worker(db, registry, concurrency=settings.worker_concurrency, name="serve-embedded")
+            worker = Worker(
+                db,
+                registry,
+                concurrency=settings.worker_concurrency,
+                tenant_concurrency=settings.worker_tenant_concurrency,
+                name="serve-embedded",
+            )
             worker_task = asyncio.create_task(worker.run(stop), name="embedded-worker")
         try:
             yield

@@ -91,7 +91,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         try:
-            await Worker(db, build_registry(settings), concurrency=args.concurrency).run(stop)
+            worker = Worker(
+                db,
+                build_registry(settings, db),
+                concurrency=args.concurrency,
+                tenant_concurrency=settings.worker_tenant_concurrency,
+            )
+            await worker.run(stop)
         finally:
             await db.close()
         return 0

@@ -42,18 +42,41 @@ class JobKind(Generic[P]):
         self.max_concurrency = max_concurrency
 
 
+class PeriodicJob(msgspec.Struct, frozen=True, kw_only=True):
+    """A kind enqueued once per period, however many workers run: the period's index is in the dedupe key."""
+
+    kind: str
+    every_ms: int
+    payload: msgspec.Struct
+
+    def slot(self, now_ms: int) -> tuple[str, int]:
+        """The dedupe key and start time of the period containing ``now_ms``."""
+        index = now_ms // self.every_ms
+        return f"periodic:{self.kind}:{index}", index * self.every_ms
+
+
 class JobRegistry:
     """The one place job kinds are known; built by the composition root and shared by API and workers."""
 
-    def __init__(self, kinds: Iterable[JobKind[Any]] = ()) -> None:
+    def __init__(self, kinds: Iterable[JobKind[Any]] = (), periodic: Iterable[PeriodicJob] = ()) -> None:
         self._kinds: dict[str, JobKind[Any]] = {}
+        self.periodic: list[PeriodicJob] = []
         for kind in kinds:
             self.register(kind)
+        for job in periodic:
+            self.schedule(job)
 
     def register(self, kind: JobKind[Any]) -> None:
         if kind.name in self._kinds:
             raise ValueError(f"job kind {kind.name!r} is registered twice")
         self._kinds[kind.name] = kind
+
+    def schedule(self, job: PeriodicJob) -> None:
+        if job.kind not in self._kinds:
+            raise ValueError(f"periodic job {job.kind!r} has no registered kind")
+        if job.every_ms < 1000:  # noqa: PLR2004
+            raise ValueError("periodic jobs run at most once a second")
+        self.periodic.append(job)
 
     def get(self, name: str) -> JobKind[Any] | None:
         return self._kinds.get(name)

@@ -79,6 +79,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
     #: Leased jobs per tenant across all workers, so one busy tenant cannot take every slot.
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
+    #: Days a finished job is kept before the hourly purge deletes it (dead jobs are kept).
+    job_retention_days: Annotated[int, Meta(ge=1)] = 7
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
 
@@ -115,6 +117,7 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     embedded_worker: bool = True
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
+    job_retention_days: Annotated[int, Meta(ge=1)] = 7
 
 
 ENV_VARIABLES: Final = tuple(PREFIX + name.upper() for name in _Env.__struct_fields__)
@@ -166,6 +169,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         embedded_worker=env.embedded_worker,
         worker_concurrency=env.worker_concurrency,
         worker_tenant_concurrency=env.worker_tenant_concurrency,
+        job_retention_days=env.job_retention_days,
         database=DatabaseSettings(url=database_url, pool_max_size=env.database_pool_max_size),
         kombo=KomboSettings(
             api_url=env.kombo_api_url.rstrip("/"),

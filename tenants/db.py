@@ -13,7 +13,7 @@ import asyncio
 import contextvars
 import sqlite3
 import warnings
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -139,6 +139,24 @@ class Database:
             await self.engine.run_ddl(sql)
         except _UNAVAILABLE as exc:
             raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from None
+
+    async def listen(self, channel: str, on_notify: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
+        """PostgreSQL only: call ``on_notify`` on every NOTIFY on ``channel``; returns a closer (None on SQLite).
+
+        Uses its own connection, outside the pool, because a listening connection must stay open.
+        """
+        if not isinstance(self.settings.parsed, PostgresUrl):
+            return None
+        try:
+            conn = await asyncpg.connect(self.settings.parsed.dsn)
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(f"cannot listen on PostgreSQL: {type(exc).__name__}") from None
+        await conn.add_listener(channel, lambda *_: on_notify())
+
+        async def close() -> None:
+            await conn.close()
+
+        return close
 
     async def ping(self) -> bool:
         try:

@@ -25,6 +25,8 @@ _COLUMNS: Final = (
 )
 _QUALIFIED: Final = ", ".join(f"outbox_job.{c.strip()}" for c in _COLUMNS.split(","))
 MAX_ERROR_LENGTH: Final = 4000
+#: PostgreSQL channel a committed enqueue notifies, so idle workers start at once instead of at the next poll.
+NOTIFY_CHANNEL: Final = "assessgate_outbox"
 
 
 def _job(row: dict[str, Any]) -> Job:
@@ -67,6 +69,9 @@ class Outbox:
                 now_ms,
                 now_ms,
             )
+            if rows and not self.db.is_sqlite:
+                # Delivered when (and only if) the surrounding transaction commits.
+                await self.db.fetch("SELECT pg_notify({}, {})", NOTIFY_CHANNEL, kind)
         return str(rows[0]["id"]) if rows else None
 
     async def claim(
@@ -95,8 +100,10 @@ class Outbox:
         limits_join = ""
         kind_cap = "1000000000"
         if kind_limits:
-            rows = " UNION ALL ".join("SELECT CAST({} AS VARCHAR(100)) AS kind, CAST({} AS INTEGER) AS cap" for _ in kind_limits)
-            limits_cte = f", kind_limit AS ({rows})"
+            kind_rows = " UNION ALL ".join(
+                "SELECT CAST({} AS VARCHAR(100)) AS kind, CAST({} AS INTEGER) AS cap" for _ in kind_limits
+            )
+            limits_cte = f", kind_limit AS ({kind_rows})"
             limits_join = " LEFT JOIN kind_limit kl ON kl.kind = due.kind"
             kind_cap = "COALESCE(kl.cap, 1000000000)"
             for name, cap in kind_limits.items():
@@ -172,6 +179,14 @@ class Outbox:
                 "UPDATE outbox_job SET state = 'queued', available_at_ms = {}, updated_at_ms = {}"
                 f" WHERE tenant_id = {{}} AND state = 'parked'{kind_clause} RETURNING id",
                 *args,
+            )
+        return len(rows)
+
+    async def purge_done(self, *, before_ms: int) -> int:
+        """Delete finished jobs last touched before ``before_ms``; dead jobs stay for operators."""
+        async with self.db.tx():
+            rows = await self.db.fetch(
+                "DELETE FROM outbox_job WHERE state = 'done' AND updated_at_ms < {} RETURNING id", before_ms
             )
         return len(rows)
 

@@ -22,7 +22,7 @@ from core.errors import AssessgateError
 from core.job_kinds import JobContext, JobRegistry
 from core.jobs import Failure, Job, JobState, ParkJob, RetryAt, on_failure
 from tenants.db import Database
-from tenants.outbox import Outbox
+from tenants.outbox import NOTIFY_CHANNEL, Outbox
 
 log = structlog.get_logger()
 
@@ -57,8 +57,11 @@ class Worker:
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.name = name or f"{socket.gethostname()}:{uuid.uuid4().hex[:6]}"
         self._wake = asyncio.Event()
+        #: Set while the loop sleeps with nothing to do (lets tests and operators observe idleness).
+        self.idle = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._job_of: dict[asyncio.Task[None], Job] = {}
+        self._next_schedule_ms = 0
 
     def wake(self) -> None:
         """Skip the rest of the current poll sleep (called after an in-process enqueue)."""
@@ -66,9 +69,15 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker_started", worker=self.name, concurrency=self.concurrency, kinds=self.registry.names)
+        unlisten = None
+        try:
+            unlisten = await self.outbox.db.listen(NOTIFY_CHANNEL, self.wake)
+        except AssessgateError as exc:
+            log.warning("worker_listen_failed", error=exc.message, note="falling back to polling")
         try:
             while not stop.is_set():
                 try:
+                    await self.schedule_periodic()
                     claimed = await self.claim_and_start()
                 except Exception as exc:  # noqa: BLE001 - database down or not migrated yet: keep trying
                     log.warning("worker_claim_failed", error=f"{type(exc).__name__}: {exc}")
@@ -79,6 +88,18 @@ class Worker:
                     await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
         finally:
             await self._shutdown()
+            if unlisten is not None:
+                await unlisten()
+
+    async def schedule_periodic(self) -> None:
+        """Enqueue the current period of every periodic job (once per period: the dedupe key says which)."""
+        now = self.clock()
+        if not self.registry.periodic or now < self._next_schedule_ms:
+            return
+        for periodic in self.registry.periodic:
+            key, start = periodic.slot(now)
+            await self.outbox.enqueue(periodic.kind, periodic.payload, now_ms=now, dedupe_key=key, run_at_ms=start)
+        self._next_schedule_ms = now + min(1_000, min(p.every_ms for p in self.registry.periodic) // 4)
 
     async def claim_and_start(self) -> int:
         """Claim up to the free slots and start each job; returns how many were claimed."""
@@ -172,7 +193,11 @@ class Worker:
         self._wake.clear()
         waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
         jitter = self.poll_interval_s * (0.75 + self.rng.random() / 2)
-        _, pending = await asyncio.wait(waiters, timeout=jitter, return_when=asyncio.FIRST_COMPLETED)
+        self.idle.set()
+        try:
+            _, pending = await asyncio.wait(waiters, timeout=jitter, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.idle.clear()
         for task in pending:
             task.cancel()
 

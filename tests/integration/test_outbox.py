@@ -276,3 +276,73 @@ async def test_tenant_and_kind_concurrency_limits_hold_across_claims(db: Databas
     counts = Counter(leased)
     assert counts[f"{first}/ping"] == 5
     assert counts[f"{second}/push"] == 2
+
+
+async def test_periodic_jobs_are_enqueued_once_per_period_by_any_number_of_workers(db: Database) -> None:
+    from core.job_kinds import PeriodicJob
+
+    runs: list[int] = []
+
+    async def tick(payload: Ping, ctx: JobContext) -> None:
+        runs.append(payload.n)
+
+    clock = Clock()
+    registry = registry_with(tick)
+    registry.schedule(PeriodicJob(kind="ping", every_ms=60_000, payload=Ping(n=7)))
+    workers = [Worker(db, registry, clock=clock, name=f"replica-{i}") for i in range(3)]
+    for _period in range(4):
+        for worker in workers:
+            worker._next_schedule_ms = 0  # noqa: SLF001 - every replica schedules in every period
+            await worker.schedule_periodic()
+        await asyncio.gather(*(worker.drain() for worker in workers))
+        clock.now += 60_000
+    assert runs == [7, 7, 7, 7]
+    rows = await db.fetch("SELECT dedupe_key FROM outbox_job WHERE kind = 'ping'")
+    assert len({row["dedupe_key"] for row in rows}) == 4
+
+
+async def test_purge_deletes_old_finished_jobs_only(db: Database) -> None:
+    outbox = Outbox(db)
+    done_id = await outbox.enqueue("ping", Ping(n=1), now_ms=0)
+    dead_id = await outbox.enqueue("ping", Ping(n=2), now_ms=0)
+    [first, second] = await outbox.claim(worker="w", limit=2, lease_ms=100, now_ms=0)
+    by_id = {first.id: first, second.id: second}
+    assert done_id is not None
+    assert dead_id is not None
+    await outbox.complete(by_id[done_id], now_ms=10)
+    from core.jobs import Failure
+
+    await outbox.fail(by_id[dead_id], Failure(state=JobState.DEAD, available_at_ms=10), error="x", now_ms=10)
+    assert await outbox.purge_done(before_ms=5) == 0
+    assert await outbox.purge_done(before_ms=11) == 1
+    assert await outbox.get(done_id) is None
+    assert await outbox.get(dead_id) is not None
+
+
+async def test_an_idle_postgres_worker_wakes_on_notify_not_on_its_poll(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; the embedded SQLite worker polls")
+    ran = asyncio.Event()
+
+    async def handle(payload: Ping, ctx: JobContext) -> None:
+        ran.set()
+
+    stop = asyncio.Event()
+    worker = Worker(db, registry_with(handle), poll_interval_s=600)  # would sleep ten minutes between polls
+    runner = asyncio.create_task(worker.run(stop))
+    other = Database(db.settings)  # another process's connection: only NOTIFY can reach the worker
+    await other.start()
+    try:
+        await worker.idle.wait()  # its first poll found nothing; it now sleeps for ten minutes
+        await Outbox(other).enqueue("ping", Ping(n=1), now_ms=wall_ms())
+        await asyncio.wait_for(ran.wait(), timeout=10)
+    finally:
+        stop.set()
+        await runner
+        await other.close()
+
+
+def wall_ms() -> int:
+    import time
+
+    return time.time_ns() // 1_000_000
