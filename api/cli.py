@@ -51,10 +51,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         try:
             if args.check:
                 pending = await pending_ids(db)
-                print("pending: " + (", ".join(pending) if pending else "none"))  # noqa: T201
+                print("pending: " + (", ".join(pending) if pending else "none"))
                 return 1 if pending else 0
-            applied = await migrate(db, on_step=lambda mid: print(f"applied {mid}"))  # noqa: T201
-            print(f"database {db.dialect} is up to date ({len(applied)} step(s) applied)")  # noqa: T201
+            applied = await migrate(db, on_step=lambda mid: print(f"applied {mid}"))
+            print(f"database {db.dialect} is up to date ({len(applied)} step(s) applied)")
             return 0
         finally:
             await db.close()
@@ -108,10 +108,53 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise SystemExit(f"assessgate: {exc}") from None
 
 
+def cmd_jobs(args: argparse.Namespace) -> int:
+    import uuid
+
+    from core.jobs import JobState
+    from tenants.db import Database
+    from tenants.outbox import Outbox
+    from tenants.worker import wall_clock_ms
+
+    settings = _settings()
+    state = JobState(args.state) if args.state else None
+    tenant = uuid.UUID(args.tenant) if args.tenant else None
+
+    async def run() -> int:
+        db = Database(settings.database)
+        await db.start()
+        outbox = Outbox(db)
+        try:
+            if args.action == "list":
+                for job in await outbox.list_jobs(state=state, tenant_id=tenant, kind=args.kind, limit=args.limit):
+                    error = (job.last_error or "").replace("\n", " ")[:80]
+                    print(
+                        f"{job.id}  {job.state:<8} {job.kind:<28} attempts={job.attempts}/{job.max_attempts}  {error}"
+                    )
+                return 0
+            if bool(args.ids) == args.all:
+                raise SystemExit("assessgate: name job ids, or pass --all (with --state/--tenant/--kind to narrow it)")
+            ids = args.ids or await outbox.ids_matching(state=state, tenant_id=tenant, kind=args.kind)
+            changed = 0
+            for job_id in ids:
+                now = wall_clock_ms()
+                change = outbox.operator_retry if args.action == "retry" else outbox.operator_discard
+                if await change(str(uuid.UUID(job_id)), now_ms=now) is not None:
+                    changed += 1
+                else:
+                    print(f"{job_id}: not in a state that allows {args.action}", file=sys.stderr)
+            print(f"{args.action}: {changed} of {len(ids)} job(s)")
+            return 0 if changed == len(ids) else 1
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
 def cmd_keys_generate(_args: argparse.Namespace) -> int:
     from api.bootstrap import generate_fernet_key
 
-    print(generate_fernet_key())  # noqa: T201 - the operator asked for a new key on stdout
+    print(generate_fernet_key())
     return 0
 
 
@@ -132,6 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once by this process")
     worker.add_argument("--allow-sqlite", action="store_true", help="run against SQLite when no serve process runs")
     worker.set_defaults(func=cmd_worker)
+
+    jobs = commands.add_parser("jobs", help="inspect, retry or discard outbox jobs")
+    jobs.add_argument("action", choices=["list", "retry", "discard"])
+    jobs.add_argument("ids", nargs="*", help="job ids (retry/discard)")
+    jobs.add_argument("--all", action="store_true", help="every job matching the filters (retry/discard)")
+    jobs.add_argument("--state", choices=["queued", "running", "done", "dead", "parked"])
+    jobs.add_argument("--tenant", help="tenant id")
+    jobs.add_argument("--kind", help="job kind")
+    jobs.add_argument("--limit", type=int, default=100, help="rows listed")
+    jobs.set_defaults(func=cmd_jobs)
 
     keys = commands.add_parser("keys", help="manage the Fernet key ring").add_subparsers(dest="keys", required=True)
     keys.add_parser("generate", help="print a new Fernet key for ASSESSGATE_SECRET_KEYS").set_defaults(

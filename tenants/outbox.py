@@ -88,7 +88,8 @@ class Outbox:
 
         Fairness: due jobs are ranked within their tenant and taken rank by rank (every tenant's oldest
         job, then every tenant's second ...), so one tenant's backlog cannot starve the others. Limits:
-        a tenant never has more than ``tenant_limit`` leased jobs, a kind never more than its entry in
+        a tenant never has more than ``tenant_limit`` leased jobs (jobs of no tenant, such as periodic
+        housekeeping, are not limited this way), a kind never more than its entry in
         ``kind_limits``, counted across every worker. On PostgreSQL the limits are soft: claims running
         at the same instant each see the other's rows as not yet leased, so a limit can be exceeded by
         at most the number of simultaneous claimers.
@@ -128,7 +129,7 @@ class Outbox:
             "  SELECT due.id, due.tenant_rank, due.available_at_ms FROM due"
             "  LEFT JOIN busy_tenant bt ON bt.tenant_key = due.tenant_key"
             f"  LEFT JOIN busy_kind bk ON bk.kind = due.kind{limits_join}"
-            "  WHERE due.tenant_rank + COALESCE(bt.n, 0) <= {}"
+            "  WHERE (due.tenant_key = '' OR due.tenant_rank + COALESCE(bt.n, 0) <= {})"
             f"    AND due.kind_rank + COALESCE(bk.n, 0) <= {kind_cap}),"
             # The state test is repeated on the locked row itself: PostgreSQL re-checks it against the row's
             # newest version after locking, so a row another worker claimed meanwhile is never taken twice.
@@ -189,6 +190,89 @@ class Outbox:
                 "DELETE FROM outbox_job WHERE state = 'done' AND updated_at_ms < {} RETURNING id", before_ms
             )
         return len(rows)
+
+    async def list_jobs(
+        self,
+        *,
+        state: JobState | None = None,
+        tenant_id: uuid.UUID | None = None,
+        kind: str | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """Jobs newest first, filtered; ``after`` is the (created_at_ms, id) of the last row already seen."""
+        clauses, args = self._filters(state=state, tenant_id=tenant_id, kind=kind)
+        if after is not None:
+            clauses.append("(created_at_ms < {} OR (created_at_ms = {} AND id < {}))")
+            args += [after[0], after[0], uuid.UUID(after[1])]
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self.db.fetch(
+            f"SELECT {_COLUMNS} FROM outbox_job{where} ORDER BY created_at_ms DESC, id DESC LIMIT {{}}", *args, limit
+        )
+        return [_job(row) for row in rows]
+
+    async def operator_retry(self, job_id: str, *, now_ms: int) -> Job | None:
+        """Queue a dead or parked job again, now, with a fresh attempt budget; None if it was not in those states."""
+        return await self._operator_update(
+            job_id,
+            "state = 'queued', attempts = 0, available_at_ms = {}, lease_owner = NULL, updated_at_ms = {}",
+            [now_ms, now_ms],
+            (JobState.DEAD, JobState.PARKED),
+        )
+
+    async def operator_discard(self, job_id: str, *, now_ms: int) -> Job | None:
+        """Give up on a queued, parked or dead job (it stays visible as dead); None if it runs or is done."""
+        return await self._operator_update(
+            job_id,
+            "state = 'dead', last_error = {}, lease_owner = NULL, updated_at_ms = {}",
+            ["discarded by an operator", now_ms],
+            (JobState.QUEUED, JobState.PARKED, JobState.DEAD),
+        )
+
+    async def ids_matching(self, *, state: JobState | None, tenant_id: uuid.UUID | None, kind: str | None) -> list[str]:
+        clauses, args = self._filters(state=state, tenant_id=tenant_id, kind=kind)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = await self.db.fetch(f"SELECT id FROM outbox_job{where} ORDER BY created_at_ms", *args)
+        return [str(row["id"]) for row in rows]
+
+    async def stats(self, *, now_ms: int) -> tuple[list[dict[str, Any]], int | None]:
+        """Counts and attempts by (state, kind), and the age in ms of the oldest due queued job."""
+        counts = await self.db.fetch(
+            "SELECT state, kind, COUNT(*) AS n, SUM(attempts) AS attempts FROM outbox_job GROUP BY state, kind"
+        )
+        oldest = await self.db.fetch(
+            "SELECT MIN(available_at_ms) AS t FROM outbox_job WHERE state = 'queued' AND available_at_ms <= {}", now_ms
+        )
+        first = oldest[0]["t"] if oldest else None
+        return counts, (None if first is None else now_ms - int(first))
+
+    @staticmethod
+    def _filters(
+        *, state: JobState | None, tenant_id: uuid.UUID | None, kind: str | None
+    ) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        for column, value in (
+            ("state", None if state is None else state.value),
+            ("tenant_id", tenant_id),
+            ("kind", kind),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = {{}}")
+                args.append(value)
+        return clauses, args
+
+    async def _operator_update(
+        self, job_id: str, assignments: str, args: list[Any], allowed: tuple[JobState, ...]
+    ) -> Job | None:
+        states = ", ".join(f"'{s.value}'" for s in allowed)
+        async with self.db.tx():
+            rows = await self.db.fetch(
+                f"UPDATE outbox_job SET {assignments} WHERE id = {{}} AND state IN ({states}) RETURNING {_COLUMNS}",
+                *args,
+                uuid.UUID(job_id),
+            )
+        return _job(rows[0]) if rows else None
 
     async def get(self, job_id: str) -> Job | None:
         rows = await self.db.fetch(f"SELECT {_COLUMNS} FROM outbox_job WHERE id = {{}}", uuid.UUID(job_id))

@@ -21,6 +21,7 @@ import structlog
 from core.errors import AssessgateError
 from core.job_kinds import JobContext, JobRegistry
 from core.jobs import Failure, Job, JobState, ParkJob, RetryAt, on_failure
+from core.metrics import WorkerMetrics
 from tenants.db import Database
 from tenants.outbox import NOTIFY_CHANNEL, Outbox
 
@@ -45,8 +46,10 @@ class Worker:
         clock: Callable[[], int] = wall_clock_ms,
         rng: random.Random | None = None,
         name: str | None = None,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self.outbox = Outbox(db)
+        self.metrics = metrics or WorkerMetrics()
         self.registry = registry
         self.concurrency = concurrency
         self.tenant_concurrency = tenant_concurrency
@@ -106,6 +109,7 @@ class Worker:
         free = self.concurrency - len(self._running)
         if free <= 0:
             return 0
+        started = time.perf_counter()
         jobs = await self.outbox.claim(
             worker=self.name,
             limit=free,
@@ -114,7 +118,9 @@ class Worker:
             tenant_limit=self.tenant_concurrency,
             kind_limits=self.registry.concurrency_limits,
         )
+        self.metrics.claims.observe(time.perf_counter() - started)
         for job in jobs:
+            self.metrics.claimed.inc(kind=job.kind)
             task = asyncio.create_task(self.execute(job), name=f"job:{job.kind}:{job.id}")
             self._running.add(task)
             self._job_of[task] = job
@@ -156,6 +162,7 @@ class Worker:
                 await asyncio.wait_for(kind.handler(payload, context), timeout=self.lease_ms / 1000 * 0.9)
             except ParkJob as exc:
                 parked = await self.outbox.park(job, reason=exc.message, now_ms=self.clock())
+                self.metrics.outcomes.inc(kind=job.kind, outcome="parked")
                 log.info("job_parked", reason=exc.message, recorded=parked)
             except RetryAt as exc:
                 await self._record_failure(job, exc.message, retryable=True, retry_at_ms=exc.at_ms)
@@ -170,8 +177,10 @@ class Worker:
                 await self._record_failure(job, f"{type(exc).__name__}: {exc}", retryable=False)
             else:
                 if await self.outbox.complete(job, now_ms=self.clock()):
+                    self.metrics.outcomes.inc(kind=job.kind, outcome="done")
                     log.info("job_done", attempt=job.attempts, duration_ms=self.clock() - started)
                 else:
+                    self.metrics.outcomes.inc(kind=job.kind, outcome="lease_lost")
                     log.warning("job_lease_lost", note="another worker re-claimed it; this result is dropped")
 
     async def _record_failure(self, job: Job, error: str, *, retryable: bool, retry_at_ms: int | None = None) -> None:
@@ -185,6 +194,7 @@ class Worker:
         )
         recorded = await self.outbox.fail(job, failure, error=error, now_ms=self.clock())
         event = "job_dead" if failure.state == JobState.DEAD else "job_retry_scheduled"
+        self.metrics.outcomes.inc(kind=job.kind, outcome="dead" if failure.state == JobState.DEAD else "retry")
         log.warning(
             event, error=error, attempt=job.attempts, available_at_ms=failure.available_at_ms, recorded=recorded
         )

@@ -292,7 +292,7 @@ async def test_periodic_jobs_are_enqueued_once_per_period_by_any_number_of_worke
     workers = [Worker(db, registry, clock=clock, name=f"replica-{i}") for i in range(3)]
     for _period in range(4):
         for worker in workers:
-            worker._next_schedule_ms = 0  # noqa: SLF001 - every replica schedules in every period
+            worker._next_schedule_ms = 0
             await worker.schedule_periodic()
         await asyncio.gather(*(worker.drain() for worker in workers))
         clock.now += 60_000
@@ -346,3 +346,11 @@ def wall_ms() -> int:
     import time
 
     return time.time_ns() // 1_000_000
+
+
+async def test_jobs_of_no_tenant_are_not_held_to_the_tenant_limit(db: Database) -> None:
+    outbox = Outbox(db)
+    for n in range(12):
+        await outbox.enqueue("ping", Ping(n=n), now_ms=0)
+    batch = await outbox.claim(worker="w", limit=50, lease_ms=60_000, now_ms=1, tenant_limit=3)
+    assert len(batch) == 12
