@@ -50,7 +50,7 @@ pytest: install
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; exit $$rc
 
 bench: install
-	@echo "no benchmarks yet (see issue 9)"
+	$(BIN)/python -m bench.outbox_latency
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -11,7 +11,7 @@ checks it: a worker whose lease expired (and whose job someone else re-claimed) 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import msgspec
@@ -83,6 +83,7 @@ class Outbox:
         now_ms: int,
         tenant_limit: int = 1_000_000,
         kind_limits: Mapping[str, int] | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> list[Job]:
         """Lease up to ``limit`` due jobs (queued and due, or running with an expired lease).
 
@@ -92,11 +93,18 @@ class Outbox:
         housekeeping, are not limited this way), a kind never more than its entry in
         ``kind_limits``, counted across every worker. On PostgreSQL the limits are soft: claims running
         at the same instant each see the other's rows as not yet leased, so a limit can be exceeded by
-        at most the number of simultaneous claimers.
+        at most the number of simultaneous claimers. ``kinds`` restricts the claim to the kinds the
+        worker can run, so during a rolling deploy an old worker leaves a new kind's jobs alone.
         """
         owner = f"{worker}:{uuid.uuid4().hex[:12]}"
         kind_limits = dict(kind_limits or {})
         args: list[Any] = [now_ms, now_ms, now_ms]
+        kinds_clause = ""
+        if kinds is not None:
+            if not kinds:
+                return []
+            kinds_clause = f" AND kind IN ({', '.join('{}' for _ in kinds)})"
+            args += list(kinds)
         limits_cte = ""
         limits_join = ""
         kind_cap = "1000000000"
@@ -123,7 +131,8 @@ class Outbox:
             "                      ORDER BY available_at_ms, id) AS tenant_rank,"
             "   ROW_NUMBER() OVER (PARTITION BY kind ORDER BY available_at_ms, id) AS kind_rank"
             "  FROM outbox_job"
-            "  WHERE (state = 'queued' AND available_at_ms <= {}) OR (state = 'running' AND lease_until_ms < {}))"
+            "  WHERE ((state = 'queued' AND available_at_ms <= {}) OR (state = 'running' AND lease_until_ms < {}))"
+            f"{kinds_clause})"
             f"{limits_cte},"
             " eligible AS ("
             "  SELECT due.id, due.tenant_rank, due.available_at_ms FROM due"

@@ -47,9 +47,11 @@ class Worker:
         rng: random.Random | None = None,
         name: str | None = None,
         metrics: WorkerMetrics | None = None,
+        listen: bool = True,
     ) -> None:
         self.outbox = Outbox(db)
         self.metrics = metrics or WorkerMetrics()
+        self.listen = listen
         self.registry = registry
         self.concurrency = concurrency
         self.tenant_concurrency = tenant_concurrency
@@ -74,7 +76,8 @@ class Worker:
         log.info("worker_started", worker=self.name, concurrency=self.concurrency, kinds=self.registry.names)
         unlisten = None
         try:
-            unlisten = await self.outbox.db.listen(NOTIFY_CHANNEL, self.wake)
+            if self.listen:
+                unlisten = await self.outbox.db.listen(NOTIFY_CHANNEL, self.wake)
         except AssessgateError as exc:
             log.warning("worker_listen_failed", error=exc.message, note="falling back to polling")
         try:
@@ -117,6 +120,7 @@ class Worker:
             now_ms=self.clock(),
             tenant_limit=self.tenant_concurrency,
             kind_limits=self.registry.concurrency_limits,
+            kinds=self.registry.names,
         )
         self.metrics.claims.observe(time.perf_counter() - started)
         for job in jobs:
@@ -143,7 +147,7 @@ class Worker:
     async def execute(self, job: Job) -> None:
         with structlog.contextvars.bound_contextvars(job_id=job.id, tenant_id=job.tenant_id, kind=job.kind):
             kind = self.registry.get(job.kind)
-            if kind is None:
+            if kind is None:  # claims name our kinds, so only a registry changed under us gets here
                 await self._record_failure(job, f"no handler is registered for job kind {job.kind!r}", retryable=False)
                 return
             if job.attempts > job.max_attempts:

@@ -120,3 +120,84 @@ class serving:  # noqa: N801 - reads as a context manager verb
     def __exit__(self, *exc: object) -> None:
         self.process.terminate()
         self.output, _ = self.process.communicate(timeout=15)
+
+
+def enqueue_jobs(database_url: str, kinds: list[str]) -> list[str]:
+    import asyncio
+
+    import msgspec
+
+    from core.settings import DatabaseSettings
+    from tenants.db import Database
+    from tenants.migrations import migrate
+    from tenants.outbox import Outbox
+
+    class Empty(msgspec.Struct):
+        pass
+
+    async def run() -> list[str]:
+        db = Database(DatabaseSettings(url=database_url))
+        await db.start()
+        await migrate(db)
+        ids = [await Outbox(db).enqueue(kind, Empty(), now_ms=0) for kind in kinds]
+        await db.close()
+        return [str(i) for i in ids]
+
+    return asyncio.run(run())
+
+
+def test_jobs_list_discard_and_retry(database_url: str, data_dir: Path) -> None:
+    env = env_for(database_url, data_dir)
+    first, second, third = enqueue_jobs(database_url, ["alpha", "alpha", "beta"])
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([ASSESSGATE, "jobs", *args], env=env, capture_output=True, text=True, check=False)
+
+    listed = run("list", "--kind", "alpha")
+    assert listed.returncode == 0
+    assert first in listed.stdout
+    assert second in listed.stdout
+    assert third not in listed.stdout
+    discarded = run("discard", "--all", "--kind", "alpha")
+    assert discarded.returncode == 0
+    assert "discard: 2 of 2 job(s)" in discarded.stdout
+    assert first in run("list", "--state", "dead").stdout
+    retried = run("retry", first)
+    assert "retry: 1 of 1" in retried.stdout
+    refused = run("retry", third)  # queued, not dead or parked
+    assert refused.returncode == 1
+    assert "not in a state that allows retry" in refused.stderr
+    assert run("retry").returncode != 0  # neither ids nor --all
+
+
+def test_worker_command_runs_jobs_and_stops_on_sigterm(database_url: str, data_dir: Path) -> None:
+    import signal
+
+    env = env_for(database_url, data_dir, ASSESSGATE_LOG_FORMAT="json")
+    if database_url.startswith("sqlite"):
+        refused = subprocess.run([ASSESSGATE, "worker"], env=env, capture_output=True, text=True, check=False)
+        assert refused.returncode != 0
+        assert "inside `assessgate serve`" in refused.stderr
+        return
+    [job_id] = enqueue_jobs(database_url, ["outbox.purge"])
+    process = subprocess.Popen(
+        [ASSESSGATE, "worker", "--concurrency", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        finished = ""
+        while job_id not in finished:  # wait for the job's outcome, read through the CLI
+            assert time.monotonic() < deadline, "the worker did not process the job"
+            time.sleep(0.1)
+            finished = subprocess.run(
+                [ASSESSGATE, "jobs", "list", "--state", "done"], env=env, capture_output=True, text=True, check=True
+            ).stdout
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert '"event": "worker_stopped"' in output

@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+
 from agtest import REPO_ROOT
 from agtest.worker_proc import RUN_TABLE, Work
-
 from core.jobs import JobState
 from tenants.db import Database
 from tenants.outbox import Outbox
