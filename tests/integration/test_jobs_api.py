@@ -9,6 +9,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from agtest import only_sqlite
 from api.app import create_app
 from core.errors import AssessgateError
 from core.job_kinds import JobContext, JobKind
@@ -104,12 +105,11 @@ async def test_metrics_expose_job_states_and_the_oldest_waiting_job(db: Database
     assert 29 <= samples["assessgate_oldest_due_job_age_seconds"] < 120
 
 
+@only_sqlite
 async def test_embedded_worker_and_concurrent_api_writes_share_sqlite_without_lock_errors(
     db: Database, test_settings: Settings
 ) -> None:
     """SQLite mode: ``serve`` runs the worker in-process while the API writes; nothing may fail."""
-    if not db.is_sqlite:
-        pytest.skip("the embedded worker runs only on SQLite")
     done: list[int] = []
     all_done = asyncio.Event()
 

@@ -9,6 +9,7 @@ from collections import Counter
 import msgspec
 import pytest
 
+from agtest import only_postgres
 from core.errors import AssessgateError
 from core.job_kinds import JobContext, JobKind, JobRegistry
 from core.jobs import JobState, ParkJob, RetryAt
@@ -320,9 +321,8 @@ async def test_purge_deletes_old_finished_jobs_only(db: Database) -> None:
     assert await outbox.get(dead_id) is not None
 
 
+@only_postgres
 async def test_an_idle_postgres_worker_wakes_on_notify_not_on_its_poll(db: Database) -> None:
-    if db.is_sqlite:
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; the embedded SQLite worker polls")
     ran = asyncio.Event()
 
     async def handle(payload: Ping, ctx: JobContext) -> None:

@@ -1,6 +1,6 @@
 """The outbox across real worker processes on PostgreSQL: exactly once, crash recovery, periodic jobs.
 
-These are PostgreSQL's promises (SQLite runs one embedded worker), so the SQLite parameter is skipped.
+These are PostgreSQL's promises (SQLite runs one embedded worker), so they run on PostgreSQL only.
 Every wait polls the database for the condition it waits for, under a deadline.
 """
 
@@ -17,19 +17,17 @@ from contextlib import contextmanager
 
 import pytest
 
-from agtest import REPO_ROOT
+from agtest import REPO_ROOT, only_postgres
 from agtest.worker_proc import RUN_TABLE, Work
 from core.jobs import JobState
 from tenants.db import Database
 from tenants.outbox import Outbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, only_postgres]
 
 
 @pytest.fixture
 async def pg(db: Database) -> Database:
-    if db.is_sqlite:
-        pytest.skip("multi-process workers are a PostgreSQL deployment")
     await db.execute(RUN_TABLE)
     return db
 
