@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+import pytest
+
 REPO_ROOT: Final = Path(__file__).resolve().parents[3]
 FIXTURES: Final = REPO_ROOT / "tests" / "fixtures"
-
-import pytest  # noqa: E402 - kept below the constants it does not need
 
 #: Run a test on one engine only (for behaviour that exists on one engine by design).
 only_postgres = pytest.mark.parametrize("engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
