@@ -1,0 +1,428 @@
+"""The sandbox's behaviour, independent of HTTP routing: Kombo's rules, applied to ``SandboxState``."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import random
+import secrets
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+from core.errors import PayloadInvalid
+from core.kombo import (
+    CreateLinkRequest,
+    PutPackagesRequest,
+    ResultBody,
+    ResultStatus,
+    decode_json,
+)
+from core.kombo.vocabulary import TIMESTAMP_PATTERN, is_kombo_timestamp
+from sandbox.errors import KomboApiError, input_invalid
+from sandbox.faults import Faults
+from sandbox.settings import SandboxSettings
+from sandbox.state import Attachment, ConnectLink, Integration, OrderRecord, PackageRecord, SandboxState, now_iso
+from sandbox.webhooks import WebhookSender
+
+T = TypeVar("T")
+ORDER_STATUSES = ("OPEN", "COMPLETED", "CANCELLED", "REJECTED")
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 250
+
+
+class Sandbox:
+    def __init__(self, settings: SandboxSettings, client: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self.state = SandboxState()
+        self.faults = Faults()
+        self.client = client or httpx.AsyncClient()
+        self.webhooks = WebhookSender(settings, self.state, self.faults, self.client)
+        self.rng = random.Random()  # noqa: S311 - fault sampling
+
+    # ------------------------------------------------------------------ request gate
+    async def gate(self, authorization: str | None, target: str) -> None:
+        """Authenticate, then apply any fault injected for ``target``."""
+        scheme, _, key = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(
+            key.strip().encode(), self.settings.api_key.encode()
+        ):
+            raise KomboApiError(401, "PLATFORM.AUTHENTICATION_INVALID", "The API key is missing or invalid.")
+        rule = self.faults.take(target, rng_value=self.rng.random())
+        if rule is None:
+            return
+        if rule.latency_ms:
+            await asyncio.sleep(rule.latency_ms / 1000)
+        if rule.action == "fail":
+            headers = dict(rule.headers)
+            if rule.status == 429:  # noqa: PLR2004
+                headers = {
+                    "ratelimit-limit": str(self.settings.ratelimit_limit),
+                    "ratelimit-remaining": "0",
+                    "ratelimit-reset": "1",
+                    **headers,
+                }
+            raise KomboApiError(rule.status, rule.code, rule.message, headers=headers)
+
+    def integration(self, integration_id: str | None) -> Integration:
+        if not integration_id:
+            raise input_invalid("The X-Integration-Id header is required.")
+        found = self.state.integrations.get(integration_id)
+        if found is None:
+            raise KomboApiError(404, "PLATFORM.INTEGRATION_NOT_FOUND", f"No integration {integration_id!r}.")
+        return found
+
+    def usable_integration(self, integration_id: str | None) -> Integration:
+        """An integration the ATS can be reached through (assessment endpoints)."""
+        found = self.integration(integration_id)
+        if found.status == "INACTIVE":
+            raise KomboApiError(403, "INTEGRATION.INACTIVE", "The integration is inactive.")
+        if found.status == "INVALID":
+            raise KomboApiError(401, "INTEGRATION.AUTHENTICATION_INVALID", "The ATS credentials are invalid.")
+        return found
+
+    # ------------------------------------------------------------------ packages
+    def put_packages(self, integration: Integration, raw: bytes) -> None:
+        body = _decode(raw, PutPackagesRequest)
+        ids = [p.id for p in body.packages]
+        if self.settings.reject_duplicate_package_ids and len(ids) != len(set(ids)):
+            raise input_invalid("Package ids must be unique.")
+        catalog = self.state.packages.setdefault(integration.id, {})
+        stamp = now_iso()
+        for package in body.packages:
+            current = catalog.get(package.id)
+            if (
+                current is None
+                or current.deleted
+                or (current.type, current.name, current.description)
+                != (package.type.value, package.name, package.description)
+            ):
+                catalog[package.id] = PackageRecord(
+                    id=package.id,
+                    type=package.type.value,
+                    name=package.name,
+                    description=package.description,
+                    updated_at=stamp,
+                )
+        for package_id, record in catalog.items():
+            if package_id not in ids and not record.deleted:
+                record.deleted = True
+                record.updated_at = stamp
+
+    def list_packages(self, integration: Integration) -> list[dict[str, Any]]:
+        catalog = self.state.packages.get(integration.id, {})
+        return [
+            {"id": p.id, "name": p.name, "description": p.description, "updated_at": p.updated_at, "type": p.type}
+            for p in catalog.values()
+            if self.settings.list_deleted_packages or not p.deleted
+        ]
+
+    # ------------------------------------------------------------------ orders
+    def list_orders(
+        self,
+        integration: Integration,
+        *,
+        cursor: str | None,
+        page_size: str | None,
+        ids: str | None,
+        statuses: str | None,
+        created_after: str | None,
+        open_only: bool = False,
+    ) -> dict[str, Any]:
+        size = _page_size(page_size)
+        start = _decode_cursor(cursor) if cursor else 0
+        wanted_ids = {i for i in (ids or "").split(",") if i}
+        wanted_statuses = {s for s in (statuses or "").split(",") if s}
+        unknown = wanted_statuses - set(ORDER_STATUSES)
+        if unknown:
+            raise input_invalid(f"Unknown statuses: {', '.join(sorted(unknown))}.")
+        if open_only:
+            wanted_statuses = {"OPEN"}
+        if created_after is not None and not is_kombo_timestamp(created_after):
+            raise input_invalid(f"created_after must match {TIMESTAMP_PATTERN}.")
+        after = _normalise(created_after) if created_after else None
+        matching = [
+            o
+            for o in self.state.orders_of(integration.id)
+            if o.seq > start
+            and (not wanted_ids or o.id in wanted_ids)
+            and (not wanted_statuses or o.status in wanted_statuses)
+            and (after is None or _normalise(o.created_at) >= after)
+        ]
+        page = matching[:size]
+        has_more = len(matching) > size
+        return {
+            "next": _encode_cursor(page[-1].seq) if has_more else None,
+            "results": [o.wire(with_status=not open_only) for o in page],
+        }
+
+    async def put_result(self, integration: Integration, order_id: str, raw: bytes) -> list[dict[str, str]]:
+        order = self.state.orders.get(order_id)
+        if order is None or order.integration_id != integration.id:
+            raise KomboApiError(404, "PLATFORM.INPUT_INVALID", f"No assessment order {order_id!r}.")
+        body = _decode(raw, ResultBody)
+        final = body.status in (ResultStatus.COMPLETED, ResultStatus.CANCELLED)
+        if order.status == "REJECTED":
+            raise KomboApiError(
+                self.settings.transition_error_status,
+                "PLATFORM.INPUT_INVALID",
+                "The order was rejected and cannot be updated.",
+            )
+        if order.status != "OPEN" and (body.status != order.status or not self.settings.allow_same_final_status):
+            raise KomboApiError(
+                self.settings.transition_error_status,
+                "PLATFORM.INPUT_INVALID",
+                f"The order's status is {order.status}; it can only change while OPEN.",
+            )
+        if final and self.settings.require_completed_at and body.completed_at is msgspec.UNSET:
+            raise input_invalid(f"completed_at must be provided when status is {body.status}.")
+        attachments = await self._fetch_attachments(body)
+        order.status = body.status.value
+        order.result = body
+        order.results.append(body)
+        order.attachments = attachments
+        warnings = []
+        if any(a.type == "SUB_RESULT" for a in body.attributes if hasattr(a, "type")):
+            warnings.append({"message": "Sub-results are shown as formatted text in this ATS."})
+        return warnings
+
+    async def _fetch_attachments(self, body: ResultBody) -> list[Attachment]:
+        fetched: list[Attachment] = []
+        for item in body.attachments:
+            if item.data is not msgspec.UNSET:
+                try:
+                    content = base64.b64decode(item.data, validate=True)
+                except (binascii.Error, ValueError):
+                    raise input_invalid(f"Attachment {item.name!r}: data is not valid base64.") from None
+                fetched.append(
+                    Attachment(
+                        name=item.name,
+                        content_type=_opt(item.content_type),
+                        source="data",
+                        size=len(content),
+                        sha256=hashlib.sha256(content).hexdigest(),
+                    )
+                )
+                continue
+            url = str(item.data_url)
+            if not self.settings.download_attachments:
+                fetched.append(
+                    Attachment(
+                        name=item.name, content_type=_opt(item.content_type), source="data_url", size=0, sha256=""
+                    )
+                )
+                continue
+            try:
+                response = await self.client.get(url, timeout=30)
+            except httpx.HTTPError as exc:
+                raise input_invalid(
+                    f"Attachment {item.name!r} could not be downloaded: {type(exc).__name__}."
+                ) from None
+            if not response.is_success:
+                raise input_invalid(f"Attachment {item.name!r} could not be downloaded: HTTP {response.status_code}.")
+            content_type = _opt(item.content_type) or response.headers.get("content-type", "").split(";")[0] or None
+            fetched.append(
+                Attachment(
+                    name=item.name,
+                    content_type=content_type,
+                    source="data_url",
+                    size=len(response.content),
+                    sha256=hashlib.sha256(response.content).hexdigest(),
+                )
+            )
+        return fetched
+
+    # ------------------------------------------------------------------ connect and integrations
+    def create_link(self, raw: bytes, *, relink_of: str | None = None) -> str:
+        token = secrets.token_urlsafe(24)
+        if relink_of is not None:
+            existing = self.integration(relink_of)
+            link = ConnectLink(
+                token=token,
+                end_user_email=existing.creator_email or "",
+                organization_name=existing.organization_name,
+                origin_id=existing.origin_id,
+                tool=existing.tool,
+                relink_of=relink_of,
+            )
+        else:
+            request = _decode(raw, CreateLinkRequest)
+            if request.integration_category.value != "ASSESSMENT":
+                raise input_invalid("The sandbox only offers the ASSESSMENT category.")
+            tool = request.integration_tool if isinstance(request.integration_tool, str) else None
+            link = ConnectLink(
+                token=token,
+                end_user_email=request.end_user_email,
+                organization_name=request.end_user_organization_name,
+                origin_id=request.end_user_origin_id if isinstance(request.end_user_origin_id, str) else None,
+                tool=tool,
+            )
+        self.state.links[token] = link
+        return f"{self.settings.public_url.rstrip('/')}/_sandbox/connect?token={quote(token)}"
+
+    async def complete_link(self, token: str) -> tuple[Integration, str]:
+        """What the customer's click through Kombo Connect does: create (or repair) the integration."""
+        link = self.state.links.get(token)
+        if link is None:
+            raise input_invalid("Unknown or expired connect link.")
+        if link.relink_of is not None:
+            integration = self.integration(link.relink_of)
+            integration.status = "ACTIVE"
+            await self.send_state_changed(integration)
+        else:
+            integration = self.state.add_integration(
+                organization_name=link.organization_name, creator_email=link.end_user_email, origin_id=link.origin_id
+            )
+            await self.webhooks.send("integration-created", self.integration_event_data(integration))
+        link.integration_id = integration.id
+        link.exchange_token = secrets.token_urlsafe(24)
+        self.state.links[link.exchange_token] = link
+        return integration, link.exchange_token
+
+    def integration_by_token(self, token: str) -> dict[str, Any]:
+        link = self.state.links.get(token)
+        if link is None or link.exchange_token != token or link.integration_id is None:
+            raise KomboApiError(404, "PLATFORM.INPUT_INVALID", "Unknown token.")
+        integration = self.integration(link.integration_id)
+        return {
+            "tool": integration.tool,
+            "id": integration.id,
+            "end_user_origin_id": integration.origin_id,
+            "end_user_organization_name": integration.organization_name,
+            "end_user_email": integration.creator_email,
+            "setup_status": integration.setup_status,
+        }
+
+    def integration_details(self, integration: Integration) -> dict[str, Any]:
+        return {
+            "id": integration.id,
+            "tool": {
+                "id": integration.tool,
+                "label": "Kombo Sandbox",
+                "internal_label": None,
+                "logo_url": "https://sandbox.invalid/logo.svg",
+                "icon_url": "https://sandbox.invalid/icon.svg",
+            },
+            "category": "ASSESSMENT",
+            "status": integration.status,
+            "setup_status": integration.setup_status,
+            "end_user": {
+                "organization_name": integration.organization_name,
+                "creator_email": integration.creator_email,
+                "origin_id": integration.origin_id,
+            },
+            "scope_config": {"id": "sandbox-scope", "name": None},
+            "data_expired_at": None,
+            "created_at": integration.created_at,
+            "beta": False,
+            "read_models": [],
+            "write_actions": [],
+        }
+
+    def integration_event_data(self, integration: Integration) -> dict[str, Any]:
+        return {
+            "id": integration.id,
+            "tool": integration.tool,
+            "category": "ASSESSMENT",
+            "end_user": {
+                "organization_name": integration.organization_name,
+                "creator_email": integration.creator_email,
+                "origin_id": integration.origin_id,
+            },
+        }
+
+    async def delete_integration(self, integration: Integration) -> None:
+        del self.state.integrations[integration.id]
+        data = {**self.integration_event_data(integration), "deleted_at": now_iso()}
+        await self.webhooks.send("integration-deleted", data)
+
+    async def set_state(self, integration: Integration, state: str) -> None:
+        if state not in {"ACTIVE", "INVALID", "INACTIVE"}:
+            raise input_invalid("state must be ACTIVE, INVALID or INACTIVE")
+        integration.status = state
+        await self.send_state_changed(integration)
+
+    async def send_state_changed(self, integration: Integration) -> None:
+        await self.webhooks.send(
+            "integration-state-changed",
+            {
+                "integration_tool": integration.tool,
+                "integration_id": integration.id,
+                "integration_category": "ASSESSMENT",
+                "end_user": {
+                    "organization_name": integration.organization_name,
+                    "creator_email": integration.creator_email,
+                    "origin_id": integration.origin_id,
+                },
+                "qa_status": "PASSED",
+                "setup_status": integration.setup_status,
+                "state": integration.status,
+                "updated_at": now_iso(),
+            },
+        )
+
+    # ------------------------------------------------------------------ the ATS side
+    async def place_order(
+        self,
+        integration: Integration,
+        *,
+        package_id: str,
+        candidate: dict[str, Any],
+        job: dict[str, Any] | None = None,
+        inline: bool = False,
+    ) -> OrderRecord:
+        """What a recruiter's click in the ATS does: create the order, then send its webhook."""
+        order = self.state.add_order(integration, package_id=package_id, candidate=candidate, job=job, inline=inline)
+        event = "inline-assessment:order-received" if inline else "assessment:order-received"
+        await self.webhooks.send(event, order.wire(with_integration=True), order=order)
+        return order
+
+
+def _decode(raw: bytes, type_: type[T]) -> T:
+    try:
+        return decode_json(raw, type_)
+    except PayloadInvalid as exc:
+        raise input_invalid(exc.message) from None
+
+
+def _opt(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _page_size(value: str | None) -> int:
+    if value is None:
+        return PAGE_SIZE_DEFAULT
+    try:
+        size = int(value)
+    except ValueError:
+        raise input_invalid("page_size must be an integer.") from None
+    if not 1 <= size <= PAGE_SIZE_MAX:
+        raise input_invalid(f"page_size must be between 1 and {PAGE_SIZE_MAX}.")
+    return size
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode({"after": seq})).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        value = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return int(value["after"])
+    except (ValueError, KeyError, TypeError, binascii.Error, msgspec.DecodeError):
+        raise input_invalid("The cursor is invalid.") from None
+
+
+def _normalise(timestamp: str) -> str:
+    """Comparable form of Kombo timestamps: date-only means midnight; no zone means UTC."""
+    text = timestamp.rstrip("Z")
+    if "T" not in text:
+        text += "T00:00:00"
+    if "." not in text:
+        text += ".000"
+    whole, fraction = text.split(".")
+    return f"{whole}.{(fraction + '000000')[:6]}"
