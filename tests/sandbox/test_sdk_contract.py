@@ -3,16 +3,23 @@ own models, and every documented violation comes back in Kombo's error shape."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from kombo import Kombo, errors
+from kombo import Kombo, errors, models
 
 from agtest.sandbox_support import API_KEY, SandboxHandle
 
-PACKAGES = [
+PACKAGES: list[models.PutAssessmentPackagesRequestBodyPackageTypedDict] = [
     {"id": "pkg-java", "type": "SKILLS_TEST", "name": "Java", "description": "Java test"},
     {"id": "pkg-bg", "type": "BACKGROUND_CHECK", "name": "Background", "description": "Checks"},
+]
+
+
+ATTRIBUTES: list[models.AttributeTextTypedDict | models.AttributeSubResultTypedDict] = [
+    {"type": "TEXT", "label": "Recommendation", "value": "Proceed"},
+    {"type": "SUB_RESULT", "id": "core", "label": "Core", "score": {"value": 41, "max": 50}, "status": "COMPLETED"},
 ]
 
 
@@ -44,7 +51,9 @@ def test_orders_list_with_every_filter_and_page_size(sandbox: SandboxHandle) -> 
         page = client.assessment.get_assessment_orders(page_size=page_size)
         while page is not None:
             seen += [o.id for o in page.result.data.results]
-            page = page.next()
+            following = page.next()
+            assert not isinstance(following, Awaitable)
+            page = following
         assert seen == placed
     by_id = client.assessment.get_assessment_orders(ids=placed[2:4])
     assert by_id is not None
