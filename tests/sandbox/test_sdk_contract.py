@@ -89,16 +89,7 @@ def test_update_result_and_its_status_rules(sandbox: SandboxHandle) -> None:
         completed_at=datetime.now(UTC),
         score=78.5,
         max_score=100,
-        attributes=[
-            {"type": "TEXT", "label": "Recommendation", "value": "Proceed"},
-            {
-                "type": "SUB_RESULT",
-                "id": "core",
-                "label": "Core",
-                "score": {"value": 41, "max": 50},
-                "status": "COMPLETED",
-            },
-        ],
+        attributes=ATTRIBUTES,
         remote_fields={"smartrecruiters": {"score_label": "78.5 / 100"}},
     )
     assert isinstance(done.warnings, list)
