@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
 from typing import Any
 
@@ -18,8 +18,10 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components
+from litestar.types import ControllerRouterHandler
 
 from api.auth import SECURITY_SCHEMES
+from api.bootstrap import SANDBOX_PATH
 from api.jobs import build_registry
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
@@ -29,11 +31,46 @@ from core.job_kinds import JobKind
 from core.metrics import WorkerMetrics
 from core.redaction import Redactor
 from core.settings import Settings
+from sandbox.app import sandbox_router
+from sandbox.service import Sandbox
+from sandbox.settings import SandboxSettings
 from tenants.db import Database
 from tenants.tables import TABLES
 from tenants.worker import Worker
 
 log = structlog.get_logger()
+
+
+def mount_sandbox(settings: Settings) -> Sandbox:
+    """Sandbox mode (no Kombo API key): the local Kombo lives in this process and sends its webhooks here."""
+    if not settings.kombo.webhook_secrets or not settings.kombo.api_key:
+        raise RuntimeError("sandbox mode needs api.bootstrap.with_sandbox(settings) first")
+    log.warning(
+        "sandbox_mode",
+        note="No ASSESSGATE_KOMBO_API_KEY is set: a local Kombo sandbox stands in for Kombo.",
+        kombo_api_url=settings.kombo.api_url,
+        page=f"{settings.base_url}{SANDBOX_PATH}/_sandbox/ui",
+    )
+    return Sandbox(
+        SandboxSettings(
+            api_key=settings.kombo.api_key,
+            webhook_url=f"{settings.base_url}/kombo/webhooks",
+            webhook_secret=settings.kombo.webhook_secrets[-1],
+            public_url=f"{settings.base_url}{SANDBOX_PATH}",
+        )
+    )
+
+
+def sandbox_lifespan(sandbox: Sandbox) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await sandbox.webhooks.drain()
+            await sandbox.client.aclose()
+
+    return lifespan
 
 
 def create_app(
@@ -80,15 +117,22 @@ def create_app(
     def provide_worker_metrics() -> WorkerMetrics:
         return worker_metrics
 
+    route_handlers: list[ControllerRouterHandler] = [health.health, health.ready, metrics.metrics, jobs.JobsController]
+    lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
+    if settings.kombo.sandbox:
+        sandbox = mount_sandbox(settings)
+        route_handlers.append(sandbox_router(sandbox, SANDBOX_PATH))
+        lifespans.append(sandbox_lifespan(sandbox))
+
     return Litestar(
-        route_handlers=[health.health, health.ready, metrics.metrics, jobs.JobsController],
-        state=State({"settings": settings}),
+        route_handlers=route_handlers,
+        state=State({"settings": settings, "sandbox_prefix": SANDBOX_PATH if settings.kombo.sandbox else ""}),
         dependencies={
             "worker_metrics": Provide(provide_worker_metrics, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        lifespan=[database_lifespan],
+        lifespan=lifespans,
         middleware=[DefineMiddleware(RequestContextMiddleware)],
         exception_handlers=exception_handlers(Redactor(settings.secrets())),
         request_max_body_size=settings.max_body_bytes,

@@ -22,6 +22,9 @@ log = structlog.get_logger()
 
 ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a secret
 SECRET_KEYS_FILE = "secret-keys"  # noqa: S105 - a file name, not a secret
+SANDBOX_API_KEY_FILE = "sandbox-api-key"
+SANDBOX_WEBHOOK_SECRET_FILE = "sandbox-webhook-secret"  # noqa: S105 - a file name, not a secret
+SANDBOX_PATH = "/sandbox"
 
 
 def generate_fernet_key() -> str:
@@ -45,7 +48,28 @@ def complete_settings(settings: Settings) -> Settings:
     )
     if not all(is_fernet_key(k) for k in secret_keys):
         raise SystemExit(f"{data_dir / SECRET_KEYS_FILE} does not hold a Fernet key; remove it to generate a new one")
-    return msgspec.structs.replace(settings, admin_token=admin_token, secret_keys=secret_keys)
+    completed = msgspec.structs.replace(settings, admin_token=admin_token, secret_keys=secret_keys)
+    return with_sandbox(completed) if settings.kombo.sandbox else completed
+
+
+def with_sandbox(settings: Settings) -> Settings:
+    """Sandbox mode: point the Kombo client at the mounted sandbox and share a generated key and secret."""
+    data_dir = Path(settings.data_dir)
+    api_key = _read_or_create(
+        data_dir / SANDBOX_API_KEY_FILE, lambda: "sbx_" + secrets.token_urlsafe(24), "the sandbox API key"
+    )
+    secret = _read_or_create(
+        data_dir / SANDBOX_WEBHOOK_SECRET_FILE,
+        lambda: "whsec_" + secrets.token_urlsafe(24),
+        "the sandbox webhook secret",
+    )
+    kombo = msgspec.structs.replace(
+        settings.kombo,
+        api_url=f"{settings.base_url}{SANDBOX_PATH}/v1",
+        api_key=api_key,
+        webhook_secrets=(*settings.kombo.webhook_secrets, secret),
+    )
+    return msgspec.structs.replace(settings, kombo=kombo)
 
 
 def _read_or_create(path: Path, generate: Callable[[], str], variable: str) -> str:

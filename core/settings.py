@@ -59,6 +59,8 @@ class KomboSettings(Struct, frozen=True, kw_only=True):
     api_key: str = ""
     #: Any of these may sign an inbound webhook (several while a secret is rotated).
     webhook_secrets: tuple[str, ...] = ()
+    #: No Kombo API key was configured: the local sandbox stands in for Kombo (mounted at ``/sandbox``).
+    sandbox: bool = False
 
 
 class Settings(Struct, frozen=True, kw_only=True):
@@ -151,6 +153,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         for name, value in (("ADMIN_TOKEN", env.admin_token), ("SECRET_KEYS", env.secret_keys)):
             if not value:
                 raise ConfigError(PREFIX + name, "required when ASSESSGATE_ENV=production")
+    if env.env == "production" and not env.kombo_api_key:
+        raise ConfigError(
+            PREFIX + "KOMBO_API_KEY", "required when ASSESSGATE_ENV=production (without it the local sandbox stands in)"
+        )
     if env.admin_token and len(env.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
         raise ConfigError(PREFIX + "ADMIN_TOKEN", f"must be at least {MIN_ADMIN_TOKEN_LENGTH} characters long")
 
@@ -175,6 +181,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             api_url=env.kombo_api_url.rstrip("/"),
             api_key=env.kombo_api_key,
             webhook_secrets=_split(env.kombo_webhook_secrets),
+            sandbox=not env.kombo_api_key,
         ),
     )
 

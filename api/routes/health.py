@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 
 from api.problems import problem_responses
+from core.settings import Settings
 from tenants.db import Database
 from tenants.migrations import pending_ids
 
@@ -18,6 +19,8 @@ class Health(msgspec.Struct, kw_only=True):
     status: str
     version: str
     database: str
+    #: ``kombo`` (a Kombo API key is configured) or ``sandbox`` (the local sandbox stands in).
+    mode: str
 
 
 class Readiness(msgspec.Struct, kw_only=True):
@@ -27,8 +30,9 @@ class Readiness(msgspec.Struct, kw_only=True):
 
 
 @get("/health", tags=["operations"], summary="Liveness: the process serves requests", responses=problem_responses())
-async def health(db: NamedDependency[Database]) -> Health:
-    return Health(status="ok", version=version("assessgate"), database=db.dialect)
+async def health(db: NamedDependency[Database], settings: NamedDependency[Settings]) -> Health:
+    mode = "sandbox" if settings.kombo.sandbox else "kombo"
+    return Health(status="ok", version=version("assessgate"), database=db.dialect, mode=mode)
 
 
 @get(

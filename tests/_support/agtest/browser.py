@@ -29,7 +29,7 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync API holds an event loop: never let it outlive its module
 def browser() -> Iterator[Browser]:
     path = chromium_path()
     if path is None:

@@ -77,14 +77,23 @@ def test_bad_values_fail_naming_the_variable(variable: str, value: str) -> None:
     assert str(caught.value).startswith(variable)
 
 
-def test_production_requires_admin_token_and_secret_keys() -> None:
-    with pytest.raises(ConfigError, match="ASSESSGATE_ADMIN_TOKEN"):
-        load_settings({"ASSESSGATE_ENV": "production", "ASSESSGATE_SECRET_KEYS": FERNET_KEY})
-    with pytest.raises(ConfigError, match="ASSESSGATE_SECRET_KEYS"):
-        load_settings({"ASSESSGATE_ENV": "production", "ASSESSGATE_ADMIN_TOKEN": "x" * 32})
-    load_settings(
-        {"ASSESSGATE_ENV": "production", "ASSESSGATE_ADMIN_TOKEN": "x" * 32, "ASSESSGATE_SECRET_KEYS": FERNET_KEY}
-    )
+def test_production_requires_admin_token_secret_keys_and_a_kombo_key() -> None:
+    complete = {
+        "ASSESSGATE_ENV": "production",
+        "ASSESSGATE_ADMIN_TOKEN": "x" * 32,
+        "ASSESSGATE_SECRET_KEYS": FERNET_KEY,
+        "ASSESSGATE_KOMBO_API_KEY": "kombo-key",
+    }
+    for missing in ("ASSESSGATE_ADMIN_TOKEN", "ASSESSGATE_SECRET_KEYS", "ASSESSGATE_KOMBO_API_KEY"):
+        with pytest.raises(ConfigError) as caught:
+            load_settings({k: v for k, v in complete.items() if k != missing})
+        assert caught.value.variable == missing
+    assert load_settings(complete).kombo.sandbox is False
+
+
+def test_no_kombo_key_means_sandbox_mode_in_development() -> None:
+    assert load_settings({}).kombo.sandbox is True
+    assert load_settings({"ASSESSGATE_KOMBO_API_KEY": "k"}).kombo.sandbox is False
 
 
 def test_secrets_lists_every_secret_value_for_redaction() -> None:
