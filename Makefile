@@ -10,11 +10,12 @@ STAMP := $(VENV)/.installed
 # This machine's pip config names local mirrors that may be absent; their warnings are noise.
 PIP_QUIET := grep -v "^WARNING: Location 'file:" || true
 
-.PHONY: help install run migrate test lint type pytest bench clean
+.PHONY: help install run demo migrate test lint type pytest bench clean
 
 help:
 	@echo "make run      install if needed, migrate, serve on http://127.0.0.1:8000 (embedded SQLite)"
 	@echo "make test     install if needed, lint, type-check and run every test (SQLite + PostgreSQL)"
+	@echo "make demo     like run, in sandbox mode, with a demo integration and catalog in the local Kombo sandbox"
 	@echo "make migrate  apply database migrations (once per deploy)"
 	@echo "make lint | type | pytest | bench | clean"
 
@@ -31,6 +32,9 @@ $(STAMP): pyproject.toml
 
 run: install migrate
 	$(BIN)/assessgate serve
+
+demo: install migrate
+	$(BIN)/assessgate demo
 
 migrate: install
 	$(BIN)/assessgate migrate

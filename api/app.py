@@ -119,6 +119,7 @@ def create_app(
 
     route_handlers: list[ControllerRouterHandler] = [health.health, health.ready, metrics.metrics, jobs.JobsController]
     lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
+    sandbox: Sandbox | None = None
     if settings.kombo.sandbox:
         sandbox = mount_sandbox(settings)
         route_handlers.append(sandbox_router(sandbox, SANDBOX_PATH))
@@ -126,7 +127,9 @@ def create_app(
 
     return Litestar(
         route_handlers=route_handlers,
-        state=State({"settings": settings, "sandbox_prefix": SANDBOX_PATH if settings.kombo.sandbox else ""}),
+        state=State(
+            {"settings": settings, "sandbox": sandbox, "sandbox_prefix": SANDBOX_PATH if sandbox is not None else ""}
+        ),
         dependencies={
             "worker_metrics": Provide(provide_worker_metrics, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),

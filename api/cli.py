@@ -13,13 +13,22 @@ from collections.abc import Sequence
 
 from core.errors import ConfigError, DatabaseUnavailable
 from core.settings import Settings, SqliteUrl, load_settings
+from sandbox.cli import register as register_sandbox_commands
 
 
-def _settings() -> Settings:
+def _settings(args: argparse.Namespace | None = None) -> Settings:
+    """Settings from the environment, with ``--host``/``--port`` applied (URLs derived from them follow)."""
     try:
-        return load_settings(os.environ)
+        settings = load_settings(os.environ)
     except ConfigError as exc:
         raise SystemExit(f"assessgate: configuration error: {exc}") from None
+    host = getattr(args, "host", None)
+    port = getattr(args, "port", None)
+    if host or port:
+        import msgspec
+
+        settings = msgspec.structs.replace(settings, host=host or settings.host, port=port or settings.port)
+    return settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -29,13 +38,58 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.bootstrap import complete_settings
     from api.logging import configure_logging
 
-    base = _settings()
+    base = _settings(args)
     configure_logging(base)  # so the bootstrap's own warnings are JSON lines like the rest
     settings = complete_settings(base)
     app = create_app(settings)
-    host = args.host or settings.host
-    port = args.port or settings.port
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, server_header=False)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False, server_header=False)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Sandbox mode with something to look at: a sandbox integration and a published demo catalog."""
+    import msgspec
+    import uvicorn
+
+    from api.app import create_app
+    from api.bootstrap import SANDBOX_PATH, complete_settings
+    from api.logging import configure_logging
+    from core.kombo import Package, PackageType, PutPackagesRequest
+
+    base = _settings(args)
+    if not base.kombo.sandbox:
+        raise SystemExit("assessgate demo runs in sandbox mode: unset ASSESSGATE_KOMBO_API_KEY")
+    configure_logging(base)
+    settings = complete_settings(base)
+    app = create_app(settings)
+    sandbox = app.state.sandbox
+    integration = sandbox.state.add_integration(organization_name="Demo Customer Inc.", origin_id="demo-tenant")
+    catalog = PutPackagesRequest(
+        packages=(
+            Package(id="demo-java", type=PackageType.SKILLS_TEST, name="Java (Senior)", description="90 minutes"),
+            Package(id="demo-video", type=PackageType.VIDEO_INTERVIEW, name="Video interview", description="15 min"),
+            Package(id="demo-bg", type=PackageType.BACKGROUND_CHECK, name="Background check", description="EU"),
+        )
+    )
+
+    sandbox.put_packages(integration, msgspec.json.encode(catalog))
+    print(
+        "\nassessgate demo (sandbox mode)\n"
+        f"  ATS simulator:  {settings.base_url}{SANDBOX_PATH}/_sandbox/ui?integration={integration.id}\n"
+        f"  gateway health: {settings.base_url}/health\n"
+        f"  OpenAPI:        {settings.base_url}/schema\n"
+        f"  admin token:    in {settings.data_dir}/admin-token\n"
+        "Orders placed on the simulator page are sent to the gateway's webhook endpoint. Tenants, order intake "
+        "and adapters arrive with their issues; until then orders stay OPEN in the sandbox.\n"
+    )
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
     return 0
 
 
@@ -167,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="overrides ASSESSGATE_PORT")
     serve.set_defaults(func=cmd_serve)
 
+    demo = commands.add_parser("demo", help="serve in sandbox mode with a demo integration and catalog")
+    demo.add_argument("--host", default=None)
+    demo.add_argument("--port", type=int, default=None)
+    demo.set_defaults(func=cmd_demo)
+
     migrate = commands.add_parser("migrate", help="apply database migrations (run once per deploy)")
     migrate.add_argument("--check", action="store_true", help="only list pending migrations; exit 1 if any")
     migrate.set_defaults(func=cmd_migrate)
@@ -185,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--kind", help="job kind")
     jobs.add_argument("--limit", type=int, default=100, help="rows listed")
     jobs.set_defaults(func=cmd_jobs)
+
+    register_sandbox_commands(commands)
 
     keys = commands.add_parser("keys", help="manage the Fernet key ring").add_subparsers(dest="keys", required=True)
     keys.add_parser("generate", help="print a new Fernet key for ASSESSGATE_SECRET_KEYS").set_defaults(

@@ -201,3 +201,17 @@ def test_worker_command_runs_jobs_and_stops_on_sigterm(database_url: str, data_d
         output, _ = process.communicate(timeout=20)
     assert process.returncode == 0
     assert '"event": "worker_stopped"' in output
+
+
+def test_demo_serves_sandbox_mode_with_a_published_catalog(database_url: str, data_dir: Path) -> None:
+    env = env_for(database_url, data_dir)
+    subprocess.run([ASSESSGATE, "migrate"], env=env, capture_output=True, check=True)
+    port = free_port()
+    demo = serving(env, port)
+    demo.args = [ASSESSGATE, "demo", "--port", str(port)]
+    with demo as process:
+        health = wait_for_health(f"http://127.0.0.1:{port}/health", process).json()
+        page = httpx.get(f"http://127.0.0.1:{port}/sandbox/_sandbox/ui", timeout=5).text
+    assert health["mode"] == "sandbox"
+    assert "demo-java" in page
+    assert f"http://127.0.0.1:{port}/sandbox/_sandbox/ui?integration=sandbox:" in demo.output

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 import msgspec
-from agtest.servers import free_port, serve
 
+from agtest.servers import free_port, serve
 from api.app import create_app
 from api.bootstrap import with_sandbox
 from core.settings import Settings, load_settings
