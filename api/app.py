@@ -35,13 +35,14 @@ from sandbox.app import sandbox_router
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
 from tenants.db import Database
+from tenants.sandbox_store import DatabaseSandboxStore
 from tenants.tables import TABLES
 from tenants.worker import Worker
 
 log = structlog.get_logger()
 
 
-def mount_sandbox(settings: Settings) -> Sandbox:
+def mount_sandbox(settings: Settings, db: Database) -> Sandbox:
     """Sandbox mode (no Kombo API key): the local Kombo lives in this process and sends its webhooks here."""
     if not settings.kombo.webhook_secrets or not settings.kombo.api_key:
         raise RuntimeError("sandbox mode needs api.bootstrap.with_sandbox(settings) first")
@@ -57,13 +58,15 @@ def mount_sandbox(settings: Settings) -> Sandbox:
             webhook_url=f"{settings.base_url}/kombo/webhooks",
             webhook_secret=settings.kombo.webhook_secrets[-1],
             public_url=f"{settings.base_url}{SANDBOX_PATH}",
-        )
+        ),
+        store=DatabaseSandboxStore(db),
     )
 
 
 def sandbox_lifespan(sandbox: Sandbox) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        await sandbox.load()
         try:
             yield
         finally:
@@ -121,7 +124,7 @@ def create_app(
     lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
     sandbox: Sandbox | None = None
     if settings.kombo.sandbox:
-        sandbox = mount_sandbox(settings)
+        sandbox = mount_sandbox(settings, db)
         route_handlers.append(sandbox_router(sandbox, SANDBOX_PATH))
         lifespans.append(sandbox_lifespan(sandbox))
 

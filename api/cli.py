@@ -10,10 +10,14 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from core.errors import ConfigError, DatabaseUnavailable
 from core.settings import Settings, SqliteUrl, load_settings
 from sandbox.cli import register as register_sandbox_commands
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 
 def _settings(args: argparse.Namespace | None = None) -> Settings:
@@ -62,8 +66,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     configure_logging(base)
     settings = complete_settings(base)
     app = create_app(settings)
-    sandbox = app.state.sandbox
-    integration = sandbox.state.add_integration(organization_name="Demo Customer Inc.", origin_id="demo-tenant")
     catalog = PutPackagesRequest(
         packages=(
             Package(id="demo-java", type=PackageType.SKILLS_TEST, name="Java (Senior)", description="90 minutes"),
@@ -72,16 +74,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     )
 
-    sandbox.put_packages(integration, msgspec.json.encode(catalog))
-    print(
-        "\nassessgate demo (sandbox mode)\n"
-        f"  ATS simulator:  {settings.base_url}{SANDBOX_PATH}/_sandbox/ui?integration={integration.id}\n"
-        f"  gateway health: {settings.base_url}/health\n"
-        f"  OpenAPI:        {settings.base_url}/schema\n"
-        f"  admin token:    in {settings.data_dir}/admin-token\n"
-        "Orders placed on the simulator page are sent to the gateway's webhook endpoint. Tenants, order intake "
-        "and adapters arrive with their issues; until then orders stay OPEN in the sandbox.\n"
-    )
+    async def seed(app: Litestar) -> None:
+        """After the sandbox restored its state: reuse the demo integration, or create it once."""
+        sandbox = app.state.sandbox
+        integration = next(
+            (i for i in sandbox.state.integrations.values() if i.origin_id == "demo-tenant"), None
+        ) or await sandbox.create_integration(organization_name="Demo Customer Inc.", origin_id="demo-tenant")
+        await sandbox.put_packages(integration, msgspec.json.encode(catalog))
+        print(
+            "\nassessgate demo (sandbox mode)\n"
+            f"  ATS simulator:  {settings.base_url}{SANDBOX_PATH}/_sandbox/ui?integration={integration.id}\n"
+            f"  gateway health: {settings.base_url}/health\n"
+            f"  OpenAPI:        {settings.base_url}/schema\n"
+            f"  admin token:    in {settings.data_dir}/admin-token\n"
+            "Orders placed on the simulator page are sent to the gateway's webhook endpoint. Tenants, order "
+            "intake and adapters arrive with their issues; until then orders stay OPEN in the sandbox.\n",
+            flush=True,
+        )
+
+    app.on_startup.append(seed)
     uvicorn.run(
         app,
         host=args.host or settings.host,

@@ -51,6 +51,7 @@ def create_sandbox_app(settings: SandboxSettings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        await sandbox.load()
         try:
             yield
         finally:

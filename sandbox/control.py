@@ -95,10 +95,9 @@ async def state(sandbox: NamedDependency[Sandbox]) -> Response[bytes]:
 @post("/integrations")
 async def add_integration(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> Response[bytes]:
     spec: NewIntegration = await _body(request, NewIntegration)
-    integration = sandbox.state.add_integration(
+    integration = await sandbox.create_integration(
         organization_name=spec.organization_name, origin_id=spec.origin_id, creator_email=spec.creator_email
     )
-    await sandbox.webhooks.send("integration-created", sandbox.integration_event_data(integration))
     return as_json(integration_view(integration), 201)
 
 
@@ -160,9 +159,7 @@ async def complete_connect(sandbox: NamedDependency[Sandbox], token: FromPath[st
 
 @post("/reset", status_code=200)
 async def reset(sandbox: NamedDependency[Sandbox]) -> Response[bytes]:
-    await sandbox.webhooks.drain()
-    sandbox.state.reset()
-    sandbox.faults.clear()
+    await sandbox.reset()
     return as_json({"reset": True})
 
 

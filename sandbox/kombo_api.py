@@ -32,7 +32,7 @@ async def check_api_key(sandbox: NamedDependency[Sandbox], authorization: Auth =
 @post("/connect/create-link", status_code=200)
 async def create_link(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> Response[bytes]:
     await sandbox.gate(request.headers.get("authorization"), "POST /connect/create-link")
-    return ok({"link": sandbox.create_link(await request.body())})
+    return ok({"link": await sandbox.create_link(await request.body())})
 
 
 @get("/connect/integration-by-token/{token:str}")
@@ -65,14 +65,14 @@ async def relink(
     request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox], integration_id: FromPath[str]
 ) -> Response[bytes]:
     await sandbox.gate(request.headers.get("authorization"), "POST /integrations/{integration_id}/relink")
-    return ok({"link": sandbox.create_link(await request.body(), relink_of=unquote(integration_id))})
+    return ok({"link": await sandbox.create_link(await request.body(), relink_of=unquote(integration_id))})
 
 
 @put("/assessment/packages")
 async def put_packages(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> Response[bytes]:
     await sandbox.gate(request.headers.get("authorization"), "PUT /assessment/packages")
     integration = sandbox.usable_integration(request.headers.get("x-integration-id"))
-    sandbox.put_packages(integration, await request.body())
+    await sandbox.put_packages(integration, await request.body())
     return ok({}, warnings=[])
 
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 import msgspec
+import structlog
 
 from core.errors import PayloadInvalid
 from core.kombo import (
@@ -27,21 +28,46 @@ from sandbox.errors import KomboApiError, input_invalid
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
 from sandbox.state import Attachment, ConnectLink, Integration, OrderRecord, PackageRecord, SandboxState, now_iso
+from sandbox.store import MemoryStore, SandboxStore
 from sandbox.webhooks import WebhookSender
 
 T = TypeVar("T")
+log = structlog.get_logger()
 ORDER_STATUSES = ("OPEN", "COMPLETED", "CANCELLED", "REJECTED")
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 250
 
 
 class Sandbox:
-    def __init__(self, settings: SandboxSettings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: SandboxSettings, client: httpx.AsyncClient | None = None, store: SandboxStore | None = None
+    ) -> None:
         self.settings = settings
         self.state = SandboxState()
         self.faults = Faults()
         self.client = client or httpx.AsyncClient()
-        self.webhooks = WebhookSender(settings, self.state, self.faults, self.client)
+        self.store: SandboxStore = store or MemoryStore()
+        self._save_lock = asyncio.Lock()
+        self.rng = random.Random()  # noqa: S311 - fault sampling, not security
+        self.webhooks = WebhookSender(settings, self.state, self.faults, self.client, on_change=self.save)
+
+    async def load(self) -> None:
+        """Restore the state the store kept (nothing for the in-memory default)."""
+        try:
+            raw = await self.store.load()
+        except Exception as exc:  # noqa: BLE001 - a development tool starts empty rather than not at all
+            log.warning("sandbox_state_not_loaded", error=f"{type(exc).__name__}: {exc}")
+            return
+        if raw is not None:
+            self.state.restore(raw)
+
+    async def save(self) -> None:
+        """Hand the whole state to the store; called after every change."""
+        async with self._save_lock:
+            try:
+                await self.store.save(self.state.snapshot())
+            except Exception as exc:  # noqa: BLE001 - losing persistence must not break the sandbox itself
+                log.warning("sandbox_state_not_saved", error=f"{type(exc).__name__}: {exc}")
         self.rng = random.Random()  # noqa: S311 - fault sampling
 
     # ------------------------------------------------------------------ request gate
@@ -86,7 +112,7 @@ class Sandbox:
         return found
 
     # ------------------------------------------------------------------ packages
-    def put_packages(self, integration: Integration, raw: bytes) -> None:
+    async def put_packages(self, integration: Integration, raw: bytes) -> None:
         body = _decode(raw, PutPackagesRequest)
         ids = [p.id for p in body.packages]
         if self.settings.reject_duplicate_package_ids and len(ids) != len(set(ids)):
@@ -112,6 +138,7 @@ class Sandbox:
             if package_id not in ids and not record.deleted:
                 record.deleted = True
                 record.updated_at = stamp
+        await self.save()
 
     def list_packages(self, integration: Integration) -> list[dict[str, Any]]:
         catalog = self.state.packages.get(integration.id, {})
@@ -185,6 +212,7 @@ class Sandbox:
         order.result = body
         order.results.append(body)
         order.attachments = attachments
+        await self.save()
         warnings = []
         if any(a.type == "SUB_RESULT" for a in body.attributes if hasattr(a, "type")):
             warnings.append({"message": "Sub-results are shown as formatted text in this ATS."})
@@ -237,7 +265,7 @@ class Sandbox:
         return fetched
 
     # ------------------------------------------------------------------ connect and integrations
-    def create_link(self, raw: bytes, *, relink_of: str | None = None) -> str:
+    async def create_link(self, raw: bytes, *, relink_of: str | None = None) -> str:
         token = secrets.token_urlsafe(24)
         if relink_of is not None:
             existing = self.integration(relink_of)
@@ -262,6 +290,7 @@ class Sandbox:
                 tool=tool,
             )
         self.state.links[token] = link
+        await self.save()
         return f"{self.settings.public_url.rstrip('/')}/_sandbox/connect?token={quote(token)}"
 
     async def complete_link(self, token: str) -> tuple[Integration, str]:
@@ -271,17 +300,27 @@ class Sandbox:
             raise input_invalid("Unknown or expired connect link.")
         if link.relink_of is not None:
             integration = self.integration(link.relink_of)
-            integration.status = "ACTIVE"
-            await self.send_state_changed(integration)
+            await self.set_state(integration, "ACTIVE")
         else:
-            integration = self.state.add_integration(
+            integration = await self.create_integration(
                 organization_name=link.organization_name, creator_email=link.end_user_email, origin_id=link.origin_id
             )
-            await self.webhooks.send("integration-created", self.integration_event_data(integration))
         link.integration_id = integration.id
         link.exchange_token = secrets.token_urlsafe(24)
         self.state.links[link.exchange_token] = link
+        await self.save()
         return integration, link.exchange_token
+
+    async def create_integration(
+        self, *, organization_name: str, origin_id: str | None = None, creator_email: str | None = None
+    ) -> Integration:
+        """A completed connection: the integration exists and ``integration-created`` is sent."""
+        integration = self.state.add_integration(
+            organization_name=organization_name, creator_email=creator_email, origin_id=origin_id
+        )
+        await self.save()
+        await self.webhooks.send("integration-created", self.integration_event_data(integration))
+        return integration
 
     def integration_by_token(self, token: str) -> dict[str, Any]:
         link = self.state.links.get(token)
@@ -337,6 +376,7 @@ class Sandbox:
 
     async def delete_integration(self, integration: Integration) -> None:
         del self.state.integrations[integration.id]
+        await self.save()
         data = {**self.integration_event_data(integration), "deleted_at": now_iso()}
         await self.webhooks.send("integration-deleted", data)
 
@@ -344,6 +384,7 @@ class Sandbox:
         if state not in {"ACTIVE", "INVALID", "INACTIVE"}:
             raise input_invalid("state must be ACTIVE, INVALID or INACTIVE")
         integration.status = state
+        await self.save()
         await self.send_state_changed(integration)
 
     async def send_state_changed(self, integration: Integration) -> None:
@@ -377,9 +418,17 @@ class Sandbox:
     ) -> OrderRecord:
         """What a recruiter's click in the ATS does: create the order, then send its webhook."""
         order = self.state.add_order(integration, package_id=package_id, candidate=candidate, job=job, inline=inline)
+        await self.save()
         event = "inline-assessment:order-received" if inline else "assessment:order-received"
         await self.webhooks.send(event, order.wire(with_integration=True), order=order)
+        await self.save()  # the reply may have rejected it or given it an inline URL
         return order
+
+    async def reset(self) -> None:
+        await self.webhooks.drain()
+        self.state.reset()
+        self.faults.clear()
+        await self.save()
 
 
 def _decode(raw: bytes, type_: type[T]) -> T:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from core.kombo import ResultBody, format_timestamp
 from sandbox.ids import integration_id, new_id
 
@@ -106,6 +108,15 @@ class Delivery:
     at: str = field(default_factory=now_iso)
 
 
+class Snapshot(msgspec.Struct, kw_only=True):
+    integrations: list[Integration]
+    packages: dict[str, dict[str, PackageRecord]]
+    orders: list[OrderRecord]
+    links: list[ConnectLink]
+    deliveries: list[Delivery]
+    seq: int
+
+
 class SandboxState:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
@@ -115,9 +126,36 @@ class SandboxState:
         self.links: dict[str, ConnectLink] = {}
         self.deliveries: list[Delivery] = []
         self._seq = itertools.count(1)
+        self.last_seq = 0
 
     def next_seq(self) -> int:
-        return next(self._seq)
+        self.last_seq = next(self._seq)
+        return self.last_seq
+
+    def snapshot(self) -> bytes:
+        return msgspec.json.encode(
+            Snapshot(
+                integrations=list(self.integrations.values()),
+                packages=self.packages,
+                orders=list(self.orders.values()),
+                links=list(self.links.values()),
+                deliveries=self.deliveries,
+                seq=self.last_seq,
+            )
+        )
+
+    def restore(self, raw: bytes) -> None:
+        snap = msgspec.json.decode(raw, type=Snapshot)
+        self.integrations = {i.id: i for i in snap.integrations}
+        self.packages = snap.packages
+        self.orders = {o.id: o for o in snap.orders}
+        self.links = {link.token: link for link in snap.links}
+        for link in snap.links:
+            if link.exchange_token:
+                self.links[link.exchange_token] = link
+        self.deliveries = snap.deliveries
+        self.last_seq = snap.seq
+        self._seq = itertools.count(snap.seq + 1)
 
     def reset(self) -> None:
         self.integrations.clear()

@@ -45,11 +45,10 @@ async def page(
 @post("/ui/integrations")
 async def ui_add_integration(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> Redirect:
     form = await request.form()
-    integration = sandbox.state.add_integration(
+    integration = await sandbox.create_integration(
         organization_name=str(form.get("organization_name") or "Sandbox Customer"),
-        origin_id=str(form.get("origin_id")) or None,
+        origin_id=str(form.get("origin_id") or "") or None,
     )
-    await sandbox.webhooks.send("integration-created", sandbox.integration_event_data(integration))
     return Redirect(f"{base_of(request)}/_sandbox/ui?integration={integration.id}", status_code=303)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -28,8 +29,14 @@ log = structlog.get_logger()
 
 class WebhookSender:
     def __init__(
-        self, settings: SandboxSettings, state: SandboxState, faults: Faults, client: httpx.AsyncClient
+        self,
+        settings: SandboxSettings,
+        state: SandboxState,
+        faults: Faults,
+        client: httpx.AsyncClient,
+        on_change: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        self.on_change = on_change
         self.settings = settings
         self.state = state
         self.faults = faults
@@ -62,6 +69,8 @@ class WebhookSender:
     async def _deliver_later(self, delay_s: float, body: bytes, event_type: str, order: OrderRecord | None) -> None:
         await asyncio.sleep(delay_s)
         await self.deliver(body, event_type, order)
+        if self.on_change is not None:
+            await self.on_change()
 
     async def deliver(self, body: bytes, event_type: str, order: OrderRecord | None) -> None:
         if not self.settings.webhook_url:

@@ -40,4 +40,10 @@ class OutboxJob(Table, tablename="outbox_job"):
     updated_at_ms = BigInt()
 
 
-TABLES: Final[tuple[type[Table], ...]] = (Tenant, OutboxJob)
+class SandboxSnapshot(Table, tablename="sandbox_snapshot"):
+    id = Integer(primary_key=True)
+    snapshot = Text()
+    updated_at = Timestamptz()
+
+
+TABLES: Final[tuple[type[Table], ...]] = (Tenant, OutboxJob, SandboxSnapshot)

@@ -61,3 +61,40 @@ def test_a_kombo_key_means_no_sandbox(test_settings: Settings) -> None:
     with serve(create_app(settings), port) as url:
         assert httpx.get(f"{url}/health").json()["mode"] == "kombo"
         assert httpx.get(f"{url}/sandbox/_sandbox/ui").status_code == 404
+
+
+def test_the_mounted_sandbox_keeps_its_state_in_the_gateways_database(database_url: str, tmp_path: Path) -> None:
+    import asyncio
+
+    from tenants.db import Database
+    from tenants.migrations import migrate
+
+    port = free_port()
+    settings = sandbox_settings(database_url, tmp_path, port)
+
+    async def migrated() -> None:
+        db = Database(settings.database)
+        await db.start()
+        await migrate(db)
+        await db.close()
+
+    asyncio.run(migrated())
+    key = {"Authorization": f"Bearer {settings.kombo.api_key}"}
+    with serve(create_app(settings), port) as url:
+        integration = httpx.post(f"{url}/sandbox/_sandbox/integrations", json={"origin_id": "t-1"}).json()["id"]
+        packages = {"packages": [{"id": "p1", "type": "SKILLS_TEST", "name": "P", "description": ""}]}
+        httpx.put(
+            f"{settings.kombo.api_url}/assessment/packages",
+            json=packages,
+            headers={**key, "X-Integration-Id": integration},
+        ).raise_for_status()
+        order = httpx.post(
+            f"{url}/sandbox/_sandbox/integrations/{integration}/orders",
+            json={"package_id": "p1", "candidate": {"email": "a@example.org"}},
+        ).json()["id"]
+    with serve(create_app(settings), port):  # a restart: a new process would see the same
+        headers = {**key, "X-Integration-Id": integration}
+        listed = httpx.get(f"{settings.kombo.api_url}/assessment/orders", headers=headers).json()
+        catalog = httpx.get(f"{settings.kombo.api_url}/assessment/packages", headers=headers).json()
+    assert [o["id"] for o in listed["data"]["results"]] == [order]
+    assert [p["id"] for p in catalog["data"]["packages"]] == ["p1"]
