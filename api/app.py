@@ -23,12 +23,14 @@ from litestar.types import ControllerRouterHandler
 from api.auth import SECURITY_SCHEMES
 from api.bootstrap import SANDBOX_PATH
 from api.jobs import build_registry
+from api.kombo import kombo_client, new_http_client
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.problems import exception_handlers
-from api.routes import health, jobs, metrics
+from api.routes import health, jobs, metrics, tenants
 from core.job_kinds import JobKind
 from core.metrics import WorkerMetrics
+from core.ports import KomboApi
 from core.redaction import Redactor
 from core.settings import Settings
 from sandbox.app import sandbox_router
@@ -82,7 +84,9 @@ def create_app(
     """Build the app; ``extra_job_kinds(db)`` lets an embedding application (or a test) add job kinds."""
     configure_logging(settings)
     db = Database(settings.database)
-    registry = build_registry(settings, db, extra_job_kinds(db) if extra_job_kinds else ())
+    http = new_http_client()
+    kombo = kombo_client(settings, http)
+    registry = build_registry(settings, db, kombo, extra_job_kinds(db) if extra_job_kinds else ())
     worker_metrics = WorkerMetrics()
 
     @asynccontextmanager
@@ -109,6 +113,7 @@ def create_app(
             stop.set()
             if worker_task is not None:
                 await worker_task
+            await http.aclose()
             await db.close()
 
     def provide_db() -> Database:
@@ -120,7 +125,16 @@ def create_app(
     def provide_worker_metrics() -> WorkerMetrics:
         return worker_metrics
 
-    route_handlers: list[ControllerRouterHandler] = [health.health, health.ready, metrics.metrics, jobs.JobsController]
+    def provide_kombo() -> KomboApi:
+        return kombo
+
+    route_handlers: list[ControllerRouterHandler] = [
+        health.health,
+        health.ready,
+        metrics.metrics,
+        jobs.JobsController,
+        tenants.TenantsController,
+    ]
     lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
     sandbox: Sandbox | None = None
     if settings.kombo.sandbox:
@@ -135,6 +149,7 @@ def create_app(
         ),
         dependencies={
             "worker_metrics": Provide(provide_worker_metrics, sync_to_thread=False),
+            "kombo": Provide(provide_kombo, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },

@@ -133,14 +133,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import signal
 
+    from api.bootstrap import complete_settings
     from api.jobs import build_registry
     from api.logging import configure_logging
     from tenants.db import Database
     from tenants.tables import TABLES
     from tenants.worker import Worker
 
-    settings = _settings()
-    configure_logging(settings)
+    base = _settings()
+    configure_logging(base)
+    settings = complete_settings(base)  # sandbox mode: the same generated key and URLs as serve
     if isinstance(settings.database.parsed, SqliteUrl) and not args.allow_sqlite:
         raise SystemExit(
             "assessgate: on SQLite the worker runs inside `assessgate serve`; a separate worker process would "
@@ -148,9 +150,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         )
 
     async def run() -> int:
+        from api.kombo import kombo_client, new_http_client
+
         db = Database(settings.database)
         await db.start()
         db.bind(TABLES)
+        http = new_http_client()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -158,12 +163,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
         try:
             worker = Worker(
                 db,
-                build_registry(settings, db),
+                build_registry(settings, db, kombo_client(settings, http)),
                 concurrency=args.concurrency,
                 tenant_concurrency=settings.worker_tenant_concurrency,
             )
             await worker.run(stop)
         finally:
+            await http.aclose()
             await db.close()
         return 0
 

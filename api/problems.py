@@ -113,6 +113,8 @@ def exception_handlers(redactor: Redactor) -> ExceptionHandlersMap:
                 if isinstance(e, dict)
             ]
         status = exc.status_code
+        if status >= 500:  # noqa: PLR2004 - a server-side fault raised as an HTTP error: keep its cause
+            log.error("request_failed", error=type(exc).__name__, detail=exc.detail, exc_info=exc)
         return problem_response(
             request,
             Problem(title=HTTPStatus(status).phrase, status=status, detail=redactor.text(exc.detail), errors=errors),

@@ -83,6 +83,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
     #: Days a finished job is kept before the hourly purge deletes it (dead jobs are kept).
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
+    #: A catalog push that would delete more than this share of the live catalog needs confirm_deletions.
+    catalog_max_deletion_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
 
@@ -120,6 +122,7 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
+    catalog_max_deletion_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
 
 
 ENV_VARIABLES: Final = tuple(PREFIX + name.upper() for name in _Env.__struct_fields__)
@@ -176,6 +179,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         worker_concurrency=env.worker_concurrency,
         worker_tenant_concurrency=env.worker_tenant_concurrency,
         job_retention_days=env.job_retention_days,
+        catalog_max_deletion_share=env.catalog_max_deletion_share,
         database=DatabaseSettings(url=database_url, pool_max_size=env.database_pool_max_size),
         kombo=KomboSettings(
             api_url=env.kombo_api_url.rstrip("/"),

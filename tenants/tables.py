@@ -21,6 +21,36 @@ class Tenant(Table, tablename="tenant"):
     integration_state = Varchar(length=20, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    deleted_at = Timestamptz(null=True, default=None)
+
+
+class TenantApiKey(Table, tablename="tenant_api_key"):
+    id = UUID(primary_key=True)
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, db_column_name="tenant_id")
+    name = Varchar(length=200)
+    key_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class TenantSecret(Table, tablename="tenant_secret"):
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, db_column_name="tenant_id", primary_key=True)
+    name = Varchar(length=100)
+    ciphertext = Text()
+    key_id = Varchar(length=32)
+    updated_at = Timestamptz()
+
+
+class TenantCatalog(Table, tablename="tenant_catalog"):
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, db_column_name="tenant_id", primary_key=True)
+    desired = Text()
+    accepted = Text(null=True, default=None)
+    version = Integer()
+    accepted_version = Integer(null=True, default=None)
+    sync_state = Varchar(length=20)
+    last_error = Text(null=True, default=None)
+    warnings = Text(null=True, default=None)
+    updated_at = Timestamptz()
 
 
 class OutboxJob(Table, tablename="outbox_job"):
@@ -46,4 +76,4 @@ class SandboxSnapshot(Table, tablename="sandbox_snapshot"):
     updated_at = Timestamptz()
 
 
-TABLES: Final[tuple[type[Table], ...]] = (Tenant, OutboxJob, SandboxSnapshot)
+TABLES: Final[tuple[type[Table], ...]] = (Tenant, TenantApiKey, TenantSecret, TenantCatalog, OutboxJob, SandboxSnapshot)

@@ -17,10 +17,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from agtest import postgres
+from agtest.sandbox_support import receiver, sandbox
 from core.settings import Settings, load_settings
 from tenants.db import Database
 from tenants.migrations import migrate
 from tenants.tables import TABLES
+
+__all__ = ["receiver", "sandbox"]  # fixtures: a running sandbox and a recording webhook receiver
 
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile(

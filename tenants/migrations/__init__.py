@@ -17,9 +17,9 @@ from types import ModuleType
 from typing import Final
 
 from tenants.db import Database, Dialect
-from tenants.migrations import m0001_tenants, m0002_outbox, m0003_sandbox_snapshot
+from tenants.migrations import m0001_tenants, m0002_outbox, m0003_sandbox_snapshot, m0004_tenant_layer
 
-MIGRATIONS: Final[Sequence[ModuleType]] = (m0001_tenants, m0002_outbox, m0003_sandbox_snapshot)
+MIGRATIONS: Final[Sequence[ModuleType]] = (m0001_tenants, m0002_outbox, m0003_sandbox_snapshot, m0004_tenant_layer)
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 
 _BOOKKEEPING = """

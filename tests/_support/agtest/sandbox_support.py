@@ -1,6 +1,6 @@
 """A running sandbox (real HTTP on loopback) and a recording webhook receiver standing in for the gateway.
 
-The fixtures ``receiver`` and ``sandbox`` are registered by ``tests/sandbox/conftest.py``.
+The fixtures ``receiver`` and ``sandbox`` are registered by ``tests/conftest.py``.
 """
 
 from __future__ import annotations

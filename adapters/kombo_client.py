@@ -1,0 +1,128 @@
+"""The Kombo HTTP client: one ``httpx.AsyncClient``, Kombo's envelopes decoded, every failure a KomboError.
+
+Error policy (contract §1.4): branch on ``error.code``, never on the HTTP status or the message. Retryable:
+the codes Kombo documents as safe to retry, any 5xx, timeouts, connection errors and non-JSON bodies (a
+load balancer's HTML 502). The retry time comes from ``Retry-After`` or ``ratelimit-reset`` (seconds) when
+Kombo sends one. Everything else is permanent until a person changes something.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, TypeVar
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+from core.errors import KomboError, PayloadInvalid
+from core.kombo import (
+    CreateLinkRequest,
+    Empty,
+    ErrorEnvelope,
+    Integration,
+    IntegrationByToken,
+    KomboWarning,
+    Link,
+    PutPackagesRequest,
+    RelinkRequest,
+    Success,
+    decode_json,
+)
+from core.kombo.vocabulary import RETRYABLE_ERROR_CODES
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5, read=30, write=30, pool=5)
+
+
+class KomboClient:
+    def __init__(self, client: httpx.AsyncClient, *, base_url: str, api_key: str) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+
+    async def create_link(self, request: CreateLinkRequest) -> str:
+        data = await self._call("POST", "/connect/create-link", Link, body=request)
+        return data.link
+
+    async def integration_by_token(self, token: str) -> IntegrationByToken:
+        return await self._call("GET", f"/connect/integration-by-token/{quote(token, safe='')}", IntegrationByToken)
+
+    async def get_integration(self, integration_id: str) -> Integration:
+        return await self._call("GET", f"/integrations/{quote(integration_id, safe='')}", Integration)
+
+    async def relink(self, integration_id: str) -> str:
+        path = f"/integrations/{quote(integration_id, safe='')}/relink"
+        data = await self._call("POST", path, Link, body=RelinkRequest())
+        return data.link
+
+    async def put_packages(self, integration_id: str, request: PutPackagesRequest) -> tuple[KomboWarning, ...]:
+        envelope = await self._request(
+            "PUT", "/assessment/packages", Empty, body=request, integration_id=integration_id
+        )
+        return () if envelope.warnings is msgspec.UNSET else envelope.warnings
+
+    async def _call(
+        self, method: str, path: str, data_type: type[T], *, body: Any = None, integration_id: str | None = None
+    ) -> T:
+        envelope = await self._request(method, path, data_type, body=body, integration_id=integration_id)
+        return envelope.data
+
+    async def _request(
+        self, method: str, path: str, data_type: type[T], *, body: Any, integration_id: str | None
+    ) -> Success[T]:
+        headers = {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}
+        if integration_id is not None:
+            headers["X-Integration-Id"] = integration_id
+        content = None if body is None else msgspec.json.encode(body)
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = await self.client.request(
+                method, self.base_url + path, content=content, headers=headers, timeout=DEFAULT_TIMEOUT
+            )
+        except httpx.TimeoutException as exc:
+            raise KomboError(f"Kombo did not answer in time ({type(exc).__name__})", retryable=True) from None
+        except httpx.TransportError as exc:
+            raise KomboError(f"Kombo could not be reached ({type(exc).__name__})", retryable=True) from None
+        if response.is_success:
+            try:
+                return decode_json(response.content, Success[data_type], what="Kombo response")  # type: ignore[valid-type]
+            except PayloadInvalid as exc:
+                raise KomboError(exc.message, http_status=response.status_code, retryable=True) from None
+        raise error_from(response)
+
+
+def error_from(response: httpx.Response) -> KomboError:
+    """Kombo's error envelope (or whatever came instead) as a KomboError with the retry decision made."""
+    retry_after = _retry_after(response)
+    try:
+        envelope = decode_json(response.content, ErrorEnvelope, what="Kombo error")
+    except PayloadInvalid:
+        return KomboError(
+            f"Kombo answered HTTP {response.status_code} without its error envelope",
+            http_status=response.status_code,
+            retryable=True,  # load balancers answer like this; Kombo says a plain 5xx may be retried
+            retry_after_s=retry_after,
+        )
+    error = envelope.error
+    retryable = error.code in RETRYABLE_ERROR_CODES or response.status_code >= 500  # noqa: PLR2004
+    return KomboError(
+        error.message,
+        code=error.code,
+        http_status=response.status_code,
+        log_url=error.log_url,
+        retryable=retryable,
+        retry_after_s=retry_after,
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    for header in ("retry-after", "ratelimit-reset"):
+        value = response.headers.get(header)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,67 @@
+"""Package catalogs: validation, the diff against what Kombo last accepted, and the mass-deletion guard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Final
+
+import msgspec
+from msgspec import Meta
+
+from core.errors import FieldError, ValidationFailed
+from core.kombo import Package, PackageType
+
+DEFAULT_MAX_DELETION_SHARE: Final = 0.5
+
+
+class CatalogPackage(msgspec.Struct, frozen=True, kw_only=True):
+    id: Annotated[str, Meta(min_length=1, max_length=200)]
+    type: PackageType
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    description: Annotated[str, Meta(max_length=5000)] = ""
+
+    def to_kombo(self) -> Package:
+        return Package(id=self.id, type=self.type, name=self.name, description=self.description)
+
+
+class CatalogDiff(msgspec.Struct, frozen=True, kw_only=True):
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def validate_catalog(packages: Sequence[CatalogPackage]) -> None:
+    """Unique ids and non-blank names; raises ValidationFailed naming every bad entry."""
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for index, package in enumerate(packages):
+        if package.id in seen:
+            errors.append(FieldError(path=f"$.packages[{index}].id", message=f"duplicate package id {package.id!r}"))
+        seen.add(package.id)
+        if not package.id.strip():
+            errors.append(FieldError(path=f"$.packages[{index}].id", message="must not be blank"))
+        if not package.name.strip():
+            errors.append(FieldError(path=f"$.packages[{index}].name", message="must not be blank"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def diff(desired: Sequence[CatalogPackage], accepted: Sequence[CatalogPackage]) -> CatalogDiff:
+    before = {p.id: p for p in accepted}
+    after = {p.id: p for p in desired}
+    return CatalogDiff(
+        added=[i for i in after if i not in before],
+        changed=[i for i in after if i in before and after[i] != before[i]],
+        removed=[i for i in before if i not in after],
+    )
+
+
+def deletion_refused(change: CatalogDiff, live_count: int, max_share: float) -> bool:
+    """True when the change would delete more than ``max_share`` of a live catalog."""
+    if live_count == 0 or not change.removed:
+        return False
+    return len(change.removed) / live_count > max_share

@@ -1,0 +1,40 @@
+"""What to do when Kombo says no: retry, park until the integration works again, or give up.
+
+One policy for every job that calls Kombo (catalog pushes now, result write-backs later), keyed on
+Kombo's error code as Kombo advises.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from core.errors import KomboError
+
+#: The integration itself is broken or switched off: nothing will work until its state changes.
+PARK_CODES: Final = frozenset(
+    {"INTEGRATION.INACTIVE", "INTEGRATION.AUTHENTICATION_INVALID", "PLATFORM.AUTHENTICATION_INVALID"}
+)
+
+
+class Outcome(StrEnum):
+    RETRY = "retry"
+    PARK = "park"
+    DEAD = "dead"
+
+
+def classify(error: KomboError) -> Outcome:
+    if error.code in PARK_CODES or (error.code or "").endswith(".AUTHENTICATION_INVALID"):
+        return Outcome.PARK
+    if error.retryable:
+        return Outcome.RETRY
+    return Outcome.DEAD
+
+
+def describe(error: KomboError) -> str:
+    """A one-line account for timelines and job errors: code, message, and Kombo's log link."""
+    fallback = f"HTTP {error.http_status}" if error.http_status else "no answer"
+    parts = [error.code or fallback, error.message]
+    if error.log_url:
+        parts.append(f"log: {error.log_url}")
+    return " — ".join(parts)

@@ -1,0 +1,53 @@
+"""The ``catalog.push`` job: send a tenant's current catalog to Kombo (``PUT /assessment/packages``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import structlog
+
+from core.errors import AssessgateError, KomboError
+from core.job_kinds import JobContext, JobKind
+from core.jobs import ParkJob, RetryAt
+from core.kombo import PutPackagesRequest
+from core.kombo.policy import Outcome, classify, describe
+from core.ports import KomboApi
+from tenants.catalogs import PUSH_KIND, Catalogs, PushCatalog
+from tenants.db import Database
+from tenants.repository import TenantRepository
+
+log = structlog.get_logger()
+
+
+def catalog_push_kind(
+    db: Database, kombo: KomboApi, catalogs: Catalogs, clock_ms: Callable[[], int]
+) -> JobKind[PushCatalog]:
+    tenants = TenantRepository(db)
+
+    async def push(payload: PushCatalog, ctx: JobContext) -> None:
+        tenant_id = uuid.UUID(payload.tenant_id)
+        tenant = await tenants.get(tenant_id)
+        if tenant is None:
+            return  # deleted meanwhile: nothing to push
+        current = await catalogs.desired(tenant_id)
+        if current is None:
+            return
+        version, packages = current
+        if tenant.integration_id is None:
+            raise ParkJob("the tenant has no Kombo integration yet; the push runs once one is bound")
+        request = PutPackagesRequest(packages=tuple(p.to_kombo() for p in packages))
+        try:
+            warnings = await kombo.put_packages(tenant.integration_id, request)
+        except KomboError as exc:
+            outcome = classify(exc)
+            await catalogs.record_failure(tenant_id, describe(exc), final=outcome == Outcome.DEAD)
+            if outcome == Outcome.PARK:
+                raise ParkJob(describe(exc)) from None
+            if outcome == Outcome.RETRY and exc.retry_after_s is not None:
+                raise RetryAt(describe(exc), at_ms=clock_ms() + int(exc.retry_after_s * 1000)) from None
+            raise AssessgateError(describe(exc), retryable=outcome == Outcome.RETRY) from None
+        await catalogs.record_pushed(tenant_id, version, packages, warnings)
+        log.info("catalog_pushed", version=version, packages=len(packages), warnings=[w.message for w in warnings])
+
+    return JobKind(PUSH_KIND, PushCatalog, push)

@@ -1,0 +1,173 @@
+"""Each tenant's package catalog: what the vendor wants offered, what Kombo last accepted, and the push.
+
+Setting a catalog stores it and enqueues a ``catalog.push`` job in the same transaction. The push sends the
+tenant's current desired catalog (replace-all), so a newer change simply supersedes an older queued one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Final
+
+import msgspec
+
+from core.catalog import CatalogDiff, CatalogPackage, deletion_refused, diff, validate_catalog
+from core.errors import Conflict
+from core.kombo import KomboWarning
+from tenants.db import Database
+from tenants.outbox import Outbox
+
+PUSH_KIND: Final = "catalog.push"
+_PACKAGES = msgspec.json.Decoder(list[CatalogPackage])
+_WARNINGS = msgspec.json.Decoder(list[KomboWarning])
+
+
+class PushCatalog(msgspec.Struct, frozen=True, kw_only=True):
+    tenant_id: str
+    version: int
+
+
+class CatalogView(msgspec.Struct, kw_only=True):
+    packages: list[CatalogPackage]
+    version: int
+    sync_state: str  # pending | in_sync | failed | empty
+    accepted_version: int | None
+    diff: CatalogDiff
+    warnings: list[KomboWarning]
+    last_error: str | None
+
+
+class _Row(msgspec.Struct, kw_only=True):
+    desired: str
+    accepted: str | None
+    version: int
+    accepted_version: int | None
+    sync_state: str
+    last_error: str | None
+    warnings: str | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Catalogs:
+    def __init__(self, db: Database, *, max_deletion_share: float) -> None:
+        self.db = db
+        self.outbox = Outbox(db)
+        self.max_deletion_share = max_deletion_share
+
+    async def set_desired(
+        self, tenant_id: uuid.UUID, packages: list[CatalogPackage], *, confirm_deletions: bool, now_ms: int
+    ) -> CatalogView:
+        validate_catalog(packages)
+        async with self.db.tx():
+            row = await self._row(tenant_id)
+            accepted = _PACKAGES.decode(row.accepted) if row and row.accepted else []
+            change = diff(packages, accepted)
+            if not confirm_deletions and deletion_refused(change, len(accepted), self.max_deletion_share):
+                raise Conflict(
+                    f"this would delete {len(change.removed)} of the {len(accepted)} packages the ATS offers; "
+                    'send "confirm_deletions": true to do it'
+                )
+            version = (row.version if row else 0) + 1
+            encoded = msgspec.json.encode(packages).decode()
+            if row is None:
+                await self.db.fetch(
+                    "INSERT INTO tenant_catalog (tenant_id, desired, version, sync_state, updated_at)"
+                    " VALUES ({}, {}, {}, 'pending', {})",
+                    tenant_id,
+                    encoded,
+                    version,
+                    _now(),
+                )
+            else:
+                await self.db.fetch(
+                    "UPDATE tenant_catalog SET desired = {}, version = {}, sync_state = 'pending', updated_at = {}"
+                    " WHERE tenant_id = {}",
+                    encoded,
+                    version,
+                    _now(),
+                    tenant_id,
+                )
+            await self.outbox.enqueue(
+                PUSH_KIND,
+                PushCatalog(tenant_id=str(tenant_id), version=version),
+                now_ms=now_ms,
+                tenant_id=tenant_id,
+                dedupe_key=f"catalog:{tenant_id}:{version}",
+            )
+        return await self.view(tenant_id)
+
+    async def view(self, tenant_id: uuid.UUID) -> CatalogView:
+        row = await self._row(tenant_id)
+        if row is None:
+            return CatalogView(
+                packages=[],
+                version=0,
+                sync_state="empty",
+                accepted_version=None,
+                diff=CatalogDiff(added=[], changed=[], removed=[]),
+                warnings=[],
+                last_error=None,
+            )
+        desired = _PACKAGES.decode(row.desired)
+        accepted = _PACKAGES.decode(row.accepted) if row.accepted else []
+        return CatalogView(
+            packages=desired,
+            version=row.version,
+            sync_state=str(row.sync_state),
+            accepted_version=row.accepted_version,
+            diff=diff(desired, accepted),
+            warnings=_WARNINGS.decode(row.warnings) if row.warnings else [],
+            last_error=row.last_error,
+        )
+
+    async def desired(self, tenant_id: uuid.UUID) -> tuple[int, list[CatalogPackage]] | None:
+        row = await self._row(tenant_id)
+        return (row.version, _PACKAGES.decode(row.desired)) if row else None
+
+    async def tenants_with_catalogs(self) -> list[uuid.UUID]:
+        rows = await self.db.fetch(
+            "SELECT c.tenant_id AS tenant_id FROM tenant_catalog c JOIN tenant t ON t.id = c.tenant_id"
+            " WHERE t.deleted_at IS NULL ORDER BY t.created_at"
+        )
+        return [uuid.UUID(str(row["tenant_id"])) for row in rows]
+
+    async def record_pushed(
+        self, tenant_id: uuid.UUID, version: int, packages: list[CatalogPackage], warnings: tuple[KomboWarning, ...]
+    ) -> None:
+        async with self.db.tx():
+            row = await self._row(tenant_id)
+            if row is None or (row.accepted_version is not None and row.accepted_version > version):
+                return  # a newer push already landed
+            state = "in_sync" if row.version == version else "pending"
+            await self.db.fetch(
+                "UPDATE tenant_catalog SET accepted = {}, accepted_version = {}, sync_state = {}, warnings = {},"
+                " last_error = NULL, updated_at = {} WHERE tenant_id = {}",
+                msgspec.json.encode(packages).decode(),
+                version,
+                state,
+                msgspec.json.encode(list(warnings)).decode(),
+                _now(),
+                tenant_id,
+            )
+
+    async def record_failure(self, tenant_id: uuid.UUID, error: str, *, final: bool) -> None:
+        async with self.db.tx():
+            await self.db.fetch(
+                "UPDATE tenant_catalog SET last_error = {}, sync_state = {}, updated_at = {} WHERE tenant_id = {}",
+                error,
+                "failed" if final else "pending",
+                _now(),
+                tenant_id,
+            )
+
+    async def _row(self, tenant_id: uuid.UUID) -> _Row | None:
+        rows = await self.db.fetch(
+            "SELECT desired, accepted, version, accepted_version, sync_state, last_error, warnings"
+            " FROM tenant_catalog WHERE tenant_id = {}",
+            tenant_id,
+        )
+        return msgspec.convert(rows[0], _Row) if rows else None

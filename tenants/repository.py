@@ -1,0 +1,202 @@
+"""Tenant-scoped persistence: tenants, their API keys and integration binding. Rows become core Structs here."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from core.errors import Conflict, NotFound
+from core.tenants import ApiKey, Tenant, hash_api_key, new_api_key
+from tenants.db import Database
+
+_TENANT_COLUMNS = "id, name, external_id, integration_id, integration_state, created_at, updated_at, deleted_at"
+
+
+def _tenant(row: dict[str, Any]) -> Tenant:
+    return msgspec.convert(row, Tenant, from_attributes=False)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TenantRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, *, name: str, external_id: str | None) -> Tenant:
+        tenant_id = uuid.uuid4()
+        now = _now()
+        async with self.db.tx():
+            if external_id is not None and await self._by_external_id(external_id) is not None:
+                raise Conflict(f"a tenant with external_id {external_id!r} exists")
+            await self.db.fetch(
+                "INSERT INTO tenant (id, name, external_id, created_at, updated_at) VALUES ({}, {}, {}, {}, {})",
+                tenant_id,
+                name,
+                external_id,
+                now,
+                now,
+            )
+        tenant = await self.get(tenant_id)
+        assert tenant is not None
+        return tenant
+
+    async def get(self, tenant_id: uuid.UUID) -> Tenant | None:
+        rows = await self.db.fetch(
+            f"SELECT {_TENANT_COLUMNS} FROM tenant WHERE id = {{}} AND deleted_at IS NULL", tenant_id
+        )
+        return _tenant(rows[0]) if rows else None
+
+    async def require(self, tenant_id: uuid.UUID) -> Tenant:
+        tenant = await self.get(tenant_id)
+        if tenant is None:
+            raise NotFound(f"no tenant {tenant_id}")
+        return tenant
+
+    async def by_integration(self, integration_id: str) -> Tenant | None:
+        rows = await self.db.fetch(
+            f"SELECT {_TENANT_COLUMNS} FROM tenant WHERE integration_id = {{}} AND deleted_at IS NULL", integration_id
+        )
+        return _tenant(rows[0]) if rows else None
+
+    async def list_tenants(
+        self, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int = 100, only: uuid.UUID | None = None
+    ) -> list[Tenant]:
+        clauses = ["deleted_at IS NULL"]
+        args: list[Any] = []
+        if only is not None:
+            clauses.append("id = {}")
+            args.append(only)
+        if after is not None:
+            clauses.append("(created_at > {} OR (created_at = {} AND id > {}))")
+            args += [after[0], after[0], after[1]]
+        rows = await self.db.fetch(
+            f"SELECT {_TENANT_COLUMNS} FROM tenant WHERE {' AND '.join(clauses)} ORDER BY created_at, id LIMIT {{}}",
+            *args,
+            limit,
+        )
+        return [_tenant(row) for row in rows]
+
+    async def update(self, tenant_id: uuid.UUID, *, name: str | None, external_id: str | None) -> Tenant:
+        async with self.db.tx():
+            current = await self.require(tenant_id)
+            if external_id is not None and external_id != current.external_id:
+                other = await self._by_external_id(external_id)
+                if other is not None:
+                    raise Conflict(f"a tenant with external_id {external_id!r} exists")
+            await self.db.fetch(
+                "UPDATE tenant SET name = {}, external_id = {}, updated_at = {} WHERE id = {}",
+                name if name is not None else current.name,
+                external_id if external_id is not None else current.external_id,
+                _now(),
+                tenant_id,
+            )
+        return await self.require(tenant_id)
+
+    async def soft_delete(self, tenant_id: uuid.UUID) -> None:
+        """Mark deleted (rows stay for audit and for the orders that reference them); revoke its keys."""
+        now = _now()
+        async with self.db.tx():
+            await self.require(tenant_id)
+            await self.db.fetch(
+                "UPDATE tenant SET deleted_at = {}, integration_id = NULL, updated_at = {} WHERE id = {}",
+                now,
+                now,
+                tenant_id,
+            )
+            await self.db.fetch(
+                "UPDATE tenant_api_key SET revoked_at = {} WHERE tenant_id = {} AND revoked_at IS NULL", now, tenant_id
+            )
+
+    async def bind_integration(self, tenant_id: uuid.UUID, integration_id: str, *, state: str = "ACTIVE") -> Tenant:
+        async with self.db.tx():
+            await self.require(tenant_id)
+            holder = await self.by_integration(integration_id)
+            if holder is not None and holder.id != tenant_id:
+                raise Conflict("that integration is bound to another tenant")
+            await self.db.fetch(
+                "UPDATE tenant SET integration_id = {}, integration_state = {}, updated_at = {} WHERE id = {}",
+                integration_id,
+                state,
+                _now(),
+                tenant_id,
+            )
+        return await self.require(tenant_id)
+
+    async def set_integration_state(self, integration_id: str, state: str) -> Tenant | None:
+        async with self.db.tx():
+            tenant = await self.by_integration(integration_id)
+            if tenant is None:
+                return None
+            await self.db.fetch(
+                "UPDATE tenant SET integration_state = {}, updated_at = {} WHERE id = {}", state, _now(), tenant.id
+            )
+        return await self.get(tenant.id)
+
+    async def unbind_integration(self, integration_id: str) -> Tenant | None:
+        async with self.db.tx():
+            tenant = await self.by_integration(integration_id)
+            if tenant is None:
+                return None
+            await self.db.fetch(
+                "UPDATE tenant SET integration_id = NULL, integration_state = NULL, updated_at = {} WHERE id = {}",
+                _now(),
+                tenant.id,
+            )
+        return await self.get(tenant.id)
+
+    # ---------------------------------------------------------------- API keys
+    async def create_api_key(self, tenant_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
+        """Returns the key's record and its plaintext, which is never stored and cannot be shown again."""
+        plaintext = new_api_key()
+        key_id = uuid.uuid4()
+        async with self.db.tx():
+            await self.require(tenant_id)
+            await self.db.fetch(
+                "INSERT INTO tenant_api_key (id, tenant_id, name, key_hash, created_at) VALUES ({}, {}, {}, {}, {})",
+                key_id,
+                tenant_id,
+                name,
+                hash_api_key(plaintext),
+                _now(),
+            )
+        keys = await self.api_keys(tenant_id)
+        return next(k for k in keys if k.id == key_id), plaintext
+
+    async def api_keys(self, tenant_id: uuid.UUID) -> list[ApiKey]:
+        rows = await self.db.fetch(
+            "SELECT id, tenant_id, name, created_at, revoked_at FROM tenant_api_key WHERE tenant_id = {}"
+            " ORDER BY created_at, id",
+            tenant_id,
+        )
+        return [msgspec.convert(row, ApiKey) for row in rows]
+
+    async def revoke_api_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+        async with self.db.tx():
+            rows = await self.db.fetch(
+                "UPDATE tenant_api_key SET revoked_at = {} WHERE id = {} AND tenant_id = {} AND revoked_at IS NULL"
+                " RETURNING id",
+                _now(),
+                key_id,
+                tenant_id,
+            )
+        return bool(rows)
+
+    async def authenticate(self, plaintext: str) -> uuid.UUID | None:
+        """The tenant a live key belongs to (the lookup is by hash; the hash is the unique index)."""
+        rows = await self.db.fetch(
+            "SELECT k.tenant_id AS tenant_id FROM tenant_api_key k JOIN tenant t ON t.id = k.tenant_id"
+            " WHERE k.key_hash = {} AND k.revoked_at IS NULL AND t.deleted_at IS NULL",
+            hash_api_key(plaintext),
+        )
+        return uuid.UUID(str(rows[0]["tenant_id"])) if rows else None
+
+    async def _by_external_id(self, external_id: str) -> Tenant | None:
+        rows = await self.db.fetch(
+            f"SELECT {_TENANT_COLUMNS} FROM tenant WHERE external_id = {{}} AND deleted_at IS NULL", external_id
+        )
+        return _tenant(rows[0]) if rows else None
