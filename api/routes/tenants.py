@@ -217,6 +217,7 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         force: Annotated[bool, QueryParameter()] = False,
     ) -> None:
+        visible_tenant(principal, tenant_id)  # another tenant's id is a 404 before anything else
         require_admin(principal)
         del force  # open orders arrive with order intake; until then nothing can be open
         await TenantRepository(db).soft_delete(tenant_id)
