@@ -222,6 +222,89 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_keys_rotate(_args: argparse.Namespace) -> int:
+    """Re-encrypt every tenant secret under the first key of ASSESSGATE_SECRET_KEYS, with a progress bar."""
+    from rich.progress import Progress
+
+    from tenants.db import Database
+    from tenants.vault import Vault
+
+    settings = _settings()
+    if not settings.secret_keys:
+        raise SystemExit("assessgate: set ASSESSGATE_SECRET_KEYS (newest key first) before rotating")
+
+    async def run() -> int:
+        db = Database(settings.database)
+        await db.start()
+        try:
+            vault = Vault(db, settings.secret_keys)
+            total = await vault.pending_rotation()
+            with Progress() as progress:
+                task = progress.add_task("re-encrypting secrets", total=total)
+                done = await vault.rotate(on_progress=lambda n: progress.advance(task, n))
+            print(f"rotated {done} secret(s); {await vault.pending_rotation()} left under older keys")
+            return 0
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def cmd_sync_packages(args: argparse.Namespace) -> int:
+    """Push tenants' catalogs to Kombo now, one after another, with a progress bar."""
+    import uuid
+
+    from rich.progress import Progress
+
+    from api.bootstrap import complete_settings
+    from api.kombo import kombo_client, new_http_client
+    from core.errors import AssessgateError
+    from core.job_kinds import JobContext
+    from tenants.catalog_push import catalog_push_kind
+    from tenants.catalogs import Catalogs, PushCatalog
+    from tenants.db import Database
+    from tenants.worker import wall_clock_ms
+
+    if bool(args.tenant) == args.all:
+        raise SystemExit("assessgate: pass --all or --tenant ID")
+    settings = complete_settings(_settings())
+
+    async def run() -> int:
+        db = Database(settings.database)
+        await db.start()
+        http = new_http_client()
+        try:
+            catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
+            push = catalog_push_kind(db, kombo_client(settings, http), catalogs, wall_clock_ms).handler
+            tenants = [uuid.UUID(args.tenant)] if args.tenant else await catalogs.tenants_with_catalogs()
+            failures = 0
+            with Progress() as progress:
+                task = progress.add_task("pushing catalogs", total=len(tenants))
+                for tenant_id in tenants:
+                    current = await catalogs.desired(tenant_id)
+                    if current is not None:
+                        context = JobContext(
+                            job_id="cli",
+                            tenant_id=str(tenant_id),
+                            kind="catalog.push",
+                            attempt=1,
+                            idempotency_key=f"cli:{tenant_id}",
+                        )
+                        try:
+                            await push(PushCatalog(tenant_id=str(tenant_id), version=current[0]), context)
+                        except AssessgateError as exc:
+                            failures += 1
+                            progress.console.print(f"{tenant_id}: {exc.message}")
+                    progress.advance(task)
+            print(f"pushed {len(tenants) - failures} of {len(tenants)} catalog(s)")
+            return 1 if failures else 0
+        finally:
+            await http.aclose()
+            await db.close()
+
+    return asyncio.run(run())
+
+
 def cmd_keys_generate(_args: argparse.Namespace) -> int:
     from api.bootstrap import generate_fernet_key
 
@@ -268,6 +351,15 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser("generate", help="print a new Fernet key for ASSESSGATE_SECRET_KEYS").set_defaults(
         func=cmd_keys_generate
     )
+    keys.add_parser("rotate", help="re-encrypt every tenant secret under the newest key").set_defaults(
+        func=cmd_keys_rotate
+    )
+
+    tenants = commands.add_parser("tenants", help="tenant operations").add_subparsers(dest="tenants", required=True)
+    sync = tenants.add_parser("sync-packages", help="push catalogs to Kombo now")
+    sync.add_argument("--all", action="store_true", help="every tenant that has a catalog")
+    sync.add_argument("--tenant", help="one tenant id")
+    sync.set_defaults(func=cmd_sync_packages)
     return parser
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -215,3 +216,81 @@ def test_demo_serves_sandbox_mode_with_a_published_catalog(database_url: str, da
     assert health["mode"] == "sandbox"
     assert "demo-java" in page
     assert f"http://127.0.0.1:{port}/sandbox/_sandbox/ui?integration=sandbox:" in demo.output
+
+
+def test_keys_rotate_reencrypts_under_the_newest_key(database_url: str, data_dir: Path) -> None:
+    import asyncio
+    import uuid
+
+    from cryptography.fernet import Fernet
+
+    from core.settings import DatabaseSettings
+    from tenants.db import Database
+    from tenants.migrations import migrate
+    from tenants.repository import TenantRepository
+    from tenants.vault import Vault
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+
+    async def setup() -> uuid.UUID:
+        db = Database(DatabaseSettings(url=database_url))
+        await db.start()
+        await migrate(db)
+        tenant = await TenantRepository(db).create(name="T", external_id=None)
+        await Vault(db, [old]).put(tenant.id, "token", "secret-value-1")
+        await db.close()
+        return tenant.id
+
+    async def read(keys: list[str], tenant_id: uuid.UUID) -> str | None:
+        db = Database(DatabaseSettings(url=database_url))
+        await db.start()
+        try:
+            return await Vault(db, keys).get(tenant_id, "token")
+        finally:
+            await db.close()
+
+    tenant_id = asyncio.run(setup())
+    env = env_for(database_url, data_dir, ASSESSGATE_SECRET_KEYS=f"{new},{old}")
+    result = subprocess.run([ASSESSGATE, "keys", "rotate"], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "rotated 1 secret(s); 0 left" in result.stdout
+    assert asyncio.run(read([new], tenant_id)) == "secret-value-1"
+
+
+def test_tenants_sync_packages_pushes_every_catalog(database_url: str, data_dir: Path, sandbox: Any) -> None:
+    import asyncio
+
+    from agtest.sandbox_support import API_KEY
+    from core.catalog import CatalogPackage
+    from core.kombo import PackageType
+    from core.settings import DatabaseSettings
+    from tenants.catalogs import Catalogs
+    from tenants.db import Database
+    from tenants.migrations import migrate
+    from tenants.repository import TenantRepository
+
+    integrations = [sandbox.new_integration(), sandbox.new_integration()]
+
+    async def setup() -> None:
+        db = Database(DatabaseSettings(url=database_url))
+        await db.start()
+        await migrate(db)
+        repo, catalogs = TenantRepository(db), Catalogs(db, max_deletion_share=0.5)
+        for n, integration in enumerate(integrations):
+            tenant = await repo.create(name=f"T{n}", external_id=None)
+            await repo.bind_integration(tenant.id, integration)
+            package = CatalogPackage(id=f"pkg-{n}", type=PackageType.SKILLS_TEST, name=f"P{n}", description="")
+            await catalogs.set_desired(tenant.id, [package], confirm_deletions=False, now_ms=0)
+        await db.close()
+
+    asyncio.run(setup())
+    env = env_for(database_url, data_dir, ASSESSGATE_KOMBO_API_URL=sandbox.api_url, ASSESSGATE_KOMBO_API_KEY=API_KEY)
+    result = subprocess.run(
+        [ASSESSGATE, "tenants", "sync-packages", "--all"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pushed 2 of 2 catalog(s)" in result.stdout
+    for n, integration in enumerate(integrations):
+        headers = {"Authorization": f"Bearer {API_KEY}", "X-Integration-Id": integration}
+        listed = httpx.get(f"{sandbox.api_url}/assessment/packages", headers=headers).json()["data"]["packages"]
+        assert [p["id"] for p in listed] == [f"pkg-{n}"]

@@ -13,11 +13,11 @@ from typing import Any
 
 import msgspec
 import pytest
-from agtest.sandbox_support import API_KEY, SandboxHandle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
+from agtest.sandbox_support import API_KEY, SandboxHandle
 from api.app import create_app
 from core.settings import KomboSettings, Settings
 from tenants.db import Database
@@ -71,7 +71,12 @@ async def world(db: Database, test_settings: Settings, sandbox: SandboxHandle) -
 async def snapshot(world: World) -> list[Any]:
     b = world.b
     views = []
-    for path in (f"/v1/tenants/{b}", f"/v1/tenants/{b}/api-keys", f"/v1/tenants/{b}/secrets", f"/v1/tenants/{b}/packages"):
+    for path in (
+        f"/v1/tenants/{b}",
+        f"/v1/tenants/{b}/api-keys",
+        f"/v1/tenants/{b}/secrets",
+        f"/v1/tenants/{b}/packages",
+    ):
         views.append((await world.client.get(path, headers=ADMIN)).json())
     return views
 
@@ -91,19 +96,22 @@ async def test_every_tenant_route_has_an_isolation_case(world: World) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(route=st.sampled_from(sorted(BODIES)), secret_name=st.sampled_from(["smtp_password", "other"]),
-       unknown_key=st.booleans())
+@given(
+    route=st.sampled_from(sorted(BODIES)),
+    secret_name=st.sampled_from(["smtp_password", "other"]),
+    unknown_key=st.booleans(),
+)
 async def test_tenant_a_cannot_see_or_touch_tenant_b(
     world: World, route: tuple[str, str], secret_name: str, unknown_key: bool
 ) -> None:
     before = await snapshot(world)
     method, template = route
-    path = template.format(
-        tenant_id=world.b, key_id=uuid.uuid4() if unknown_key else world.b_key_id, name=secret_name
-    )
+    path = template.format(tenant_id=world.b, key_id=uuid.uuid4() if unknown_key else world.b_key_id, name=secret_name)
     body = BODIES[route]
     response = await world.client.request(
-        method.upper(), path, headers={"authorization": f"Bearer {world.a_key}"},
+        method.upper(),
+        path,
+        headers={"authorization": f"Bearer {world.a_key}"},
         **({"json": body} if body is not None else {}),
     )
     assert response.status_code == 404, (route, response.text)
