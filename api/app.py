@@ -97,7 +97,7 @@ def create_app(
         # Embedded mode: on SQLite the worker must share this process and its writer lock (docs/architecture.md).
         stop = asyncio.Event()
         worker_task = None
-        if db.is_sqlite and settings.embedded_worker:
+        if settings.embedded_worker == "on" or (settings.embedded_worker == "auto" and db.is_sqlite):
             worker = Worker(
                 db,
                 registry,
@@ -145,7 +145,12 @@ def create_app(
     return Litestar(
         route_handlers=route_handlers,
         state=State(
-            {"settings": settings, "sandbox": sandbox, "sandbox_prefix": SANDBOX_PATH if sandbox is not None else ""}
+            {
+                "settings": settings,
+                "db": db,
+                "sandbox": sandbox,
+                "sandbox_prefix": SANDBOX_PATH if sandbox is not None else "",
+            }
         ),
         dependencies={
             "worker_metrics": Provide(provide_worker_metrics, sync_to_thread=False),

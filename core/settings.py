@@ -26,6 +26,7 @@ MIN_ADMIN_TOKEN_LENGTH: Final = 16
 Environment = Literal["development", "production"]
 LogFormat = Literal["json", "console"]
 LogLevel = Literal["debug", "info", "warning", "error"]
+EmbeddedWorker = Literal["auto", "on", "off"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +77,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
-    #: On SQLite, ``serve`` runs the worker in its own process (the only safe way to share the file).
-    embedded_worker: bool = True
+    #: Whether ``serve`` runs a worker in its own process: ``auto`` does on SQLite (the only safe way to
+    #: share the file) and not on PostgreSQL (run ``assessgate worker`` processes); ``on``/``off`` force it.
+    embedded_worker: EmbeddedWorker = "auto"
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
     #: Leased jobs per tenant across all workers, so one busy tenant cannot take every slot.
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
@@ -118,7 +120,7 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
-    embedded_worker: bool = True
+    embedded_worker: EmbeddedWorker = "auto"
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
     job_retention_days: Annotated[int, Meta(ge=1)] = 7

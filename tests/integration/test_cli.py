@@ -204,18 +204,29 @@ def test_worker_command_runs_jobs_and_stops_on_sigterm(database_url: str, data_d
     assert '"event": "worker_stopped"' in output
 
 
-def test_demo_serves_sandbox_mode_with_a_published_catalog(database_url: str, data_dir: Path) -> None:
+def test_demo_seeds_a_tenant_an_integration_and_a_catalog(database_url: str, data_dir: Path) -> None:
     env = env_for(database_url, data_dir)
     subprocess.run([ASSESSGATE, "migrate"], env=env, capture_output=True, check=True)
     port = free_port()
     demo = serving(env, port)
     demo.args = [ASSESSGATE, "demo", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
     with demo as process:
-        health = wait_for_health(f"http://127.0.0.1:{port}/health", process).json()
-        page = httpx.get(f"http://127.0.0.1:{port}/sandbox/_sandbox/ui", timeout=5).text
+        health = wait_for_health(f"{base}/health", process).json()
+        admin = {"authorization": f"Bearer {(data_dir / 'admin-token').read_text().strip()}"}
+        tenants = httpx.get(f"{base}/v1/tenants", headers=admin, timeout=5).json()["items"]
+        deadline = time.monotonic() + 30
+        page = ""
+        while "demo-java" not in page:  # the embedded worker pushes the catalog to the sandbox
+            assert time.monotonic() < deadline, "the demo catalog never reached the sandbox"
+            time.sleep(0.1)
+            page = httpx.get(f"{base}/sandbox/_sandbox/ui", timeout=5).text
+        catalog = httpx.get(f"{base}/v1/tenants/{tenants[0]['id']}/packages", headers=admin, timeout=5).json()
     assert health["mode"] == "sandbox"
-    assert "demo-java" in page
-    assert f"http://127.0.0.1:{port}/sandbox/_sandbox/ui?integration=sandbox:" in demo.output
+    assert [t["name"] for t in tenants] == ["Demo Customer Inc."]
+    assert tenants[0]["integration"]["id"].startswith("sandbox:")
+    assert catalog["sync_state"] == "in_sync"
+    assert f"{base}/sandbox/_sandbox/ui?integration=sandbox:" in demo.output
 
 
 def test_keys_rotate_reencrypts_under_the_newest_key(database_url: str, data_dir: Path) -> None:

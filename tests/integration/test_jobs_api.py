@@ -26,7 +26,7 @@ class Ping(msgspec.Struct):
 
 
 def without_worker(settings: Settings) -> Settings:
-    return msgspec.structs.replace(settings, embedded_worker=False)
+    return msgspec.structs.replace(settings, embedded_worker="off")
 
 
 def admin(settings: Settings) -> dict[str, str]:

@@ -23,7 +23,7 @@ def sandbox_settings(database_url: str, tmp_path: Path, port: int) -> Settings:
             "ASSESSGATE_PORT": str(port),
         }
     )
-    return with_sandbox(msgspec.structs.replace(base, embedded_worker=False))
+    return with_sandbox(msgspec.structs.replace(base, embedded_worker="off"))
 
 
 def test_sandbox_mode_mounts_a_working_kombo(database_url: str, tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_sandbox_mode_mounts_a_working_kombo(database_url: str, tmp_path: Path) 
 def test_a_kombo_key_means_no_sandbox(test_settings: Settings) -> None:
     assert not test_settings.kombo.sandbox
     port = free_port()
-    settings = msgspec.structs.replace(test_settings, port=port, embedded_worker=False)
+    settings = msgspec.structs.replace(test_settings, port=port, embedded_worker="off")
     with serve(create_app(settings), port) as url:
         assert httpx.get(f"{url}/health").json()["mode"] == "kombo"
         assert httpx.get(f"{url}/sandbox/_sandbox/ui").status_code == 404

@@ -54,7 +54,7 @@ class World(msgspec.Struct):
 @pytest.fixture
 async def world(db: Database, test_settings: Settings, sandbox: SandboxHandle) -> AsyncIterator[World]:
     kombo = KomboSettings(api_url=sandbox.api_url, api_key=API_KEY, webhook_secrets=("whsec-x",))
-    app = create_app(msgspec.structs.replace(test_settings, kombo=kombo, embedded_worker=False))
+    app = create_app(msgspec.structs.replace(test_settings, kombo=kombo, embedded_worker="off"))
     async with AsyncTestClient(app) as client:
         a = (await client.post("/v1/tenants", json={"name": "A"}, headers=ADMIN)).json()["id"]
         b = (await client.post("/v1/tenants", json={"name": "B", "external_id": "b-ext"}, headers=ADMIN)).json()["id"]

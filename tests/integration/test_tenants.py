@@ -43,7 +43,7 @@ class Clock:
 @pytest.fixture
 def gateway_settings(test_settings: Settings, sandbox: SandboxHandle) -> Settings:
     kombo = KomboSettings(api_url=sandbox.api_url, api_key=API_KEY, webhook_secrets=("whsec-x",))
-    return msgspec.structs.replace(test_settings, kombo=kombo, embedded_worker=False)
+    return msgspec.structs.replace(test_settings, kombo=kombo, embedded_worker="off")
 
 
 @pytest.fixture
@@ -243,3 +243,21 @@ async def test_listing_paginates_and_deleting_keeps_the_row(client: AsyncTestCli
     assert (await client.get(f"/v1/tenants/{ids[0]}", headers=ADMIN)).status_code == 404
     rows = await db.fetch("SELECT deleted_at FROM tenant WHERE id = {}", uuid.UUID(ids[0]))
     assert rows[0]["deleted_at"] is not None  # never silently dropped
+
+
+async def test_an_invalid_integration_shows_a_relink_action(
+    client: AsyncTestClient[Any], sandbox: SandboxHandle, db: Database
+) -> None:
+    from tenants.repository import TenantRepository
+
+    tenant, integration = await bound_tenant(client, sandbox)
+    await TenantRepository(db).set_integration_state(integration, "INVALID")
+    shown = (await client.get(f"/v1/tenants/{tenant}", headers=ADMIN)).json()
+    assert shown["actions"] == ["relink"]
+    assert shown["integration"]["state"] == "INVALID"
+    link = await client.post(f"/v1/tenants/{tenant}/relink-link", headers=ADMIN)
+    assert link.status_code == 200
+    token = link.json()["link"].split("token=")[1]
+    sandbox.control.post(f"/_sandbox/connect/{token}/complete").raise_for_status()
+    state_changes = sandbox.receiver.events("integration-state-changed")
+    assert state_changes[-1]["data"] == {**state_changes[-1]["data"], "integration_id": integration, "state": "ACTIVE"}
