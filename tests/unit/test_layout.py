@@ -23,6 +23,7 @@ def test_kombo_exports_are_exactly_the_public_names() -> None:
         "envelopes",
         "orders",
         "packages",
+        "policy",
         "results",
         "signature",
         "vocabulary",
