@@ -33,7 +33,7 @@ from core.metrics import WorkerMetrics
 from core.ports import KomboApi
 from core.redaction import Redactor
 from core.settings import Settings
-from sandbox.app import sandbox_router
+from sandbox.app import sandbox_lifespan, sandbox_router
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
 from tenants.db import Database
@@ -63,19 +63,6 @@ def mount_sandbox(settings: Settings, db: Database) -> Sandbox:
         ),
         store=DatabaseSandboxStore(db),
     )
-
-
-def sandbox_lifespan(sandbox: Sandbox) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    @asynccontextmanager
-    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
-        await sandbox.load()
-        try:
-            yield
-        finally:
-            await sandbox.webhooks.drain()
-            await sandbox.client.aclose()
-
-    return lifespan
 
 
 def create_app(

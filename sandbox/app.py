@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar, Response, Router, get
 from litestar.datastructures import State
@@ -46,8 +46,8 @@ def sandbox_router(sandbox: Sandbox, path: str = "/") -> Router:
     )
 
 
-def create_sandbox_app(settings: SandboxSettings) -> Litestar:
-    sandbox = Sandbox(settings)
+def sandbox_lifespan(sandbox: Sandbox) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """Restore the sandbox's state at start; at the end, finish delayed webhooks and close its HTTP client."""
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -58,13 +58,19 @@ def create_sandbox_app(settings: SandboxSettings) -> Litestar:
             await sandbox.webhooks.drain()
             await sandbox.client.aclose()
 
+    return lifespan
+
+
+def create_sandbox_app(settings: SandboxSettings) -> Litestar:
+    sandbox = Sandbox(settings)
+
     @get("/", include_in_schema=False)
     async def root() -> Response[str]:
         return Response("", status_code=302, headers={"location": "/_sandbox/ui"})
 
     return Litestar(
         route_handlers=[sandbox_router(sandbox), root],
-        lifespan=[lifespan],
+        lifespan=[sandbox_lifespan(sandbox)],
         state=State({"sandbox": sandbox, "sandbox_prefix": ""}),
         openapi_config=None,
     )
