@@ -27,7 +27,7 @@ from api.kombo import kombo_client, new_http_client
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.problems import exception_handlers
-from api.routes import health, jobs, metrics, tenants
+from api.routes import health, jobs, metrics, packages, tenants
 from core.job_kinds import JobKind
 from core.metrics import WorkerMetrics
 from core.ports import KomboApi
@@ -121,6 +121,7 @@ def create_app(
         metrics.metrics,
         jobs.JobsController,
         tenants.TenantsController,
+        packages.VendorPackagesController,
     ]
     lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
     sandbox: Sandbox | None = None

@@ -58,7 +58,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.bootstrap import SANDBOX_PATH, complete_settings
     from api.logging import configure_logging
-    from core.catalog import CatalogPackage
+    from core.catalog import CatalogPackage, TenantPackage
     from core.kombo import PackageType
     from tenants.catalogs import Catalogs
     from tenants.repository import TenantRepository
@@ -71,11 +71,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The demo runs its worker in-process on either engine, so the catalog push happens with nothing else running.
     settings = msgspec.structs.replace(complete_settings(base), embedded_worker="on")
     app = create_app(settings)
-    demo_catalog = [
+    vendor_catalog = [
         CatalogPackage(id="demo-java", type=PackageType.SKILLS_TEST, name="Java (Senior)", description="90 minutes"),
         CatalogPackage(id="demo-video", type=PackageType.VIDEO_INTERVIEW, name="Video interview", description="15 min"),
         CatalogPackage(id="demo-bg", type=PackageType.BACKGROUND_CHECK, name="Background check", description="EU"),
     ]
+    demo_selection = [TenantPackage(id=p.id) for p in vendor_catalog]
 
     async def seed(app: Litestar) -> None:
         """After the sandbox restored its state: a demo tenant bound to a sandbox integration, with a catalog.
@@ -92,7 +93,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ) or await sandbox.create_integration(organization_name=tenant.name, origin_id=str(tenant.id))
         await repo.bind_integration(tenant.id, integration.id)
         catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
-        await catalogs.set_desired(tenant.id, demo_catalog, confirm_deletions=True, now_ms=wall_clock_ms())
+        await catalogs.set_vendor(vendor_catalog, now_ms=wall_clock_ms())
+        await catalogs.set_desired(tenant.id, demo_selection, confirm_deletions=True, now_ms=wall_clock_ms())
         print(
             "\nassessgate demo (sandbox mode)\n"
             f"  ATS simulator:  {settings.base_url}{SANDBOX_PATH}/_sandbox/ui?integration={integration.id}\n"

@@ -24,6 +24,16 @@ class CatalogPackage(msgspec.Struct, frozen=True, kw_only=True):
         return Package(id=self.id, type=self.type, name=self.name, description=self.description)
 
 
+class TenantPackage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A tenant's entry: a package of the vendor's catalog by ``id`` (with optional overrides), or a package
+    of the tenant's own when ``type`` and ``name`` are given and the id is not in the vendor's catalog."""
+
+    id: Annotated[str, Meta(min_length=1, max_length=200)]
+    type: PackageType | None = None
+    name: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    description: Annotated[str, Meta(max_length=5000)] | None = None
+
+
 class CatalogDiff(msgspec.Struct, frozen=True, kw_only=True):
     added: list[str]
     changed: list[str]
@@ -48,6 +58,39 @@ def validate_catalog(packages: Sequence[CatalogPackage]) -> None:
             errors.append(FieldError(path=f"$.packages[{index}].name", message="must not be blank"))
     if errors:
         raise ValidationFailed(errors)
+
+
+def resolve(entries: Sequence[TenantPackage], vendor: Sequence[CatalogPackage]) -> list[CatalogPackage]:
+    """The packages a tenant offers: its entries filled in from the vendor's catalog, overrides applied."""
+    known = {p.id: p for p in vendor}
+    resolved: list[CatalogPackage] = []
+    errors: list[FieldError] = []
+    for index, entry in enumerate(entries):
+        base = known.get(entry.id)
+        if base is None and (entry.type is None or entry.name is None):
+            errors.append(
+                FieldError(
+                    path=f"$.packages[{index}].id",
+                    message=f"{entry.id!r} is not in the vendor's catalog; give its type and name, or add it there",
+                )
+            )
+            continue
+        if base is None:
+            assert entry.type is not None
+            assert entry.name is not None
+            base = CatalogPackage(id=entry.id, type=entry.type, name=entry.name, description="")
+        resolved.append(
+            CatalogPackage(
+                id=entry.id,
+                type=entry.type or base.type,
+                name=entry.name or base.name,
+                description=entry.description if entry.description is not None else base.description,
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    validate_catalog(resolved)
+    return resolved
 
 
 def diff(desired: Sequence[CatalogPackage], accepted: Sequence[CatalogPackage]) -> CatalogDiff:

@@ -1,7 +1,11 @@
-"""Each tenant's package catalog: what the vendor wants offered, what Kombo last accepted, and the push.
+"""Package catalogs: the vendor's list, each tenant's selection from it (with overrides), what Kombo last
+accepted, and the push.
 
-Setting a catalog stores it and enqueues a ``catalog.push`` job in the same transaction. The push sends the
-tenant's current desired catalog (replace-all), so a newer change simply supersedes an older queued one.
+A tenant's catalog is stored as its entries (vendor package ids, optional name/description overrides, or
+packages of its own) and resolved against the vendor's list whenever it is shown or pushed, so a change
+to the vendor's list reaches every tenant that offers the package. Setting either catalog enqueues the
+``catalog.push`` jobs in the same transaction. A push sends the tenant's current resolved catalog
+(replace-all), so a newer change simply supersedes an older queued one.
 """
 
 from __future__ import annotations
@@ -12,14 +16,23 @@ from typing import Final
 
 import msgspec
 
-from core.catalog import CatalogDiff, CatalogPackage, deletion_refused, diff, validate_catalog
-from core.errors import Conflict
+from core.catalog import (
+    CatalogDiff,
+    CatalogPackage,
+    TenantPackage,
+    deletion_refused,
+    diff,
+    resolve,
+    validate_catalog,
+)
+from core.errors import Conflict, ValidationFailed
 from core.kombo import KomboWarning
 from tenants.db import Database
 from tenants.outbox import Outbox
 
 PUSH_KIND: Final = "catalog.push"
 _PACKAGES = msgspec.json.Decoder(list[CatalogPackage])
+_ENTRIES = msgspec.json.Decoder(list[TenantPackage])
 _WARNINGS = msgspec.json.Decoder(list[KomboWarning])
 
 
@@ -28,8 +41,16 @@ class PushCatalog(msgspec.Struct, frozen=True, kw_only=True):
     version: int
 
 
-class CatalogView(msgspec.Struct, kw_only=True):
+class VendorCatalogView(msgspec.Struct, kw_only=True):
     packages: list[CatalogPackage]
+    version: int
+
+
+class CatalogView(msgspec.Struct, kw_only=True):
+    #: What the tenant offers: its entries resolved against the vendor's catalog.
+    packages: list[CatalogPackage]
+    #: The tenant's entries as set (vendor ids, overrides, own packages).
+    selection: list[TenantPackage]
     version: int
     sync_state: str  # pending | in_sync | failed | empty
     accepted_version: int | None
@@ -59,10 +80,10 @@ class Catalogs:
         self.max_deletion_share = max_deletion_share
 
     async def set_desired(
-        self, tenant_id: uuid.UUID, packages: list[CatalogPackage], *, confirm_deletions: bool, now_ms: int
+        self, tenant_id: uuid.UUID, entries: list[TenantPackage], *, confirm_deletions: bool, now_ms: int
     ) -> CatalogView:
-        validate_catalog(packages)
         async with self.db.tx():
+            packages = resolve(entries, await self.vendor_packages())
             row = await self._row(tenant_id)
             accepted = _PACKAGES.decode(row.accepted) if row and row.accepted else []
             change = diff(packages, accepted)
@@ -72,7 +93,7 @@ class Catalogs:
                     'send "confirm_deletions": true to do it'
                 )
             version = (row.version if row else 0) + 1
-            encoded = msgspec.json.encode(packages).decode()
+            encoded = msgspec.json.encode(entries).decode()
             if row is None:
                 await self.db.fetch(
                     "INSERT INTO tenant_catalog (tenant_id, desired, version, sync_state, updated_at)"
@@ -91,20 +112,73 @@ class Catalogs:
                     _now(),
                     tenant_id,
                 )
-            await self.outbox.enqueue(
-                PUSH_KIND,
-                PushCatalog(tenant_id=str(tenant_id), version=version),
-                now_ms=now_ms,
-                tenant_id=tenant_id,
-                dedupe_key=f"catalog:{tenant_id}:{version}",
-            )
+            await self._enqueue_push(tenant_id, version, f"catalog:{tenant_id}:{version}", now_ms)
         return await self.view(tenant_id)
+
+    async def vendor(self) -> VendorCatalogView:
+        rows = await self.db.fetch("SELECT packages, version FROM vendor_catalog WHERE id = 1")
+        if not rows:
+            return VendorCatalogView(packages=[], version=0)
+        return VendorCatalogView(packages=_PACKAGES.decode(rows[0]["packages"]), version=int(rows[0]["version"]))
+
+    async def vendor_packages(self) -> list[CatalogPackage]:
+        return (await self.vendor()).packages
+
+    async def set_vendor(self, packages: list[CatalogPackage], *, now_ms: int) -> VendorCatalogView:
+        """Replace the vendor's list; every tenant with a catalog gets a push. Refused (409) when a tenant
+        would lose a package it offers by id only (it must first drop it or give the package in full)."""
+        validate_catalog(packages)
+        async with self.db.tx():
+            current = await self.vendor()
+            version = current.version + 1
+            affected: list[tuple[uuid.UUID, int]] = []
+            broken: list[str] = []
+            for tenant_id in await self.tenants_with_catalogs():
+                row = await self._row(tenant_id)
+                assert row is not None
+                try:
+                    resolve(_ENTRIES.decode(row.desired), packages)
+                except ValidationFailed:
+                    broken.append(str(tenant_id))
+                affected.append((tenant_id, row.version))
+            if broken:
+                raise Conflict(
+                    "these tenants offer packages the new list drops; change their catalogs first: " + ", ".join(broken)
+                )
+            encoded = msgspec.json.encode(packages).decode()
+            if current.version == 0:
+                await self.db.fetch(
+                    "INSERT INTO vendor_catalog (id, packages, version, updated_at) VALUES (1, {}, {}, {})",
+                    encoded,
+                    version,
+                    _now(),
+                )
+            else:
+                await self.db.fetch(
+                    "UPDATE vendor_catalog SET packages = {}, version = {}, updated_at = {} WHERE id = 1",
+                    encoded,
+                    version,
+                    _now(),
+                )
+            for tenant_id, tenant_version in affected:
+                await self._enqueue_push(tenant_id, tenant_version, f"catalog:{tenant_id}:vendor:{version}", now_ms)
+        return await self.vendor()
+
+    async def _enqueue_push(self, tenant_id: uuid.UUID, version: int, dedupe_key: str, now_ms: int) -> None:
+        await self.outbox.enqueue(
+            PUSH_KIND,
+            PushCatalog(tenant_id=str(tenant_id), version=version),
+            now_ms=now_ms,
+            tenant_id=tenant_id,
+            dedupe_key=dedupe_key,
+        )
 
     async def view(self, tenant_id: uuid.UUID) -> CatalogView:
         row = await self._row(tenant_id)
         if row is None:
             return CatalogView(
                 packages=[],
+                selection=[],
                 version=0,
                 sync_state="empty",
                 accepted_version=None,
@@ -112,10 +186,12 @@ class Catalogs:
                 warnings=[],
                 last_error=None,
             )
-        desired = _PACKAGES.decode(row.desired)
+        selection = _ENTRIES.decode(row.desired)
+        desired = resolve(selection, await self.vendor_packages())
         accepted = _PACKAGES.decode(row.accepted) if row.accepted else []
         return CatalogView(
             packages=desired,
+            selection=selection,
             version=row.version,
             sync_state=str(row.sync_state),
             accepted_version=row.accepted_version,
@@ -126,7 +202,9 @@ class Catalogs:
 
     async def desired(self, tenant_id: uuid.UUID) -> tuple[int, list[CatalogPackage]] | None:
         row = await self._row(tenant_id)
-        return (row.version, _PACKAGES.decode(row.desired)) if row else None
+        if row is None:
+            return None
+        return row.version, resolve(_ENTRIES.decode(row.desired), await self.vendor_packages())
 
     async def tenants_with_catalogs(self) -> list[uuid.UUID]:
         rows = await self.db.fetch(

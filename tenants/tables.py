@@ -53,6 +53,13 @@ class TenantCatalog(Table, tablename="tenant_catalog"):
     updated_at = Timestamptz()
 
 
+class VendorCatalog(Table, tablename="vendor_catalog"):
+    id = Integer(primary_key=True)
+    packages = Text()
+    version = Integer()
+    updated_at = Timestamptz()
+
+
 class OutboxJob(Table, tablename="outbox_job"):
     id = UUID(primary_key=True)
     tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
@@ -76,4 +83,12 @@ class SandboxSnapshot(Table, tablename="sandbox_snapshot"):
     updated_at = Timestamptz()
 
 
-TABLES: Final[tuple[type[Table], ...]] = (Tenant, TenantApiKey, TenantSecret, TenantCatalog, OutboxJob, SandboxSnapshot)
+TABLES: Final[tuple[type[Table], ...]] = (
+    Tenant,
+    TenantApiKey,
+    TenantSecret,
+    TenantCatalog,
+    VendorCatalog,
+    OutboxJob,
+    SandboxSnapshot,
+)

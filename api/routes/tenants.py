@@ -19,7 +19,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import SECURITY as SECURITY_REQUIREMENT
 from api.auth import Principal, TenantKey, provide_principal, require_admin, visible_tenant
 from api.problems import problem_responses
-from core.catalog import CatalogPackage
+from core.catalog import TenantPackage
 from core.errors import Conflict, NotFound, PayloadInvalid
 from core.kombo import CreateLinkRequest
 from core.kombo.vocabulary import IntegrationState, Language
@@ -114,7 +114,8 @@ class SecretNames(msgspec.Struct, kw_only=True):
 
 
 class PackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    packages: Annotated[list[CatalogPackage], msgspec.Meta(max_length=1000)]
+    #: Vendor package ids (with optional ``name``/``description`` overrides) or full packages of the tenant's own.
+    packages: Annotated[list[TenantPackage], msgspec.Meta(max_length=1000)]
     confirm_deletions: bool = False
 
 

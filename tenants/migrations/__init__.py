@@ -17,9 +17,21 @@ from types import ModuleType
 from typing import Final
 
 from tenants.db import Database, Dialect
-from tenants.migrations import m0001_tenants, m0002_outbox, m0003_sandbox_snapshot, m0004_tenant_layer
+from tenants.migrations import (
+    m0001_tenants,
+    m0002_outbox,
+    m0003_sandbox_snapshot,
+    m0004_tenant_layer,
+    m0005_vendor_catalog,
+)
 
-MIGRATIONS: Final[Sequence[ModuleType]] = (m0001_tenants, m0002_outbox, m0003_sandbox_snapshot, m0004_tenant_layer)
+MIGRATIONS: Final[Sequence[ModuleType]] = (
+    m0001_tenants,
+    m0002_outbox,
+    m0003_sandbox_snapshot,
+    m0004_tenant_layer,
+    m0005_vendor_catalog,
+)
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 
 _BOOKKEEPING = """

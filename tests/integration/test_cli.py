@@ -272,7 +272,7 @@ def test_tenants_sync_packages_pushes_every_catalog(database_url: str, data_dir:
     import asyncio
 
     from agtest.sandbox_support import API_KEY
-    from core.catalog import CatalogPackage
+    from core.catalog import TenantPackage
     from core.kombo import PackageType
     from core.settings import DatabaseSettings
     from tenants.catalogs import Catalogs
@@ -290,7 +290,7 @@ def test_tenants_sync_packages_pushes_every_catalog(database_url: str, data_dir:
         for n, integration in enumerate(integrations):
             tenant = await repo.create(name=f"T{n}", external_id=None)
             await repo.bind_integration(tenant.id, integration)
-            package = CatalogPackage(id=f"pkg-{n}", type=PackageType.SKILLS_TEST, name=f"P{n}", description="")
+            package = TenantPackage(id=f"pkg-{n}", type=PackageType.SKILLS_TEST, name=f"P{n}", description="")
             await catalogs.set_desired(tenant.id, [package], confirm_deletions=False, now_ms=0)
         await db.close()
 

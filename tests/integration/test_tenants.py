@@ -261,3 +261,37 @@ async def test_an_invalid_integration_shows_a_relink_action(
     sandbox.control.post(f"/_sandbox/connect/{token}/complete").raise_for_status()
     state_changes = sandbox.receiver.events("integration-state-changed")
     assert state_changes[-1]["data"] == {**state_changes[-1]["data"], "integration_id": integration, "state": "ACTIVE"}
+
+
+async def test_tenants_select_from_the_vendor_catalog_with_overrides(
+    client: AsyncTestClient[Any], sandbox: SandboxHandle, db: Database, gateway_settings: Settings
+) -> None:
+    vendor = await client.put("/v1/packages", json={"packages": CATALOG}, headers=ADMIN)
+    assert vendor.status_code == 200, vendor.text
+    tenant, integration = await bound_tenant(client, sandbox)
+    selection = [
+        {"id": "pkg-java", "name": "Java for Acme"},  # a vendor package, renamed for this customer
+        {"id": "pkg-bg"},  # as the vendor describes it
+        {"id": "acme-own", "type": "BEHAVIORAL", "name": "Acme culture fit", "description": "custom"},
+    ]
+    put = await client.put(f"/v1/tenants/{tenant}/packages", json={"packages": selection}, headers=ADMIN)
+    assert put.status_code == 200, put.text
+    await run_jobs(db, gateway_settings)
+    offered = {p["id"]: (p["type"], p["name"], p["description"]) for p in sandbox_packages(sandbox, integration)}
+    assert offered == {
+        "pkg-java": ("SKILLS_TEST", "Java for Acme", "90 minutes"),
+        "pkg-bg": ("BACKGROUND_CHECK", "Background", "EU"),
+        "acme-own": ("BEHAVIORAL", "Acme culture fit", "custom"),
+    }
+    # The vendor rewords a package: every tenant offering it is pushed again.
+    reworded = [{**p, "description": "Updated"} if p["id"] == "pkg-bg" else p for p in CATALOG]
+    assert (await client.put("/v1/packages", json={"packages": reworded}, headers=ADMIN)).status_code == 200
+    await run_jobs(db, gateway_settings)
+    assert {p["id"]: p["description"] for p in sandbox_packages(sandbox, integration)}["pkg-bg"] == "Updated"
+    # Dropping a package a tenant offers by id alone is refused until the tenant changes its selection.
+    dropped = await client.put("/v1/packages", json={"packages": CATALOG[:1]}, headers=ADMIN)
+    assert dropped.status_code == 409
+    assert tenant in dropped.json()["detail"]
+    unknown = await client.put(f"/v1/tenants/{tenant}/packages", json={"packages": [{"id": "nope"}]}, headers=ADMIN)
+    assert unknown.status_code == 422
+    assert "not in the vendor's catalog" in unknown.text

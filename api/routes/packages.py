@@ -1,0 +1,52 @@
+"""The vendor's package catalog, which tenants select from (``/v1/tenants/{id}/packages`` picks and overrides)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+
+from api.auth import SECURITY, Principal, provide_principal, require_admin
+from api.problems import problem_responses
+from core.catalog import CatalogPackage
+from core.settings import Settings
+from tenants.catalogs import Catalogs, VendorCatalogView
+from tenants.db import Database
+from tenants.worker import wall_clock_ms
+
+
+class VendorPackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    packages: Annotated[list[CatalogPackage], msgspec.Meta(max_length=1000)]
+
+
+class VendorPackagesController(Controller):
+    path = "/v1/packages"
+    tags = ["packages"]  # noqa: RUF012 - Litestar's own attribute
+    security = SECURITY
+    dependencies = {"principal": Provide(provide_principal)}  # noqa: RUF012
+
+    @get("/", summary="The vendor's package catalog", responses=problem_responses(401))
+    async def get_vendor_packages(
+        self, principal: NamedDependency[Principal], db: NamedDependency[Database], settings: NamedDependency[Settings]
+    ) -> VendorCatalogView:
+        del principal  # any credential may read what the vendor offers
+        return await Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share).vendor()
+
+    @put(
+        "/",
+        summary="Replace the vendor's catalog (admin); tenants offering from it are pushed again",
+        responses=problem_responses(401, 403, 409, 422),
+    )
+    async def set_vendor_packages(
+        self,
+        principal: NamedDependency[Principal],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        data: JSONBody[VendorPackagesIn],
+    ) -> VendorCatalogView:
+        require_admin(principal)
+        catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
+        return await catalogs.set_vendor(data.packages, now_ms=wall_clock_ms())
