@@ -27,7 +27,7 @@ from api.kombo import kombo_client, new_http_client
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.problems import exception_handlers
-from api.routes import health, jobs, metrics, packages, tenants
+from api.routes import health, jobs, kombo_webhooks, metrics, packages, tenants
 from core.job_kinds import JobKind
 from core.metrics import WorkerMetrics
 from core.ports import KomboApi
@@ -37,9 +37,10 @@ from sandbox.app import sandbox_lifespan, sandbox_router
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
 from tenants.db import Database
+from tenants.intake import Intake, IntakeMetrics
 from tenants.sandbox_store import DatabaseSandboxStore
 from tenants.tables import TABLES
-from tenants.worker import Worker
+from tenants.worker import Worker, wall_clock_ms
 
 log = structlog.get_logger()
 
@@ -75,6 +76,8 @@ def create_app(
     kombo = kombo_client(settings, http)
     registry = build_registry(settings, db, kombo, extra_job_kinds(db) if extra_job_kinds else ())
     worker_metrics = WorkerMetrics()
+    intake_metrics = IntakeMetrics()
+    intake = Intake(db, intake_metrics, wall_clock_ms)
 
     @asynccontextmanager
     async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -115,6 +118,12 @@ def create_app(
     def provide_kombo() -> KomboApi:
         return kombo
 
+    def provide_intake() -> Intake:
+        return intake
+
+    def provide_intake_metrics() -> IntakeMetrics:
+        return intake_metrics
+
     route_handlers: list[ControllerRouterHandler] = [
         health.health,
         health.ready,
@@ -122,6 +131,7 @@ def create_app(
         jobs.JobsController,
         tenants.TenantsController,
         packages.VendorPackagesController,
+        kombo_webhooks.kombo_webhook,
     ]
     lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
     sandbox: Sandbox | None = None
@@ -143,6 +153,8 @@ def create_app(
         dependencies={
             "worker_metrics": Provide(provide_worker_metrics, sync_to_thread=False),
             "kombo": Provide(provide_kombo, sync_to_thread=False),
+            "intake": Provide(provide_intake, sync_to_thread=False),
+            "intake_metrics": Provide(provide_intake_metrics, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },

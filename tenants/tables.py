@@ -60,6 +60,19 @@ class VendorCatalog(Table, tablename="vendor_catalog"):
     updated_at = Timestamptz()
 
 
+class WebhookEvent(Table, tablename="webhook_event"):
+    event_id = Varchar(length=200, primary_key=True)
+    type = Varchar(length=100)
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
+    integration_id = Varchar(length=200, null=True, default=None)
+    received_at = Timestamptz()
+    body_sha256 = Varchar(length=64)
+    response_status = Integer()
+    response_body = Text()
+    note = Text(null=True, default=None)
+    data = Text(null=True, default=None)
+
+
 class OutboxJob(Table, tablename="outbox_job"):
     id = UUID(primary_key=True)
     tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
@@ -89,6 +102,7 @@ TABLES: Final[tuple[type[Table], ...]] = (
     TenantSecret,
     TenantCatalog,
     VendorCatalog,
+    WebhookEvent,
     OutboxJob,
     SandboxSnapshot,
 )

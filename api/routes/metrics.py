@@ -8,6 +8,7 @@ from litestar.di import NamedDependency
 from api.problems import problem_responses
 from core.metrics import CONTENT_TYPE, Gauge, WorkerMetrics, render
 from tenants.db import Database
+from tenants.intake import IntakeMetrics
 from tenants.outbox import Outbox
 from tenants.worker import wall_clock_ms
 
@@ -19,7 +20,11 @@ from tenants.worker import wall_clock_ms
     responses=problem_responses(503),
     media_type=CONTENT_TYPE,
 )
-async def metrics(db: NamedDependency[Database], worker_metrics: NamedDependency[WorkerMetrics]) -> Response[str]:
+async def metrics(
+    db: NamedDependency[Database],
+    worker_metrics: NamedDependency[WorkerMetrics],
+    intake_metrics: NamedDependency[IntakeMetrics],
+) -> Response[str]:
     counts, oldest_ms = await Outbox(db).stats(now_ms=wall_clock_ms())
     families = [
         Gauge(
@@ -38,5 +43,6 @@ async def metrics(db: NamedDependency[Database], worker_metrics: NamedDependency
             [({}, (oldest_ms or 0) / 1000)],
         ),
         *worker_metrics.families(),
+        intake_metrics.webhooks,
     ]
     return Response(render(families), media_type=CONTENT_TYPE)

@@ -113,6 +113,13 @@ class SecretNames(msgspec.Struct, kw_only=True):
     names: list[str]
 
 
+class TenantEvent(msgspec.Struct, kw_only=True):
+    event_id: str
+    type: str
+    received_at: datetime
+    note: str | None
+
+
 class PackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: Vendor package ids (with optional ``name``/``description`` overrides) or full packages of the tenant's own.
     packages: Annotated[list[TenantPackage], msgspec.Meta(max_length=1000)]
@@ -419,6 +426,27 @@ class TenantsController(Controller):
     ) -> CatalogView:
         await TenantRepository(db).require(visible_tenant(principal, tenant_id))
         return await Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share).view(tenant_id)
+
+    @get(
+        "/{tenant_id:uuid}/events",
+        summary="The tenant's event log (Kombo's integration events)",
+        responses=problem_responses(401, 404),
+    )
+    async def events(
+        self,
+        principal: NamedDependency[Principal],
+        db: NamedDependency[Database],
+        tenant_id: FromPath[uuid.UUID],
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> list[TenantEvent]:
+        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        rows = await db.fetch(
+            "SELECT event_id, type, received_at, note FROM webhook_event WHERE tenant_id = {}"
+            " ORDER BY received_at DESC LIMIT {}",
+            tenant_id,
+            limit,
+        )
+        return [msgspec.convert(row, TenantEvent) for row in rows]
 
     @staticmethod
     async def _bind(db: Database, tenant_id: uuid.UUID, integration_id: str, state: str) -> TenantOut:

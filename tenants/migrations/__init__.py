@@ -23,6 +23,7 @@ from tenants.migrations import (
     m0003_sandbox_snapshot,
     m0004_tenant_layer,
     m0005_vendor_catalog,
+    m0006_webhook_events,
 )
 
 MIGRATIONS: Final[Sequence[ModuleType]] = (
@@ -31,6 +32,7 @@ MIGRATIONS: Final[Sequence[ModuleType]] = (
     m0003_sandbox_snapshot,
     m0004_tenant_layer,
     m0005_vendor_catalog,
+    m0006_webhook_events,
 )
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 

@@ -41,6 +41,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("delete", "/v1/tenants/{tenant_id}/secrets/{name}"): None,
     ("put", "/v1/tenants/{tenant_id}/packages"): {"packages": [], "confirm_deletions": True},
     ("get", "/v1/tenants/{tenant_id}/packages"): None,
+    ("get", "/v1/tenants/{tenant_id}/events"): None,
 }
 
 

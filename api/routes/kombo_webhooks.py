@@ -1,0 +1,50 @@
+"""``POST /kombo/webhooks``: the one URL Kombo sends every event to, for all tenants.
+
+The raw body (size-limited by ``ASSESSGATE_MAX_BODY_BYTES``) is verified against every configured secret
+before it is parsed (401 otherwise), then parsed leniently (400 for what is not a Kombo event) and handed
+to the intake, which answers and records it in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+
+from api.problems import MEDIA_TYPE, Problem, problem_responses
+from core.errors import PayloadInvalid, SignatureInvalid
+from core.kombo import parse_event, signature
+from core.settings import Settings
+from tenants.intake import Intake, IntakeMetrics
+
+
+@post(
+    "/kombo/webhooks",
+    tags=["kombo"],
+    summary="Kombo's webhooks (signed with X-Kombo-Signature)",
+    status_code=200,
+    responses=problem_responses(401, 503),
+)
+async def kombo_webhook(
+    request: Request[Any, Any, Any],
+    settings: NamedDependency[Settings],
+    intake: NamedDependency[Intake],
+    intake_metrics: NamedDependency[IntakeMetrics],
+) -> Response[Any]:
+    raw = await request.body()
+    try:
+        signature.verify(settings.kombo.webhook_secrets, raw, request.headers.get(signature.HEADER))
+    except SignatureInvalid:
+        intake_metrics.webhooks.inc(outcome="bad_signature", type="unknown")
+        raise
+    try:
+        event = parse_event(raw)
+    except PayloadInvalid:
+        intake_metrics.webhooks.inc(outcome="malformed", type="unknown")
+        raise
+    answer = await intake.handle(event, raw)
+    if answer.status >= 500:  # noqa: PLR2004
+        problem = Problem(title="Service Unavailable", status=answer.status, detail=str(answer.body.get("message")))
+        return Response(problem, status_code=answer.status, media_type=MEDIA_TYPE)
+    return Response(answer.body, status_code=answer.status)

@@ -1,0 +1,149 @@
+"""Kombo's webhook events, once verified and parsed: de-duplicated, routed to a tenant, acted on, logged.
+
+Every event is recorded in ``webhook_event`` (by Kombo's event id) with the answer we gave, in the same
+transaction as its effects; a redelivered event gets exactly that answer again and changes nothing.
+Integration events bind, unbind and update the tenant their ``end_user.origin_id`` (our tenant id) or
+integration id names. Order events are answered 503 until order intake is built, so Kombo keeps the order
+OPEN and retrievable (contract §3.3) and nothing is recorded that would block a later redelivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import msgspec
+import structlog
+
+from core.kombo import (
+    AssessmentOrderReceived,
+    ConnectionFlowFailed,
+    InlineAssessmentOrderReceived,
+    IntegrationCreated,
+    IntegrationDeleted,
+    IntegrationStateChanged,
+    UnknownEvent,
+    WebhookEvent,
+)
+from core.kombo.vocabulary import IntegrationState
+from core.metrics import Counter
+from tenants.db import Database
+from tenants.outbox import Outbox
+from tenants.repository import TenantRepository
+
+log = structlog.get_logger()
+RECEIVED: Final = {"received": True}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+class IntakeMetrics:
+    def __init__(self) -> None:
+        self.webhooks = Counter("assessgate_webhooks_total", "Kombo webhooks by outcome and event type.")
+
+
+class Intake:
+    def __init__(self, db: Database, metrics: IntakeMetrics, clock_ms: Callable[[], int]) -> None:
+        self.db = db
+        self.tenants = TenantRepository(db)
+        self.outbox = Outbox(db)
+        self.metrics = metrics
+        self.clock_ms = clock_ms
+
+    async def handle(self, event: WebhookEvent, raw: bytes) -> Answer:
+        event_type = event.type if isinstance(event, UnknownEvent) else type(event).__struct_config__.tag
+        if isinstance(event, AssessmentOrderReceived | InlineAssessmentOrderReceived):
+            self.metrics.webhooks.inc(outcome="deferred", type=str(event_type))
+            return Answer(503, {"message": "order intake is not enabled yet; the order stays OPEN at Kombo"})
+        async with self.db.tx():
+            stored = await self.db.fetch(
+                "SELECT response_status, response_body FROM webhook_event WHERE event_id = {}", event.id
+            )
+            if stored:
+                self.metrics.webhooks.inc(outcome="duplicate", type=str(event_type))
+                body = msgspec.json.decode(stored[0]["response_body"])
+                return Answer(int(stored[0]["response_status"]), body, replayed=True)
+            tenant_id, integration_id, note, data = await self._apply(event)
+            answer = Answer(200, RECEIVED)
+            await self.db.fetch(
+                "INSERT INTO webhook_event (event_id, type, tenant_id, integration_id, received_at, body_sha256,"
+                " response_status, response_body, note, data) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                event.id,
+                str(event_type),
+                tenant_id,
+                integration_id,
+                datetime.now(UTC),
+                hashlib.sha256(raw).hexdigest(),
+                answer.status,
+                msgspec.json.encode(answer.body).decode(),
+                note,
+                data,
+            )
+        self.metrics.webhooks.inc(outcome="processed", type=str(event_type))
+        log.info("webhook_processed", event_type=event_type, tenant_id=str(tenant_id) if tenant_id else None, note=note)
+        return answer
+
+    async def _apply(self, event: WebhookEvent) -> tuple[uuid.UUID | None, str | None, str | None, str | None]:
+        """The event's effect: (tenant, integration, a note for the event log, raw data worth keeping)."""
+        if isinstance(event, IntegrationCreated):
+            return await self._created(event)
+        if isinstance(event, IntegrationDeleted):
+            tenant = await self.tenants.unbind_integration(event.data.id)
+            note = "integration unbound" if tenant else "no tenant held this integration"
+            return (tenant.id if tenant else None), event.data.id, note, None
+        if isinstance(event, IntegrationStateChanged):
+            return await self._state_changed(event)
+        if isinstance(event, ConnectionFlowFailed):
+            tenant_id = await self._origin_tenant(event.data.end_user)
+            return tenant_id, None, "the customer's connection flow failed", msgspec.json.encode(event.data).decode()
+        if isinstance(event, UnknownEvent):
+            return None, None, f"event type {event.type!r} is not handled", bytes(event.data).decode("utf-8", "replace")
+        return None, None, None, None
+
+    async def _created(self, event: IntegrationCreated) -> tuple[uuid.UUID | None, str | None, str | None, str | None]:
+        integration_id = event.data.id
+        tenant_id = await self._origin_tenant(event.data.end_user)
+        if tenant_id is None:
+            return None, integration_id, "no tenant matches end_user.origin_id; bind it with the tenant API", None
+        tenant = await self.tenants.get(tenant_id)
+        assert tenant is not None
+        if tenant.integration_id not in (None, integration_id):
+            return tenant_id, integration_id, "the tenant is bound to another integration; left as it was", None
+        holder = await self.tenants.by_integration(integration_id)
+        if holder is not None and holder.id != tenant_id:
+            return tenant_id, integration_id, "the integration is bound to another tenant; left as it was", None
+        await self.tenants.bind_integration(tenant_id, integration_id, state=IntegrationState.ACTIVE)
+        await self.outbox.release_parked(tenant_id=tenant_id, now_ms=self.clock_ms())
+        return tenant_id, integration_id, "integration bound", None
+
+    async def _state_changed(
+        self, event: IntegrationStateChanged
+    ) -> tuple[uuid.UUID | None, str | None, str | None, str | None]:
+        integration_id = event.data.integration_id
+        tenant = await self.tenants.set_integration_state(integration_id, event.data.state)
+        if tenant is None:
+            return None, integration_id, "no tenant holds this integration", None
+        note = f"integration {event.data.state}"
+        if event.data.state == IntegrationState.ACTIVE:
+            released = await self.outbox.release_parked(tenant_id=tenant.id, now_ms=self.clock_ms())
+            note += f"; {released} parked job(s) released"
+        return tenant.id, integration_id, note, None
+
+    async def _origin_tenant(self, end_user: Any) -> uuid.UUID | None:
+        origin = getattr(end_user, "origin_id", None)
+        if not isinstance(origin, str):
+            return None
+        try:
+            tenant_id = uuid.UUID(origin)
+        except ValueError:
+            return None
+        return tenant_id if await self.tenants.get(tenant_id) is not None else None
