@@ -1,0 +1,63 @@
+"""Handler adapters: discovered through the ``assessgate.adapters`` entry points, configured by plugins.toml.
+
+Our own adapters are found the same way a third party's are. An adapter whose plugin fails to import or
+whose settings do not validate is reported (and not used); the others still load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Final
+
+import msgspec
+import structlog
+
+from core.adapters import API_VERSION, Adapter, AdapterPlugin
+from core.errors import ConfigError
+from core.plugins_file import PluginsFile, parse_plugins_file
+
+GROUP: Final = "assessgate.adapters"
+log = structlog.get_logger()
+
+
+@dataclass
+class Adapters:
+    routes: PluginsFile
+    loaded: dict[str, Adapter] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def for_order(self, package_type: str, *, inline: bool) -> tuple[str, Adapter | None]:
+        name = self.routes.routes.adapter_for(package_type, inline=inline)
+        return name, self.loaded.get(name)
+
+
+def load_plugins_file(path: str) -> PluginsFile:
+    file = Path(path)
+    if not file.exists():
+        return PluginsFile()
+    return parse_plugins_file(file.read_bytes(), source=str(file))
+
+
+def load_adapters(plugins: PluginsFile) -> Adapters:
+    adapters = Adapters(routes=plugins)
+    for entry in entry_points(group=GROUP):
+        try:
+            plugin = entry.load()
+            if not isinstance(plugin, AdapterPlugin):
+                raise TypeError(f"{entry.value} is not an AdapterPlugin")
+            if plugin.api_version > API_VERSION:
+                raise TypeError(f"needs contract version {plugin.api_version}; this assessgate offers {API_VERSION}")
+            try:
+                config = msgspec.convert(plugins.adapters.get(plugin.name, {}), plugin.config_type, strict=True)
+            except msgspec.ValidationError as exc:
+                raise ConfigError(f"plugins.toml [adapters.{plugin.name}]", str(exc)) from None
+            adapters.loaded[plugin.name] = plugin.create(config)
+        except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the others
+            adapters.failed[entry.name] = f"{type(exc).__name__}: {exc}"
+            log.error("adapter_not_loaded", adapter=entry.name, reason=adapters.failed[entry.name])
+    unknown = set(plugins.adapters) - set(adapters.loaded) - set(adapters.failed)
+    for name in sorted(unknown):
+        adapters.failed[name] = "configured in plugins.toml but no installed plugin has this name"
+    return adapters

@@ -1,0 +1,45 @@
+"""``plugins.toml``: which adapter serves each package type, and each adapter's settings. Strict: an
+unknown key fails at start with its name."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import msgspec
+
+from core.errors import ConfigError
+from core.kombo import PackageType
+
+ROUTE_KEYS: Final = frozenset({*(t.value for t in PackageType), "inline", "default"})
+
+
+class Routes(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    default: str = "accept"
+    inline: str | None = None
+    BEHAVIORAL: str | None = None
+    VIDEO_INTERVIEW: str | None = None
+    SKILLS_TEST: str | None = None
+    BACKGROUND_CHECK: str | None = None
+    REFERENCE_CHECK: str | None = None
+
+    def adapter_for(self, package_type: str, *, inline: bool) -> str:
+        if inline and self.inline:
+            return self.inline
+        chosen: str | None = getattr(self, package_type, None) if package_type in ROUTE_KEYS else None
+        return chosen or self.default
+
+
+class PluginsFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    routes: Routes = Routes()
+    adapters: dict[str, dict[str, Any]] = {}
+
+
+def parse_plugins_file(raw: bytes, *, source: str) -> PluginsFile:
+    try:
+        return msgspec.toml.decode(raw, type=PluginsFile)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        where = text.split(" - at `", 1)[1].rstrip("`") if " - at `" in text else "$"
+        raise ConfigError(f"{source} {where}", text.split(" - at `", 1)[0]) from None
+    except msgspec.DecodeError as exc:
+        raise ConfigError(source, f"not valid TOML: {exc}") from None
