@@ -23,8 +23,10 @@ from core.kombo import (
     IntegrationByToken,
     KomboWarning,
     Link,
+    OrderPage,
     PutPackagesRequest,
     RelinkRequest,
+    ResultBody,
     Success,
     decode_json,
 )
@@ -59,6 +61,28 @@ class KomboClient:
         envelope = await self._request(
             "PUT", "/assessment/packages", Empty, body=request, integration_id=integration_id
         )
+        return () if envelope.warnings is msgspec.UNSET else envelope.warnings
+
+    async def list_orders(
+        self,
+        integration_id: str,
+        *,
+        statuses: str | None = None,
+        created_after: str | None = None,
+        cursor: str | None = None,
+        page_size: int = 100,
+    ) -> OrderPage:
+        """One page of ``GET /assessment/orders``; filters must be sent again with every cursor (Kombo's rule)."""
+        params = [("page_size", str(page_size))]
+        for key, value in (("statuses", statuses), ("created_after", created_after), ("cursor", cursor)):
+            if value is not None:
+                params.append((key, value))
+        query = "&".join(f"{k}={quote(v, safe=',')}" for k, v in params)
+        return await self._call("GET", f"/assessment/orders?{query}", OrderPage, integration_id=integration_id)
+
+    async def put_result(self, integration_id: str, order_id: str, body: ResultBody) -> tuple[KomboWarning, ...]:
+        path = f"/assessment/orders/{quote(order_id, safe='')}/result"
+        envelope = await self._request("PUT", path, Empty, body=body, integration_id=integration_id)
         return () if envelope.warnings is msgspec.UNSET else envelope.warnings
 
     async def _call(

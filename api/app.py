@@ -27,7 +27,8 @@ from api.kombo import kombo_client, new_http_client
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.problems import exception_handlers
-from api.routes import health, jobs, kombo_webhooks, metrics, packages, tenants
+from api.routes import health, jobs, kombo_webhooks, metrics, orders, packages, tenants
+from api.services import order_services
 from core.job_kinds import JobKind
 from core.metrics import WorkerMetrics
 from core.ports import KomboApi
@@ -74,10 +75,11 @@ def create_app(
     db = Database(settings.database)
     http = new_http_client()
     kombo = kombo_client(settings, http)
-    registry = build_registry(settings, db, kombo, extra_job_kinds(db) if extra_job_kinds else ())
+    services = order_services(settings, db, kombo, wall_clock_ms)
+    registry = build_registry(settings, db, kombo, extra_job_kinds(db) if extra_job_kinds else (), orders=services.jobs)
     worker_metrics = WorkerMetrics()
-    intake_metrics = IntakeMetrics()
-    intake = Intake(db, intake_metrics, wall_clock_ms)
+    intake_metrics = IntakeMetrics(services.intake_counters, services.reconcile_counters)
+    intake = Intake(db, intake_metrics, wall_clock_ms, orders=services.intake)
 
     @asynccontextmanager
     async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -132,6 +134,7 @@ def create_app(
         tenants.TenantsController,
         packages.VendorPackagesController,
         kombo_webhooks.kombo_webhook,
+        orders.unrouted_orders,
     ]
     lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
     sandbox: Sandbox | None = None

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from core.kombo import CreateLinkRequest, Integration, IntegrationByToken, KomboWarning, PutPackagesRequest
+from core.kombo import (
+    CreateLinkRequest,
+    Integration,
+    IntegrationByToken,
+    KomboWarning,
+    OrderPage,
+    PutPackagesRequest,
+    ResultBody,
+)
 
 
 @runtime_checkable
@@ -20,3 +28,15 @@ class KomboApi(Protocol):
     async def relink(self, integration_id: str) -> str: ...
 
     async def put_packages(self, integration_id: str, request: PutPackagesRequest) -> tuple[KomboWarning, ...]: ...
+
+    async def list_orders(
+        self,
+        integration_id: str,
+        *,
+        statuses: str | None = None,
+        created_after: str | None = None,
+        cursor: str | None = None,
+        page_size: int = 100,
+    ) -> OrderPage: ...
+
+    async def put_result(self, integration_id: str, order_id: str, body: ResultBody) -> tuple[KomboWarning, ...]: ...

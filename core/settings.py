@@ -27,6 +27,8 @@ Environment = Literal["development", "production"]
 LogFormat = Literal["json", "console"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 EmbeddedWorker = Literal["auto", "on", "off"]
+UnroutedOrders = Literal["hold", "reject"]
+RejectBody = Literal["top_level_message", "error_envelope"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,16 @@ class Settings(Struct, frozen=True, kw_only=True):
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
     #: A catalog push that would delete more than this share of the live catalog needs confirm_deletions.
     catalog_max_deletion_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    #: An order for an integration no tenant holds: ``hold`` it (answered 200, processed once bound) or
+    #: ``reject`` it (422, the recruiter is told the vendor account is not connected yet).
+    unrouted_orders: UnroutedOrders = "hold"
+    #: The shape of a 422 rejection body; Kombo's exact shape is not confirmed (contract §6.1).
+    reject_body: RejectBody = "top_level_message"
+    #: Seconds an adapter's ``decide`` may take before the order is accepted and handled asynchronously.
+    decide_deadline_s: Annotated[float, Meta(gt=0, le=25)] = 5.0
+    #: How often every bound tenant's OPEN orders are compared with Kombo's, and how far back.
+    reconcile_interval_s: Annotated[int, Meta(ge=10)] = 300
+    reconcile_lookback_days: Annotated[int, Meta(ge=1, le=365)] = 30
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
 
@@ -125,6 +137,11 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
     catalog_max_deletion_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
+    unrouted_orders: UnroutedOrders = "hold"
+    reject_body: RejectBody = "top_level_message"
+    decide_deadline_s: Annotated[float, Meta(gt=0, le=25)] = 5.0
+    reconcile_interval_s: Annotated[int, Meta(ge=10)] = 300
+    reconcile_lookback_days: Annotated[int, Meta(ge=1, le=365)] = 30
 
 
 ENV_VARIABLES: Final = tuple(PREFIX + name.upper() for name in _Env.__struct_fields__)
@@ -182,6 +199,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         worker_tenant_concurrency=env.worker_tenant_concurrency,
         job_retention_days=env.job_retention_days,
         catalog_max_deletion_share=env.catalog_max_deletion_share,
+        unrouted_orders=env.unrouted_orders,
+        reject_body=env.reject_body,
+        decide_deadline_s=env.decide_deadline_s,
+        reconcile_interval_s=env.reconcile_interval_s,
+        reconcile_lookback_days=env.reconcile_lookback_days,
         database=DatabaseSettings(url=database_url, pool_max_size=env.database_pool_max_size),
         kombo=KomboSettings(
             api_url=env.kombo_api_url.rstrip("/"),

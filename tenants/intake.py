@@ -3,8 +3,9 @@
 Every event is recorded in ``webhook_event`` (by Kombo's event id) with the answer we gave, in the same
 transaction as its effects; a redelivered event gets exactly that answer again and changes nothing.
 Integration events bind, unbind and update the tenant their ``end_user.origin_id`` (our tenant id) or
-integration id names. Order events are answered 503 until order intake is built, so Kombo keeps the order
-OPEN and retrievable (contract §3.3) and nothing is recorded that would block a later redelivery.
+integration id names. Order events go to the order intake (``tenants/order_intake.py``), which
+de-duplicates on Kombo's order id as well; an answer of 503 (nothing decided) is not recorded, so a
+redelivery is processed afresh.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from core.kombo import (
 from core.kombo.vocabulary import IntegrationState
 from core.metrics import Counter
 from tenants.db import Database
+from tenants.order_intake import IntakeCounters, OrderIntake
+from tenants.order_jobs import ReconcileCounters, after_binding
 from tenants.outbox import Outbox
 from tenants.repository import TenantRepository
 
@@ -47,12 +50,20 @@ class Answer:
 
 
 class IntakeMetrics:
-    def __init__(self) -> None:
+    def __init__(self, orders: IntakeCounters, reconcile: ReconcileCounters) -> None:
         self.webhooks = Counter("assessgate_webhooks_total", "Kombo webhooks by outcome and event type.")
+        self.orders = orders
+        self.reconcile = reconcile
+
+    def families(self) -> list[Counter]:
+        return [self.webhooks, self.orders.orders, self.reconcile.found]
 
 
 class Intake:
-    def __init__(self, db: Database, metrics: IntakeMetrics, clock_ms: Callable[[], int]) -> None:
+    def __init__(
+        self, db: Database, metrics: IntakeMetrics, clock_ms: Callable[[], int], *, orders: OrderIntake
+    ) -> None:
+        self.orders = orders
         self.db = db
         self.tenants = TenantRepository(db)
         self.outbox = Outbox(db)
@@ -62,8 +73,7 @@ class Intake:
     async def handle(self, event: WebhookEvent, raw: bytes) -> Answer:
         event_type = event.type if isinstance(event, UnknownEvent) else type(event).__struct_config__.tag
         if isinstance(event, AssessmentOrderReceived | InlineAssessmentOrderReceived):
-            self.metrics.webhooks.inc(outcome="deferred", type=str(event_type))
-            return Answer(503, {"message": "order intake is not enabled yet; the order stays OPEN at Kombo"})
+            return await self._order(event, raw, str(event_type))
         async with self.db.tx():
             stored = await self.db.fetch(
                 "SELECT response_status, response_body FROM webhook_event WHERE event_id = {}", event.id
@@ -91,6 +101,37 @@ class Intake:
         self.metrics.webhooks.inc(outcome="processed", type=str(event_type))
         log.info("webhook_processed", event_type=event_type, tenant_id=str(tenant_id) if tenant_id else None, note=note)
         return answer
+
+    async def _order(
+        self, event: AssessmentOrderReceived | InlineAssessmentOrderReceived, raw: bytes, event_type: str
+    ) -> Answer:
+        stored = await self.db.fetch(
+            "SELECT response_status, response_body FROM webhook_event WHERE event_id = {}", event.id
+        )
+        if stored:
+            self.metrics.webhooks.inc(outcome="duplicate", type=event_type)
+            return Answer(int(stored[0]["response_status"]), msgspec.json.decode(stored[0]["response_body"]), True)
+        inline = isinstance(event, InlineAssessmentOrderReceived)
+        answer = await self.orders.ingest(event.data, inline=inline, source="webhook")
+        if answer.status < 500:  # noqa: PLR2004 - a 503 decided nothing: let a redelivery try again
+            tenant = await TenantRepository(self.db).by_integration(event.data.integration_id)
+            async with self.db.tx():
+                await self.db.fetch(
+                    "INSERT INTO webhook_event (event_id, type, tenant_id, integration_id, received_at, body_sha256,"
+                    " response_status, response_body, note, data) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, NULL)"
+                    " ON CONFLICT (event_id) DO NOTHING",
+                    event.id,
+                    event_type,
+                    tenant.id if tenant else None,
+                    event.data.integration_id,
+                    datetime.now(UTC),
+                    hashlib.sha256(raw).hexdigest(),
+                    answer.status,
+                    msgspec.json.encode(answer.body).decode(),
+                    f"order {event.data.id}",
+                )
+        self.metrics.webhooks.inc(outcome=f"answered_{answer.status}", type=event_type)
+        return Answer(answer.status, answer.body)
 
     async def _apply(self, event: WebhookEvent) -> tuple[uuid.UUID | None, str | None, str | None, str | None]:
         """The event's effect: (tenant, integration, a note for the event log, raw data worth keeping)."""
@@ -122,7 +163,7 @@ class Intake:
         if holder is not None and holder.id != tenant_id:
             return tenant_id, integration_id, "the integration is bound to another tenant; left as it was", None
         await self.tenants.bind_integration(tenant_id, integration_id, state=IntegrationState.ACTIVE)
-        await self.outbox.release_parked(tenant_id=tenant_id, now_ms=self.clock_ms())
+        await after_binding(self.outbox, tenant_id, integration_id, self.clock_ms())
         return tenant_id, integration_id, "integration bound", None
 
     async def _state_changed(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from piccolo.columns import UUID, BigInt, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -73,6 +73,32 @@ class WebhookEvent(Table, tablename="webhook_event"):
     data = Text(null=True, default=None)
 
 
+class AssessmentOrder(Table, tablename="assessment_order"):
+    id = UUID(primary_key=True)
+    kombo_order_id = Varchar(length=200, unique=True)
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
+    integration_id = Varchar(length=200)
+    package_id = Varchar(length=200)
+    package_type = Varchar(length=40, null=True, default=None)
+    inline = Boolean()
+    state = Varchar(length=20)
+    adapter = Varchar(length=100, null=True, default=None)
+    rejection_message = Text(null=True, default=None)
+    assessment_url = Text(null=True, default=None)
+    source = Varchar(length=20)
+    order_json = Text()
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class OrderTimeline(Table, tablename="order_timeline"):
+    id = UUID(primary_key=True)
+    order_id = ForeignKey(AssessmentOrder, on_delete=OnDelete.restrict, db_column_name="order_id")
+    at = Timestamptz()
+    kind = Varchar(length=60)
+    detail = Text()
+
+
 class OutboxJob(Table, tablename="outbox_job"):
     id = UUID(primary_key=True)
     tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
@@ -103,6 +129,8 @@ TABLES: Final[tuple[type[Table], ...]] = (
     TenantCatalog,
     VendorCatalog,
     WebhookEvent,
+    AssessmentOrder,
+    OrderTimeline,
     OutboxJob,
     SandboxSnapshot,
 )

@@ -43,6 +43,6 @@ async def metrics(
             [({}, (oldest_ms or 0) / 1000)],
         ),
         *worker_metrics.families(),
-        intake_metrics.webhooks,
+        *intake_metrics.families(),
     ]
     return Response(render(families), media_type=CONTENT_TYPE)

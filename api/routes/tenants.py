@@ -9,7 +9,7 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, delete, get, patch, post, put
@@ -21,13 +21,15 @@ from api.auth import Principal, TenantKey, provide_principal, require_admin, vis
 from api.problems import problem_responses
 from core.catalog import TenantPackage
 from core.errors import Conflict, NotFound, PayloadInvalid
-from core.kombo import CreateLinkRequest
+from core.kombo import CreateLinkRequest, OrderReceivedData
 from core.kombo.vocabulary import IntegrationState, Language
 from core.ports import KomboApi
 from core.settings import Settings
 from core.tenants import ApiKey, Tenant
 from tenants.catalogs import Catalogs, CatalogView
 from tenants.db import Database
+from tenants.order_jobs import after_binding
+from tenants.orders import OrderRecord, Orders, TimelineEntry
 from tenants.outbox import Outbox
 from tenants.repository import TenantRepository
 from tenants.vault import Vault
@@ -120,6 +122,53 @@ class TenantEvent(msgspec.Struct, kw_only=True):
     note: str | None
 
 
+OrderState = Literal["accepted", "rejected"]
+
+
+class OrderOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    kombo_order_id: str
+    package_id: str
+    package_type: str | None
+    inline: bool
+    status: str
+    adapter: str | None
+    rejection_message: str | None
+    assessment_url: str | None
+    source: str
+    candidate_email: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderDetail(OrderOut, kw_only=True):
+    timeline: list[TimelineEntry]
+
+
+class OrderPage(msgspec.Struct, kw_only=True):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+def order_out(record: OrderRecord) -> OrderOut:
+    data = msgspec.json.decode(record.order_json, type=OrderReceivedData)
+    return OrderOut(
+        id=record.id,
+        kombo_order_id=record.kombo_order_id,
+        package_id=record.package_id,
+        package_type=record.package_type,
+        inline=record.inline,
+        status=record.state,
+        adapter=record.adapter,
+        rejection_message=record.rejection_message,
+        assessment_url=record.assessment_url,
+        source=record.source,
+        candidate_email=data.candidate.email,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
 class PackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: Vendor package ids (with optional ``name``/``description`` overrides) or full packages of the tenant's own.
     packages: Annotated[list[TenantPackage], msgspec.Meta(max_length=1000)]
@@ -148,8 +197,9 @@ def key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(id=key.id, name=key.name, created_at=key.created_at, revoked_at=key.revoked_at)
 
 
-def encode_cursor(tenant: Tenant) -> str:
-    raw = f"{tenant.created_at.isoformat()}|{tenant.id}".encode()
+def encode_cursor(row: Tenant | OrderRecord) -> str:
+    """An opaque position in a list ordered by (created_at, id)."""
+    raw = f"{row.created_at.isoformat()}|{row.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -227,7 +277,9 @@ class TenantsController(Controller):
     ) -> None:
         visible_tenant(principal, tenant_id)  # another tenant's id is a 404 before anything else
         require_admin(principal)
-        del force  # open orders arrive with order intake; until then nothing can be open
+        open_orders = await Orders(db).open_count(tenant_id)
+        if open_orders and not force:
+            raise Conflict(f"the tenant has {open_orders} open order(s); pass force=true to delete it anyway")
         await TenantRepository(db).soft_delete(tenant_id)
 
     @post(
@@ -448,10 +500,58 @@ class TenantsController(Controller):
         )
         return [msgspec.convert(row, TenantEvent) for row in rows]
 
+    @get("/{tenant_id:uuid}/orders", summary="The tenant's orders, newest first", responses=problem_responses(401, 404))
+    async def list_orders(
+        self,
+        principal: NamedDependency[Principal],
+        db: NamedDependency[Database],
+        tenant_id: FromPath[uuid.UUID],
+        *,
+        status: Annotated[OrderState | None, QueryParameter()] = None,
+        package_id: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        created_from: Annotated[datetime | None, QueryParameter()] = None,
+        created_to: Annotated[datetime | None, QueryParameter()] = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> OrderPage:
+        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        after = decode_cursor(cursor) if cursor else None
+        found = await Orders(db).list_orders(
+            tenant_id,
+            state=status,
+            package_id=package_id,
+            created_from=created_from,
+            created_to=created_to,
+            after=after,
+            limit=limit + 1,
+        )
+        page = found[:limit]
+        next_cursor = encode_cursor(page[-1]) if len(found) > limit else None
+        return OrderPage(items=[order_out(o) for o in page], next_cursor=next_cursor)
+
+    @get(
+        "/{tenant_id:uuid}/orders/{order_id:uuid}",
+        summary="One order with its timeline",
+        responses=problem_responses(401, 404),
+    )
+    async def get_order(
+        self,
+        principal: NamedDependency[Principal],
+        db: NamedDependency[Database],
+        tenant_id: FromPath[uuid.UUID],
+        order_id: FromPath[uuid.UUID],
+    ) -> OrderDetail:
+        visible_tenant(principal, tenant_id)
+        orders = Orders(db)
+        record = await orders.get(order_id, tenant_id=tenant_id)
+        if record is None:
+            raise NotFound(f"no order {order_id}")
+        return OrderDetail(**msgspec.structs.asdict(order_out(record)), timeline=await orders.timeline(record.id))
+
     @staticmethod
     async def _bind(db: Database, tenant_id: uuid.UUID, integration_id: str, state: str) -> TenantOut:
         async with db.tx():
             tenant = await TenantRepository(db).bind_integration(tenant_id, integration_id, state=state)
-            # Pushes that waited for an integration can run now.
-            await Outbox(db).release_parked(tenant_id=tenant_id, now_ms=wall_clock_ms())
+            # Catalog pushes that waited for an integration run now; orders held for it are processed.
+            await after_binding(Outbox(db), tenant_id, integration_id, wall_clock_ms())
         return tenant_out(tenant)

@@ -24,6 +24,7 @@ from tenants.migrations import (
     m0004_tenant_layer,
     m0005_vendor_catalog,
     m0006_webhook_events,
+    m0007_orders,
 )
 
 MIGRATIONS: Final[Sequence[ModuleType]] = (
@@ -33,6 +34,7 @@ MIGRATIONS: Final[Sequence[ModuleType]] = (
     m0004_tenant_layer,
     m0005_vendor_catalog,
     m0006_webhook_events,
+    m0007_orders,
 )
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 

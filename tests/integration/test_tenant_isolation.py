@@ -42,6 +42,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/v1/tenants/{tenant_id}/packages"): {"packages": [], "confirm_deletions": True},
     ("get", "/v1/tenants/{tenant_id}/packages"): None,
     ("get", "/v1/tenants/{tenant_id}/events"): None,
+    ("get", "/v1/tenants/{tenant_id}/orders"): None,
+    ("get", "/v1/tenants/{tenant_id}/orders/{order_id}"): None,
 }
 
 
@@ -107,7 +109,12 @@ async def test_tenant_a_cannot_see_or_touch_tenant_b(
 ) -> None:
     before = await snapshot(world)
     method, template = route
-    path = template.format(tenant_id=world.b, key_id=uuid.uuid4() if unknown_key else world.b_key_id, name=secret_name)
+    path = template.format(
+        tenant_id=world.b,
+        key_id=uuid.uuid4() if unknown_key else world.b_key_id,
+        name=secret_name,
+        order_id=uuid.uuid4(),
+    )
     body = BODIES[route]
     response = await world.client.request(
         method.upper(),
