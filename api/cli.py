@@ -321,6 +321,53 @@ def cmd_sync_packages(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_orders_reconcile(args: argparse.Namespace) -> int:
+    """Compare every bound tenant's OPEN orders with Kombo's now and ingest the missing ones (progress bar)."""
+    import uuid
+
+    from rich.progress import Progress
+
+    from api.bootstrap import complete_settings
+    from api.kombo import kombo_client, new_http_client
+    from api.services import order_services
+    from core.errors import AssessgateError
+    from tenants.db import Database
+    from tenants.repository import TenantRepository
+    from tenants.worker import wall_clock_ms
+
+    settings = complete_settings(_settings())
+
+    async def run() -> int:
+        db = Database(settings.database)
+        await db.start()
+        http = new_http_client()
+        try:
+            jobs = order_services(settings, db, kombo_client(settings, http), wall_clock_ms).jobs
+            if args.tenant:
+                tenants = [uuid.UUID(args.tenant)]
+            else:
+                tenants = [t.id for t in await TenantRepository(db).list_tenants(limit=100_000) if t.integration_id]
+            found, failures = 0, 0
+            with Progress() as progress:
+                task = progress.add_task("reconciling orders", total=len(tenants))
+                for tenant_id in tenants:
+                    try:
+                        found += await jobs.reconcile(tenant_id)
+                    except AssessgateError as exc:
+                        failures += 1
+                        progress.console.print(f"{tenant_id}: {exc.message}")
+                    progress.advance(task)
+            print(
+                f"reconciled {len(tenants) - failures} of {len(tenants)} tenant(s); {found} missing order(s) ingested"
+            )
+            return 1 if failures else 0
+        finally:
+            await http.aclose()
+            await db.close()
+
+    return asyncio.run(run())
+
+
 def cmd_keys_generate(_args: argparse.Namespace) -> int:
     from api.bootstrap import generate_fernet_key
 
@@ -362,6 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.set_defaults(func=cmd_jobs)
 
     register_sandbox_commands(commands)
+
+    orders = commands.add_parser("orders", help="order operations").add_subparsers(dest="orders", required=True)
+    reconcile = orders.add_parser("reconcile", help="fetch OPEN orders from Kombo now and ingest missing ones")
+    reconcile.add_argument("--tenant", help="one tenant id (default: every bound tenant)")
+    reconcile.set_defaults(func=cmd_orders_reconcile)
 
     keys = commands.add_parser("keys", help="manage the Fernet key ring").add_subparsers(dest="keys", required=True)
     keys.add_parser("generate", help="print a new Fernet key for ASSESSGATE_SECRET_KEYS").set_defaults(
