@@ -305,3 +305,45 @@ def test_tenants_sync_packages_pushes_every_catalog(database_url: str, data_dir:
         headers = {"Authorization": f"Bearer {API_KEY}", "X-Integration-Id": integration}
         listed = httpx.get(f"{sandbox.api_url}/assessment/packages", headers=headers).json()["data"]["packages"]
         assert [p["id"] for p in listed] == [f"pkg-{n}"]
+
+
+def test_orders_reconcile_ingests_what_webhooks_missed(database_url: str, data_dir: Path, sandbox: Any) -> None:
+    import asyncio
+
+    from agtest.sandbox_support import API_KEY
+    from core.catalog import TenantPackage
+    from core.kombo import PackageType
+    from core.settings import DatabaseSettings
+    from tenants.catalogs import Catalogs
+    from tenants.db import Database
+    from tenants.migrations import migrate
+    from tenants.repository import TenantRepository
+
+    integration = sandbox.new_integration()
+    placed = [sandbox.place_order(integration, "pkg-1")["id"] for _ in range(3)]  # webhooks went elsewhere
+
+    async def setup() -> None:
+        db = Database(DatabaseSettings(url=database_url))
+        await db.start()
+        await migrate(db)
+        tenant = await TenantRepository(db).create(name="T", external_id=None)
+        await TenantRepository(db).bind_integration(tenant.id, integration)
+        package = TenantPackage(id="pkg-1", type=PackageType.SKILLS_TEST, name="P", description="")
+        await Catalogs(db, max_deletion_share=0.5).set_desired(tenant.id, [package], confirm_deletions=False, now_ms=0)
+        await db.close()
+
+    async def stored() -> list[str]:
+        db = Database(DatabaseSettings(url=database_url))
+        await db.start()
+        rows = await db.fetch("SELECT kombo_order_id FROM assessment_order")
+        await db.close()
+        return sorted(str(r["kombo_order_id"]) for r in rows)
+
+    asyncio.run(setup())
+    env = env_for(database_url, data_dir, ASSESSGATE_KOMBO_API_URL=sandbox.api_url, ASSESSGATE_KOMBO_API_KEY=API_KEY)
+    first = subprocess.run([ASSESSGATE, "orders", "reconcile"], env=env, capture_output=True, text=True, check=False)
+    again = subprocess.run([ASSESSGATE, "orders", "reconcile"], env=env, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "3 missing order(s) ingested" in first.stdout
+    assert "0 missing order(s) ingested" in again.stdout
+    assert asyncio.run(stored()) == sorted(placed)
