@@ -26,6 +26,7 @@ from api.jobs import build_registry
 from api.kombo import kombo_client, new_http_client
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
+from api.plugins import Adapters
 from api.problems import exception_handlers
 from api.routes import health, jobs, kombo_webhooks, metrics, orders, packages, tenants
 from api.services import order_services
@@ -123,6 +124,9 @@ def create_app(
     def provide_intake() -> Intake:
         return intake
 
+    def provide_adapters() -> Adapters:
+        return services.adapters
+
     def provide_intake_metrics() -> IntakeMetrics:
         return intake_metrics
 
@@ -157,6 +161,7 @@ def create_app(
             "worker_metrics": Provide(provide_worker_metrics, sync_to_thread=False),
             "kombo": Provide(provide_kombo, sync_to_thread=False),
             "intake": Provide(provide_intake, sync_to_thread=False),
+            "adapters": Provide(provide_adapters, sync_to_thread=False),
             "intake_metrics": Provide(provide_intake_metrics, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),

@@ -6,6 +6,7 @@ whose settings do not validate is reported (and not used); the others still load
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -28,8 +29,10 @@ class Adapters:
     loaded: dict[str, Adapter] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
 
-    def for_order(self, package_type: str, *, inline: bool) -> tuple[str, Adapter | None]:
-        name = self.routes.routes.adapter_for(package_type, inline=inline)
+    def for_order(
+        self, package_type: str, *, inline: bool, overrides: Mapping[str, str] | None = None
+    ) -> tuple[str, Adapter | None]:
+        name = self.routes.routes.adapter_for(package_type, inline=inline, overrides=overrides)
         return name, self.loaded.get(name)
 
 

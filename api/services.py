@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from api.plugins import Adapters, load_adapters, load_plugins_file
@@ -26,8 +26,8 @@ class OrderServices:
 def order_services(settings: Settings, db: Database, kombo: KomboApi, clock: Callable[[], int]) -> OrderServices:
     adapters = load_adapters(load_plugins_file(settings.plugins_file))
 
-    def lookup(package_type: str, inline: bool) -> tuple[str, Adapter | None]:
-        return adapters.for_order(package_type, inline=inline)
+    def lookup(package_type: str, inline: bool, overrides: Mapping[str, str]) -> tuple[str, Adapter | None]:
+        return adapters.for_order(package_type, inline=inline, overrides=overrides)
 
     intake_counters, reconcile_counters = IntakeCounters(), ReconcileCounters()
     intake = OrderIntake(db, settings, lookup, intake_counters, clock)

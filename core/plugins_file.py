@@ -3,6 +3,7 @@ unknown key fails at start with its name."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 import msgspec
@@ -22,11 +23,17 @@ class Routes(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     BACKGROUND_CHECK: str | None = None
     REFERENCE_CHECK: str | None = None
 
-    def adapter_for(self, package_type: str, *, inline: bool) -> str:
-        if inline and self.inline:
-            return self.inline
-        chosen: str | None = getattr(self, package_type, None) if package_type in ROUTE_KEYS else None
-        return chosen or self.default
+    def adapter_for(self, package_type: str, *, inline: bool, overrides: Mapping[str, str] | None = None) -> str:
+        """The adapter for an order: a tenant's override first (inline, then its type, then its default),
+        then this file's routes (inline, type, default)."""
+        for table in (overrides or {}, msgspec.structs.asdict(self)):
+            if inline and table.get("inline"):
+                return str(table["inline"])
+            if table.get(package_type):
+                return str(table[package_type])
+            if table.get("default"):
+                return str(table["default"])
+        return self.default
 
 
 class PluginsFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

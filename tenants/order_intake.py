@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -42,7 +42,8 @@ NOT_CONNECTED: Final = (
     "connecting it, then send the assessment again."
 )
 
-AdapterLookup = Callable[[str, bool], tuple[str, Adapter | None]]
+#: (package type, inline, the tenant's route overrides) -> (adapter name, the adapter if loaded)
+AdapterLookup = Callable[[str, bool, Mapping[str, str]], tuple[str, Adapter | None]]
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,8 @@ class OrderIntake:
                 None,
                 "no email",
             )
-        name, adapter = self.adapters(package.type.value, record.inline)
+        overrides = await self.tenants.routes(record.tenant_id)
+        name, adapter = self.adapters(package.type.value, record.inline, overrides)
         record.adapter = name
         if adapter is None:
             log.error("adapter_missing", adapter=name, package_type=package.type.value)

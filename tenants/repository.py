@@ -149,6 +149,25 @@ class TenantRepository:
             )
         return await self.get(tenant.id)
 
+    # ---------------------------------------------------------------- adapter routing
+    async def routes(self, tenant_id: uuid.UUID) -> dict[str, str]:
+        """The tenant's adapter routing overrides (route key -> adapter name)."""
+        rows = await self.db.fetch("SELECT route_key, adapter FROM tenant_route WHERE tenant_id = {}", tenant_id)
+        return {str(r["route_key"]): str(r["adapter"]) for r in rows}
+
+    async def set_routes(self, tenant_id: uuid.UUID, routes: dict[str, str]) -> dict[str, str]:
+        async with self.db.tx():
+            await self.require(tenant_id)
+            await self.db.fetch("DELETE FROM tenant_route WHERE tenant_id = {}", tenant_id)
+            for key, adapter in sorted(routes.items()):
+                await self.db.fetch(
+                    "INSERT INTO tenant_route (tenant_id, route_key, adapter) VALUES ({}, {}, {})",
+                    tenant_id,
+                    key,
+                    adapter,
+                )
+        return await self.routes(tenant_id)
+
     # ---------------------------------------------------------------- API keys
     async def create_api_key(self, tenant_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
         """Returns the key's record and its plaintext, which is never stored and cannot be shown again."""

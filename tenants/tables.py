@@ -99,6 +99,12 @@ class OrderTimeline(Table, tablename="order_timeline"):
     detail = Text()
 
 
+class TenantRoute(Table, tablename="tenant_route"):
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, db_column_name="tenant_id", primary_key=True)
+    route_key = Varchar(length=40)
+    adapter = Varchar(length=100)
+
+
 class OutboxJob(Table, tablename="outbox_job"):
     id = UUID(primary_key=True)
     tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
@@ -131,6 +137,7 @@ TABLES: Final[tuple[type[Table], ...]] = (
     WebhookEvent,
     AssessmentOrder,
     OrderTimeline,
+    TenantRoute,
     OutboxJob,
     SandboxSnapshot,
 )

@@ -18,11 +18,13 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import SECURITY as SECURITY_REQUIREMENT
 from api.auth import Principal, TenantKey, provide_principal, require_admin, visible_tenant
+from api.plugins import Adapters
 from api.problems import problem_responses
 from core.catalog import TenantPackage
-from core.errors import Conflict, NotFound, PayloadInvalid
+from core.errors import Conflict, FieldError, NotFound, PayloadInvalid, ValidationFailed
 from core.kombo import CreateLinkRequest, OrderReceivedData
 from core.kombo.vocabulary import IntegrationState, Language
+from core.plugins_file import ROUTE_KEYS
 from core.ports import KomboApi
 from core.settings import Settings
 from core.tenants import ApiKey, Tenant
@@ -167,6 +169,15 @@ def order_out(record: OrderRecord) -> OrderOut:
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
+
+
+class RoutesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    #: Route key (a package type, ``inline`` or ``default``) -> adapter name; replaces the tenant's overrides.
+    routes: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=100)]]
+
+
+class RoutesOut(msgspec.Struct, kw_only=True):
+    routes: dict[str, str]
 
 
 class PackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -547,6 +558,46 @@ class TenantsController(Controller):
         if record is None:
             raise NotFound(f"no order {order_id}")
         return OrderDetail(**msgspec.structs.asdict(order_out(record)), timeline=await orders.timeline(record.id))
+
+    @get(
+        "/{tenant_id:uuid}/routes",
+        summary="The tenant's adapter routing overrides",
+        responses=problem_responses(401, 404),
+    )
+    async def get_routes(
+        self, principal: NamedDependency[Principal], db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]
+    ) -> RoutesOut:
+        repo = TenantRepository(db)
+        await repo.require(visible_tenant(principal, tenant_id))
+        return RoutesOut(routes=await repo.routes(tenant_id))
+
+    @put(
+        "/{tenant_id:uuid}/routes",
+        summary="Send this tenant's package types to other adapters (admin)",
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def set_routes(
+        self,
+        principal: NamedDependency[Principal],
+        db: NamedDependency[Database],
+        adapters: NamedDependency[Adapters],
+        tenant_id: FromPath[uuid.UUID],
+        data: JSONBody[RoutesIn],
+    ) -> RoutesOut:
+        visible_tenant(principal, tenant_id)
+        require_admin(principal)
+        errors = [
+            FieldError(path=f"$.routes.{key}", message=f"not a route key; use one of {', '.join(sorted(ROUTE_KEYS))}")
+            for key in data.routes
+            if key not in ROUTE_KEYS
+        ] + [
+            FieldError(path=f"$.routes.{key}", message=f"no adapter named {name!r} is loaded")
+            for key, name in data.routes.items()
+            if name not in adapters.loaded
+        ]
+        if errors:
+            raise ValidationFailed(errors)
+        return RoutesOut(routes=await TenantRepository(db).set_routes(tenant_id, data.routes))
 
     @staticmethod
     async def _bind(db: Database, tenant_id: uuid.UUID, integration_id: str, state: str) -> TenantOut:

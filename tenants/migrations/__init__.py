@@ -25,6 +25,7 @@ from tenants.migrations import (
     m0005_vendor_catalog,
     m0006_webhook_events,
     m0007_orders,
+    m0008_tenant_routes,
 )
 
 MIGRATIONS: Final[Sequence[ModuleType]] = (
@@ -35,6 +36,7 @@ MIGRATIONS: Final[Sequence[ModuleType]] = (
     m0005_vendor_catalog,
     m0006_webhook_events,
     m0007_orders,
+    m0008_tenant_routes,
 )
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 

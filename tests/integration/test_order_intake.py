@@ -65,7 +65,9 @@ async def tenant_with_catalog(db: Database, integration_id: str) -> uuid.UUID:
 
 
 def intake_for(db: Database, settings: Settings, adapter: Any) -> OrderIntake:
-    return OrderIntake(db, settings, lambda _type, _inline: ("scripted", adapter), IntakeCounters(), wall_clock_ms)
+    return OrderIntake(
+        db, settings, lambda _type, _inline, _routes: ("scripted", adapter), IntakeCounters(), wall_clock_ms
+    )
 
 
 async def test_a_decide_that_overruns_its_deadline_accepts_the_order(db: Database, test_settings: Settings) -> None:
@@ -159,3 +161,41 @@ async def test_a_tenant_with_open_orders_is_not_deleted_without_force(db: Databa
     assert refused.status_code == 409
     assert "1 open order" in refused.json()["detail"]
     assert forced.status_code == 204
+
+
+async def test_a_tenant_may_route_a_package_type_to_another_adapter(db: Database, test_settings: Settings) -> None:
+    from api.plugins import Adapters
+    from core.plugins_file import PluginsFile
+
+    tenant_id = await tenant_with_catalog(db, "sandbox:routes")
+    default, special = Scripted(Accept()), Scripted(Reject(message="routed to the special adapter"))
+    adapters = Adapters(routes=PluginsFile(), loaded={"accept": default, "special": special})
+
+    def lookup(package_type: str, inline: bool, overrides: Any) -> tuple[str, Any]:
+        return adapters.for_order(package_type, inline=inline, overrides=overrides)
+
+    intake = OrderIntake(db, test_settings, lookup, IntakeCounters(), wall_clock_ms)
+    first = await intake.ingest(sample_order("sandbox:routes"), inline=False, source="webhook")
+    await TenantRepository(db).set_routes(tenant_id, {"SKILLS_TEST": "special"})
+    second = await intake.ingest(sample_order("sandbox:routes"), inline=False, source="webhook")
+    assert first.status == 200
+    assert (second.status, second.body) == (422, {"message": "routed to the special adapter"})
+    rows = await db.fetch("SELECT adapter FROM assessment_order ORDER BY created_at")
+    assert [r["adapter"] for r in rows] == ["accept", "special"]
+
+
+async def test_the_routes_api_validates_keys_and_adapter_names(db: Database, test_settings: Settings) -> None:
+    tenant = await TenantRepository(db).create(name="R", external_id=None)
+    admin = {"authorization": f"Bearer {test_settings.admin_token}"}
+    async with AsyncTestClient(create_app(msgspec.structs.replace(test_settings, embedded_worker="off"))) as client:
+        bad = await client.put(
+            f"/v1/tenants/{tenant.id}/routes",
+            json={"routes": {"CODING": "accept", "SKILLS_TEST": "nope"}},
+            headers=admin,
+        )
+        good = await client.put(f"/v1/tenants/{tenant.id}/routes", json={"routes": {"inline": "accept"}}, headers=admin)
+        shown = await client.get(f"/v1/tenants/{tenant.id}/routes", headers=admin)
+    assert bad.status_code == 422
+    assert {e["path"] for e in bad.json()["errors"]} == {"$.routes.CODING", "$.routes.SKILLS_TEST"}
+    assert good.status_code == 200
+    assert shown.json() == {"routes": {"inline": "accept"}}

@@ -44,6 +44,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("get", "/v1/tenants/{tenant_id}/events"): None,
     ("get", "/v1/tenants/{tenant_id}/orders"): None,
     ("get", "/v1/tenants/{tenant_id}/orders/{order_id}"): None,
+    ("get", "/v1/tenants/{tenant_id}/routes"): None,
+    ("put", "/v1/tenants/{tenant_id}/routes"): {"routes": {"SKILLS_TEST": "accept"}},
 }
 
 
@@ -79,6 +81,7 @@ async def snapshot(world: World) -> list[Any]:
         f"/v1/tenants/{b}/api-keys",
         f"/v1/tenants/{b}/secrets",
         f"/v1/tenants/{b}/packages",
+        f"/v1/tenants/{b}/routes",
     ):
         views.append((await world.client.get(path, headers=ADMIN)).json())
     return views
