@@ -41,6 +41,7 @@ class PluggableProxy:
         asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
+        self.loop.close()
 
     def pull(self) -> None:
         """Drop every open connection and refuse new ones until ``plug()``."""
