@@ -1,4 +1,4 @@
-"""The ``assessgate`` command: serve, worker, migrate, keys, and room for more.
+"""The ``assessgate`` command: serve, worker, migrate, demo, jobs, tenants, orders, keys, sandbox.
 
 Settings come from the environment here, and only here; everything below receives them as arguments.
 """
@@ -9,8 +9,10 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, DatabaseUnavailable
 from core.settings import Settings, SqliteUrl, load_settings
@@ -18,6 +20,9 @@ from sandbox.cli import register as register_sandbox_commands
 
 if TYPE_CHECKING:
     from litestar import Litestar
+
+    from core.ports import KomboApi
+    from tenants.db import Database
 
 
 def _settings(args: argparse.Namespace | None = None) -> Settings:
@@ -33,6 +38,60 @@ def _settings(args: argparse.Namespace | None = None) -> Settings:
 
         settings = msgspec.structs.replace(settings, host=host or settings.host, port=port or settings.port)
     return settings
+
+
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Database]:
+    """The started database of a command, closed at the end."""
+    from tenants.db import Database
+    from tenants.tables import TABLES
+
+    db = Database(settings.database)
+    await db.start()
+    db.bind(TABLES)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@asynccontextmanager
+async def _kombo(settings: Settings) -> AsyncIterator[KomboApi]:
+    """The Kombo client of a command, with its HTTP client closed at the end."""
+    from api.kombo import kombo_client, new_http_client
+
+    http = new_http_client()
+    try:
+        yield kombo_client(settings, http)
+    finally:
+        await http.aclose()
+
+
+def _run(main: Coroutine[Any, Any, int]) -> int:
+    """Run a command's coroutine; a database that cannot be reached is a plain message, not a traceback."""
+    try:
+        return asyncio.run(main)
+    except DatabaseUnavailable as exc:
+        raise SystemExit(f"assessgate: {exc}") from None
+
+
+async def _each_tenant(label: str, tenants: list[uuid.UUID], action: Callable[[uuid.UUID], Awaitable[Any]]) -> int:
+    """Run ``action`` for every tenant under a progress bar; returns how many failed (each is printed)."""
+    from rich.progress import Progress
+
+    from core.errors import AssessgateError
+
+    failures = 0
+    with Progress() as progress:
+        task = progress.add_task(label, total=len(tenants))
+        for tenant_id in tenants:
+            try:
+                await action(tenant_id)
+            except AssessgateError as exc:
+                failures += 1
+                progress.console.print(f"{tenant_id}: {exc.message}")
+            progress.advance(task)
+    return failures
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -121,15 +180,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from tenants.db import Database
     from tenants.migrations import migrate, pending_ids
 
     settings = _settings()
 
     async def run() -> int:
-        db = Database(settings.database)
-        await db.start()
-        try:
+        async with _database(settings) as db:
             if args.check:
                 pending = await pending_ids(db)
                 print("pending: " + (", ".join(pending) if pending else "none"))
@@ -137,13 +193,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             applied = await migrate(db, on_step=lambda mid: print(f"applied {mid}"))
             print(f"database {db.dialect} is up to date ({len(applied)} step(s) applied)")
             return 0
-        finally:
-            await db.close()
 
-    try:
-        return asyncio.run(run())
-    except DatabaseUnavailable as exc:
-        raise SystemExit(f"assessgate: {exc}") from None
+    return _run(run())
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -152,8 +203,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from api.bootstrap import complete_settings
     from api.jobs import build_registry
     from api.logging import configure_logging
-    from tenants.db import Database
-    from tenants.tables import TABLES
     from tenants.worker import Worker
 
     base = _settings()
@@ -166,40 +215,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
         )
 
     async def run() -> int:
-        from api.kombo import kombo_client, new_http_client
-
-        db = Database(settings.database)
-        await db.start()
-        db.bind(TABLES)
-        http = new_http_client()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        try:
+        async with _database(settings) as db, _kombo(settings) as kombo:
+            registry = build_registry(settings, db, kombo)
             worker = Worker(
-                db,
-                build_registry(settings, db, kombo_client(settings, http)),
-                concurrency=args.concurrency,
-                tenant_concurrency=settings.worker_tenant_concurrency,
+                db, registry, concurrency=args.concurrency, tenant_concurrency=settings.worker_tenant_concurrency
             )
             await worker.run(stop)
-        finally:
-            await http.aclose()
-            await db.close()
         return 0
 
-    try:
-        return asyncio.run(run())
-    except DatabaseUnavailable as exc:
-        raise SystemExit(f"assessgate: {exc}") from None
+    return _run(run())
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    import uuid
-
     from core.jobs import JobState
-    from tenants.db import Database
     from tenants.outbox import Outbox
     from tenants.worker import wall_clock_ms
 
@@ -208,10 +240,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     tenant = uuid.UUID(args.tenant) if args.tenant else None
 
     async def run() -> int:
-        db = Database(settings.database)
-        await db.start()
-        outbox = Outbox(db)
-        try:
+        async with _database(settings) as db:
+            outbox = Outbox(db)
             if args.action == "list":
                 for job in await outbox.list_jobs(state=state, tenant_id=tenant, kind=args.kind, limit=args.limit):
                     error = (job.last_error or "").replace("\n", " ")[:80]
@@ -222,27 +252,23 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             if bool(args.ids) == args.all:
                 raise SystemExit("assessgate: name job ids, or pass --all (with --state/--tenant/--kind to narrow it)")
             ids = args.ids or await outbox.ids_matching(state=state, tenant_id=tenant, kind=args.kind)
+            change = outbox.operator_retry if args.action == "retry" else outbox.operator_discard
             changed = 0
             for job_id in ids:
-                now = wall_clock_ms()
-                change = outbox.operator_retry if args.action == "retry" else outbox.operator_discard
-                if await change(str(uuid.UUID(job_id)), now_ms=now) is not None:
+                if await change(str(uuid.UUID(job_id)), now_ms=wall_clock_ms()) is not None:
                     changed += 1
                 else:
                     print(f"{job_id}: not in a state that allows {args.action}", file=sys.stderr)
             print(f"{args.action}: {changed} of {len(ids)} job(s)")
             return 0 if changed == len(ids) else 1
-        finally:
-            await db.close()
 
-    return asyncio.run(run())
+    return _run(run())
 
 
 def cmd_keys_rotate(_args: argparse.Namespace) -> int:
     """Re-encrypt every tenant secret under the first key of ASSESSGATE_SECRET_KEYS, with a progress bar."""
     from rich.progress import Progress
 
-    from tenants.db import Database
     from tenants.vault import Vault
 
     settings = _settings()
@@ -250,9 +276,7 @@ def cmd_keys_rotate(_args: argparse.Namespace) -> int:
         raise SystemExit("assessgate: set ASSESSGATE_SECRET_KEYS (newest key first) before rotating")
 
     async def run() -> int:
-        db = Database(settings.database)
-        await db.start()
-        try:
+        async with _database(settings) as db:
             vault = Vault(db, settings.secret_keys)
             total = await vault.pending_rotation()
             with Progress() as progress:
@@ -260,25 +284,16 @@ def cmd_keys_rotate(_args: argparse.Namespace) -> int:
                 done = await vault.rotate(on_progress=lambda n: progress.advance(task, n))
             print(f"rotated {done} secret(s); {await vault.pending_rotation()} left under older keys")
             return 0
-        finally:
-            await db.close()
 
-    return asyncio.run(run())
+    return _run(run())
 
 
 def cmd_sync_packages(args: argparse.Namespace) -> int:
     """Push tenants' catalogs to Kombo now, one after another, with a progress bar."""
-    import uuid
-
-    from rich.progress import Progress
-
     from api.bootstrap import complete_settings
-    from api.kombo import kombo_client, new_http_client
-    from core.errors import AssessgateError
     from core.job_kinds import JobContext
     from tenants.catalog_push import catalog_push_kind
     from tenants.catalogs import Catalogs, PushCatalog
-    from tenants.db import Database
     from tenants.worker import wall_clock_ms
 
     if bool(args.tenant) == args.all:
@@ -286,86 +301,59 @@ def cmd_sync_packages(args: argparse.Namespace) -> int:
     settings = complete_settings(_settings())
 
     async def run() -> int:
-        db = Database(settings.database)
-        await db.start()
-        http = new_http_client()
-        try:
+        async with _database(settings) as db, _kombo(settings) as kombo:
             catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
-            push = catalog_push_kind(db, kombo_client(settings, http), catalogs, wall_clock_ms).handler
+            push = catalog_push_kind(db, kombo, catalogs, wall_clock_ms).handler
             tenants = [uuid.UUID(args.tenant)] if args.tenant else await catalogs.tenants_with_catalogs()
-            failures = 0
-            with Progress() as progress:
-                task = progress.add_task("pushing catalogs", total=len(tenants))
-                for tenant_id in tenants:
-                    current = await catalogs.desired(tenant_id)
-                    if current is not None:
-                        context = JobContext(
-                            job_id="cli",
-                            tenant_id=str(tenant_id),
-                            kind="catalog.push",
-                            attempt=1,
-                            idempotency_key=f"cli:{tenant_id}",
-                        )
-                        try:
-                            await push(PushCatalog(tenant_id=str(tenant_id), version=current[0]), context)
-                        except AssessgateError as exc:
-                            failures += 1
-                            progress.console.print(f"{tenant_id}: {exc.message}")
-                    progress.advance(task)
+
+            async def push_one(tenant_id: uuid.UUID) -> None:
+                current = await catalogs.desired(tenant_id)
+                if current is not None:
+                    context = JobContext(
+                        job_id="cli",
+                        tenant_id=str(tenant_id),
+                        kind="catalog.push",
+                        attempt=1,
+                        idempotency_key=f"cli:{tenant_id}",
+                    )
+                    await push(PushCatalog(tenant_id=str(tenant_id), version=current[0]), context)
+
+            failures = await _each_tenant("pushing catalogs", tenants, push_one)
             print(f"pushed {len(tenants) - failures} of {len(tenants)} catalog(s)")
             return 1 if failures else 0
-        finally:
-            await http.aclose()
-            await db.close()
 
-    return asyncio.run(run())
+    return _run(run())
 
 
 def cmd_orders_reconcile(args: argparse.Namespace) -> int:
     """Compare every bound tenant's OPEN orders with Kombo's now and ingest the missing ones (progress bar)."""
-    import uuid
-
-    from rich.progress import Progress
-
     from api.bootstrap import complete_settings
-    from api.kombo import kombo_client, new_http_client
     from api.services import order_services
-    from core.errors import AssessgateError
-    from tenants.db import Database
     from tenants.repository import TenantRepository
     from tenants.worker import wall_clock_ms
 
     settings = complete_settings(_settings())
 
     async def run() -> int:
-        db = Database(settings.database)
-        await db.start()
-        http = new_http_client()
-        try:
-            jobs = order_services(settings, db, kombo_client(settings, http), wall_clock_ms).jobs
+        async with _database(settings) as db, _kombo(settings) as kombo:
+            jobs = order_services(settings, db, kombo, wall_clock_ms).jobs
             if args.tenant:
                 tenants = [uuid.UUID(args.tenant)]
             else:
                 tenants = [t.id for t in await TenantRepository(db).list_tenants(limit=100_000) if t.integration_id]
-            found, failures = 0, 0
-            with Progress() as progress:
-                task = progress.add_task("reconciling orders", total=len(tenants))
-                for tenant_id in tenants:
-                    try:
-                        found += await jobs.reconcile(tenant_id)
-                    except AssessgateError as exc:
-                        failures += 1
-                        progress.console.print(f"{tenant_id}: {exc.message}")
-                    progress.advance(task)
+            found = 0
+
+            async def reconcile_one(tenant_id: uuid.UUID) -> None:
+                nonlocal found
+                found += await jobs.reconcile(tenant_id)
+
+            failures = await _each_tenant("reconciling orders", tenants, reconcile_one)
             print(
                 f"reconciled {len(tenants) - failures} of {len(tenants)} tenant(s); {found} missing order(s) ingested"
             )
             return 1 if failures else 0
-        finally:
-            await http.aclose()
-            await db.close()
 
-    return asyncio.run(run())
+    return _run(run())
 
 
 def cmd_keys_generate(_args: argparse.Namespace) -> int:
