@@ -16,6 +16,7 @@ from tenants.catalogs import Catalogs
 from tenants.db import Database
 from tenants.order_jobs import OrderJobs
 from tenants.outbox import Outbox
+from tenants.results import Results
 from tenants.worker import wall_clock_ms
 
 PURGE_KIND = "outbox.purge"
@@ -48,6 +49,7 @@ def build_registry(
         [
             JobKind(PURGE_KIND, PurgePayload, purge),
             catalog_push_kind(db, kombo, catalogs, clock),
+            Results(db, settings, clock).kind(kombo),
             *order_kinds,
             *extra_kinds,
         ],

@@ -29,6 +29,7 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 EmbeddedWorker = Literal["auto", "on", "off"]
 UnroutedOrders = Literal["hold", "reject"]
 RejectBody = Literal["top_level_message", "error_envelope"]
+AttachmentMode = Literal["signed_url", "base64"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: How often every bound tenant's OPEN orders are compared with Kombo's, and how far back.
     reconcile_interval_s: Annotated[int, Meta(ge=10)] = 300
     reconcile_lookback_days: Annotated[int, Meta(ge=1, le=365)] = 30
+    #: Uploaded attachments reach Kombo as a short-lived signed URL (``signed_url``) or inline (``base64``).
+    attachments: AttachmentMode = "signed_url"
+    attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
 
@@ -142,6 +146,8 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     decide_deadline_s: Annotated[float, Meta(gt=0, le=25)] = 5.0
     reconcile_interval_s: Annotated[int, Meta(ge=10)] = 300
     reconcile_lookback_days: Annotated[int, Meta(ge=1, le=365)] = 30
+    attachments: AttachmentMode = "signed_url"
+    attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
 
 
 ENV_VARIABLES: Final = tuple(PREFIX + name.upper() for name in _Env.__struct_fields__)
@@ -204,6 +210,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         decide_deadline_s=env.decide_deadline_s,
         reconcile_interval_s=env.reconcile_interval_s,
         reconcile_lookback_days=env.reconcile_lookback_days,
+        attachments=env.attachments,
+        attachment_url_ttl_s=env.attachment_url_ttl_s,
         database=DatabaseSettings(url=database_url, pool_max_size=env.database_pool_max_size),
         kombo=KomboSettings(
             api_url=env.kombo_api_url.rstrip("/"),

@@ -105,6 +105,27 @@ class TenantRoute(Table, tablename="tenant_route"):
     adapter = Varchar(length=100)
 
 
+class OrderResult(Table, tablename="order_result"):
+    id = UUID(primary_key=True)
+    order_id = ForeignKey(AssessmentOrder, on_delete=OnDelete.restrict, db_column_name="order_id")
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, db_column_name="tenant_id")
+    body = Text()
+    body_hash = Varchar(length=64)
+    status = Varchar(length=20)
+    write_back = Varchar(length=20)
+    created_at = Timestamptz()
+
+
+class ResultUpload(Table, tablename="result_upload"):
+    id = UUID(primary_key=True)
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, db_column_name="tenant_id")
+    name = Varchar(length=300)
+    content_type = Varchar(length=200)
+    data = Text()
+    size = Integer()
+    created_at = Timestamptz()
+
+
 class OutboxJob(Table, tablename="outbox_job"):
     id = UUID(primary_key=True)
     tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
@@ -138,6 +159,8 @@ TABLES: Final[tuple[type[Table], ...]] = (
     AssessmentOrder,
     OrderTimeline,
     TenantRoute,
+    OrderResult,
+    ResultUpload,
     OutboxJob,
     SandboxSnapshot,
 )

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -23,7 +24,7 @@ from api.problems import problem_responses
 from core.catalog import TenantPackage
 from core.errors import Conflict, FieldError, NotFound, PayloadInvalid, ValidationFailed
 from core.kombo import CreateLinkRequest, OrderReceivedData
-from core.kombo.vocabulary import IntegrationState, Language
+from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, IntegrationState, Language
 from core.plugins_file import ROUTE_KEYS
 from core.ports import KomboApi
 from core.settings import Settings
@@ -34,6 +35,7 @@ from tenants.order_jobs import after_binding
 from tenants.orders import OrderRecord, Orders, TimelineEntry
 from tenants.outbox import Outbox
 from tenants.repository import TenantRepository
+from tenants.results import Results, Submitted, Upload
 from tenants.vault import Vault
 from tenants.worker import wall_clock_ms
 
@@ -598,6 +600,47 @@ class TenantsController(Controller):
         if errors:
             raise ValidationFailed(errors)
         return RoutesOut(routes=await TenantRepository(db).set_routes(tenant_id, data.routes))
+
+    @put(
+        "/{tenant_id:uuid}/orders/{order_id:uuid}/result",
+        status_code=202,
+        summary="Submit the order's result (Kombo's result body); it is written back to the ATS in the background",
+        responses=problem_responses(401, 404, 409, 422),
+    )
+    async def submit_result(
+        self,
+        *,
+        principal: NamedDependency[Principal],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        tenant_id: FromPath[uuid.UUID],
+        order_id: FromPath[uuid.UUID],
+        data: JSONBody[dict[str, Any]],
+    ) -> Submitted:
+        visible_tenant(principal, tenant_id)
+        return await Results(db, settings, wall_clock_ms).submit(tenant_id, order_id, data)
+
+    @post(
+        "/{tenant_id:uuid}/uploads",
+        summary="Upload a file to attach to a result (body: the file)",
+        responses=problem_responses(401, 404, 422),
+    )
+    async def upload(
+        self,
+        *,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        tenant_id: FromPath[uuid.UUID],
+        name: Annotated[str, QueryParameter(min_length=1, max_length=300)],
+    ) -> Upload:
+        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        if not re.match(CONTENT_TYPE_PATTERN, content_type) or content_type == "application/octet-stream":
+            message = "send the file's own media type (e.g. application/pdf), as Kombo asks"
+            raise ValidationFailed([FieldError(path="content-type", message=message)])
+        return await Results(db, settings, wall_clock_ms).upload(tenant_id, name, content_type, await request.body())
 
     @staticmethod
     async def _bind(db: Database, tenant_id: uuid.UUID, integration_id: str, state: str) -> TenantOut:

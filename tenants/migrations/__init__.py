@@ -26,6 +26,7 @@ from tenants.migrations import (
     m0006_webhook_events,
     m0007_orders,
     m0008_tenant_routes,
+    m0009_results,
 )
 
 MIGRATIONS: Final[Sequence[ModuleType]] = (
@@ -37,6 +38,7 @@ MIGRATIONS: Final[Sequence[ModuleType]] = (
     m0006_webhook_events,
     m0007_orders,
     m0008_tenant_routes,
+    m0009_results,
 )
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 

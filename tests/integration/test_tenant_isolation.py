@@ -46,6 +46,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("get", "/v1/tenants/{tenant_id}/orders/{order_id}"): None,
     ("get", "/v1/tenants/{tenant_id}/routes"): None,
     ("put", "/v1/tenants/{tenant_id}/routes"): {"routes": {"SKILLS_TEST": "accept"}},
+    ("post", "/v1/tenants/{tenant_id}/uploads"): b"%PDF-1.4 stolen",
+    ("put", "/v1/tenants/{tenant_id}/orders/{order_id}/result"): {
+        "status": "COMPLETED",
+        "result_url": "https://x.example/r",
+        "completed_at": "2026-01-01T00:00:00Z",
+    },
 }
 
 
@@ -119,12 +125,19 @@ async def test_tenant_a_cannot_see_or_touch_tenant_b(
         order_id=uuid.uuid4(),
     )
     body = BODIES[route]
-    response = await world.client.request(
-        method.upper(),
-        path,
-        headers={"authorization": f"Bearer {world.a_key}"},
-        **({"json": body} if body is not None else {}),
-    )
+    headers = {"authorization": f"Bearer {world.a_key}"}
+    if isinstance(body, bytes):  # an upload: the file is the body
+        response = await world.client.request(
+            method.upper(),
+            path,
+            content=body,
+            params={"name": "x.pdf"},
+            headers={**headers, "content-type": "application/pdf"},
+        )
+    else:
+        response = await world.client.request(
+            method.upper(), path, headers=headers, **({"json": body} if body is not None else {})
+        )
     assert response.status_code == 404, (route, response.text)
     assert world.b not in response.text or "no tenant" in response.text
     assert "b-secret-value" not in response.text

@@ -1,0 +1,42 @@
+"""``GET /files/{upload_id}``: an uploaded attachment, for whoever holds a valid, unexpired signed link (Kombo)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+
+from api.problems import problem_responses
+from core.settings import Settings
+from tenants.db import Database
+from tenants.results import Results
+from tenants.worker import wall_clock_ms
+
+
+@get(
+    "/files/{upload_id:uuid}",
+    tags=["results"],
+    summary="An attachment behind a short-lived signed link",
+    responses=problem_responses(404),
+    media_type="application/octet-stream",
+)
+async def download(
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    upload_id: FromPath[uuid.UUID],
+    expires: Annotated[int, QueryParameter()],
+    signature: Annotated[str, QueryParameter(max_length=128)],
+) -> Response[bytes]:
+    found = await Results(db, settings, wall_clock_ms).download(upload_id, expires, signature)
+    if found is None:
+        raise NotFoundException(detail="no such file, or the link has expired")
+    upload, data = found
+    return Response(
+        data,
+        media_type=upload.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{upload.name}"', "Cache-Control": "no-store"},
+    )
