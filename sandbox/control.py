@@ -157,6 +157,18 @@ async def complete_connect(sandbox: NamedDependency[Sandbox], token: FromPath[st
     return as_json({"integration": integration_view(integration), "token": exchange_token})
 
 
+class Advance(msgspec.Struct, kw_only=True):
+    seconds: float
+
+
+@post("/time/advance", status_code=200)
+async def advance_time(request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox]) -> Response[bytes]:
+    """Move the fault clock forward (a ``for_seconds`` outage ends without waiting for it)."""
+    spec: Advance = await _body(request, Advance)
+    sandbox.faults.offset_s += spec.seconds
+    return as_json({"offset_s": sandbox.faults.offset_s})
+
+
 @post("/reset", status_code=200)
 async def reset(sandbox: NamedDependency[Sandbox]) -> Response[bytes]:
     await sandbox.reset()
@@ -182,6 +194,7 @@ def control_router() -> Router:
             list_faults,
             clear_faults,
             complete_connect,
+            advance_time,
             reset,
             drain_webhooks,
         ],

@@ -38,12 +38,17 @@ class Faults:
     def __init__(self) -> None:
         self.rules: list[FaultRule] = []
         self._next_id = 1
+        #: Seconds added to the clock: lets a test live through a two-minute outage without waiting for it.
+        self.offset_s = 0.0
+
+    def now(self) -> float:
+        return time.monotonic() + self.offset_s
 
     def add(self, rule: FaultRule) -> FaultRule:
         rule.id = self._next_id
         self._next_id += 1
         if rule.for_seconds is not None:
-            rule.until = time.monotonic() + rule.for_seconds
+            rule.until = self.now() + rule.for_seconds
             if rule.times == 1:
                 rule.times = None
         self.rules.append(rule)
@@ -54,7 +59,7 @@ class Faults:
 
     def take(self, target: str, *, rng_value: float = 0.0) -> FaultRule | None:
         """The first live rule for ``target`` (consuming one of its ``times``), if any."""
-        now = time.monotonic()
+        now = self.now()
         self.rules = [r for r in self.rules if not _expired(r, now)]
         for rule in self.rules:
             if rule.target not in (target, "*"):

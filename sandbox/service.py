@@ -21,6 +21,7 @@ from core.kombo import (
     PutPackagesRequest,
     ResultBody,
     ResultStatus,
+    SubResultAttribute,
     decode_json,
 )
 from core.kombo.vocabulary import TIMESTAMP_PATTERN, is_kombo_timestamp
@@ -214,7 +215,7 @@ class Sandbox:
         order.attachments = attachments
         await self.save()
         warnings = []
-        if any(a.type == "SUB_RESULT" for a in body.attributes if hasattr(a, "type")):
+        if any(isinstance(a, SubResultAttribute) for a in body.attributes):
             warnings.append({"message": "Sub-results are shown as formatted text in this ATS."})
         return warnings
 
