@@ -7,8 +7,9 @@ A job moves through these states (``tenants/outbox.py`` stores them, the worker 
       │                 │ └──fail (permanent, or attempts used up)──► dead ──retry──► queued
       └──fail (retryable)┘      running ──lease expires──► (claimable again, as if queued)
 
-Operators may ``retry`` a dead or parked job and ``discard`` a queued, parked or dead one (it becomes
-dead with a reason). Times are integer epoch milliseconds so they order identically on both engines.
+Parking gives the attempt back (waiting is not failing). Operators may ``retry`` a dead or parked job and
+``discard`` a queued, parked or dead one (it becomes dead with a reason). Times are integer epoch
+milliseconds so they order identically on both engines.
 """
 
 from __future__ import annotations

@@ -165,7 +165,11 @@ class Outbox:
         )
 
     async def park(self, job: Job, *, reason: str, now_ms: int) -> bool:
-        return await self._finish(job, JobState.PARKED, now_ms=now_ms, available_at_ms=now_ms, error=reason)
+        """Wait for a condition. The attempt is given back: waiting is not failing, so a job parked and
+        released many times (an integration that flaps) never runs out of attempts for it."""
+        return await self._finish(
+            job, JobState.PARKED, now_ms=now_ms, available_at_ms=now_ms, error=reason, give_back_attempt=True
+        )
 
     async def release_lease(self, job: Job, *, now_ms: int) -> bool:
         """Give an unfinished job back (graceful shutdown) without counting the attempt."""
@@ -291,14 +295,25 @@ class Outbox:
         rows = await self.db.fetch("SELECT state, COUNT(*) AS n FROM outbox_job GROUP BY state")
         return {row["state"]: int(row["n"]) for row in rows}
 
-    async def _finish(self, job: Job, state: JobState, *, now_ms: int, available_at_ms: int, error: str | None) -> bool:
+    async def _finish(
+        self,
+        job: Job,
+        state: JobState,
+        *,
+        now_ms: int,
+        available_at_ms: int,
+        error: str | None,
+        give_back_attempt: bool = False,
+    ) -> bool:
         async with self.db.tx():
             rows = await self.db.fetch(
                 "UPDATE outbox_job SET state = {}, available_at_ms = {}, lease_until_ms = NULL, last_error = {},"
-                " updated_at_ms = {} WHERE id = {} AND lease_owner = {} AND state = 'running' RETURNING id",
+                " attempts = attempts - {}, updated_at_ms = {}"
+                " WHERE id = {} AND lease_owner = {} AND state = 'running' RETURNING id",
                 state.value,
                 available_at_ms,
                 None if error is None else error[:MAX_ERROR_LENGTH],
+                1 if give_back_attempt else 0,
                 now_ms,
                 uuid.UUID(job.id),
                 job.lease_owner,

@@ -364,3 +364,23 @@ async def test_claims_are_limited_to_the_kinds_a_worker_can_run(db: Database) ->
     batch = await outbox.claim(worker="old", limit=10, lease_ms=1_000, now_ms=1, kinds=["ping"])
     assert [job.kind for job in batch] == ["ping"]
     assert await outbox.claim(worker="old", limit=10, lease_ms=1_000, now_ms=1, kinds=[]) == []
+
+
+async def test_parking_does_not_use_up_attempts(db: Database) -> None:
+    import uuid as uuid_module
+    from datetime import UTC, datetime
+
+    tenant = uuid_module.uuid4()
+    now = datetime.now(UTC)
+    await db.fetch(
+        "INSERT INTO tenant (id, name, created_at, updated_at) VALUES ({}, {}, {}, {})", tenant, "T", now, now
+    )
+    outbox = Outbox(db)
+    await outbox.enqueue("ping", Ping(n=1), now_ms=0, tenant_id=tenant, max_attempts=2)
+    for cycle in range(5):  # an integration flapping INACTIVE/ACTIVE five times
+        [job] = await outbox.claim(worker="w", limit=1, lease_ms=100, now_ms=cycle * 10)
+        assert job.attempts == 1
+        await outbox.park(job, reason="integration INACTIVE", now_ms=cycle * 10 + 1)
+        await outbox.release_parked(tenant_id=tenant, now_ms=cycle * 10 + 2)
+    [job] = await outbox.claim(worker="w", limit=1, lease_ms=100, now_ms=100)
+    assert job.attempts == 1

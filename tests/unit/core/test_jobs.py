@@ -82,6 +82,7 @@ class JobLifecycle(RuleBasedStateMachine):
     def park(self) -> None:
         self.state = next_state(self.state, JobEvent.PARK)
         self.lease_until = None
+        self.attempts -= 1  # waiting is not failing: the outbox gives the attempt back
 
     @precondition(lambda self: self.state == JobState.PARKED)
     @rule()
