@@ -66,6 +66,7 @@ class Worker:
         self.idle = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._job_of: dict[asyncio.Task[None], Job] = {}
+        self._finished = 0  # jobs finished so far (drain uses it to know its last claim saw their effects)
         self._next_schedule_ms = 0
 
     def wake(self) -> None:
@@ -134,14 +135,20 @@ class Worker:
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
         self._job_of.pop(task, None)
+        self._finished += 1
 
     async def drain(self) -> None:
-        """Run until nothing is due and nothing runs (for tests and one-shot commands)."""
+        """Run until nothing is due and nothing runs (for tests and one-shot commands).
+
+        It stops only after a claim that began once every job had finished came back empty: a job that
+        finishes during a claim may have enqueued follow-up work that claim could not see yet.
+        """
         while True:
+            finished_before = self._finished
             claimed = await self.claim_and_start()
             if self._running:
                 await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
-            elif claimed == 0:
+            elif claimed == 0 and self._finished == finished_before:
                 return
 
     async def execute(self, job: Job) -> None:
