@@ -356,6 +356,23 @@ def cmd_orders_reconcile(args: argparse.Namespace) -> int:
     return _run(run())
 
 
+def cmd_adapters_list(_args: argparse.Namespace) -> int:
+    """Every installed adapter: its distribution and version, and whether it loaded (and why not)."""
+    from api.plugins import load_adapters, load_plugins_file
+
+    settings = _settings()
+    try:
+        plugins = load_plugins_file(settings.plugins_file)
+    except ConfigError as exc:
+        raise SystemExit(f"assessgate: {exc}") from None
+    adapters = load_adapters(plugins, settings.adapters)
+    print(f"{'adapter':<20}{'distribution':<32}{'version':<12}status")
+    for status in adapters.statuses:
+        reason = f" ({status.reason})" if status.reason else ""
+        print(f"{status.name:<20}{status.distribution:<32}{status.version:<12}{status.status}{reason}")
+    return 0
+
+
 def cmd_keys_generate(_args: argparse.Namespace) -> int:
     from api.bootstrap import generate_fernet_key
 
@@ -402,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = orders.add_parser("reconcile", help="fetch OPEN orders from Kombo now and ingest missing ones")
     reconcile.add_argument("--tenant", help="one tenant id (default: every bound tenant)")
     reconcile.set_defaults(func=cmd_orders_reconcile)
+
+    adapters = commands.add_parser("adapters", help="handler adapters").add_subparsers(dest="adapters", required=True)
+    adapters.add_parser("list", help="installed adapters and whether they loaded").set_defaults(func=cmd_adapters_list)
 
     keys = commands.add_parser("keys", help="manage the Fernet key ring").add_subparsers(dest="keys", required=True)
     keys.add_parser("generate", help="print a new Fernet key for ASSESSGATE_SECRET_KEYS").set_defaults(

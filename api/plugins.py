@@ -6,7 +6,7 @@ whose settings do not validate is reported (and not used); the others still load
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -24,10 +24,20 @@ log = structlog.get_logger()
 
 
 @dataclass
+class PluginStatus:
+    name: str
+    distribution: str
+    version: str
+    status: str  # loaded | failed | disabled
+    reason: str = ""
+
+
+@dataclass
 class Adapters:
     routes: PluginsFile
     loaded: dict[str, Adapter] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    statuses: list[PluginStatus] = field(default_factory=list)
 
     def for_order(
         self, package_type: str, *, inline: bool, overrides: Mapping[str, str] | None = None
@@ -43,9 +53,17 @@ def load_plugins_file(path: str) -> PluginsFile:
     return parse_plugins_file(file.read_bytes(), source=str(file))
 
 
-def load_adapters(plugins: PluginsFile) -> Adapters:
+def load_adapters(plugins: PluginsFile, allowed: Sequence[str] = ()) -> Adapters:
+    """Load every installed adapter (or those ``ASSESSGATE_ADAPTERS`` allows), recording each one's fate."""
     adapters = Adapters(routes=plugins)
     for entry in entry_points(group=GROUP):
+        distribution = entry.dist.name if entry.dist else "?"
+        version = entry.dist.version if entry.dist else "?"
+        if allowed and entry.name not in allowed:
+            adapters.statuses.append(
+                PluginStatus(entry.name, distribution, version, "disabled", "not listed in ASSESSGATE_ADAPTERS")
+            )
+            continue
         try:
             plugin = entry.load()
             if not isinstance(plugin, AdapterPlugin):
@@ -57,10 +75,15 @@ def load_adapters(plugins: PluginsFile) -> Adapters:
             except msgspec.ValidationError as exc:
                 raise ConfigError(f"plugins.toml [adapters.{plugin.name}]", str(exc)) from None
             adapters.loaded[plugin.name] = plugin.create(config)
+            adapters.statuses.append(PluginStatus(entry.name, distribution, version, "loaded"))
         except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the others
             adapters.failed[entry.name] = f"{type(exc).__name__}: {exc}"
+            adapters.statuses.append(
+                PluginStatus(entry.name, distribution, version, "failed", adapters.failed[entry.name])
+            )
             log.error("adapter_not_loaded", adapter=entry.name, reason=adapters.failed[entry.name])
     unknown = set(plugins.adapters) - set(adapters.loaded) - set(adapters.failed)
     for name in sorted(unknown):
         adapters.failed[name] = "configured in plugins.toml but no installed plugin has this name"
+        adapters.statuses.append(PluginStatus(name, "-", "-", "failed", adapters.failed[name]))
     return adapters

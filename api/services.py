@@ -24,7 +24,7 @@ class OrderServices:
 
 
 def order_services(settings: Settings, db: Database, kombo: KomboApi, clock: Callable[[], int]) -> OrderServices:
-    adapters = load_adapters(load_plugins_file(settings.plugins_file))
+    adapters = load_adapters(load_plugins_file(settings.plugins_file), settings.adapters)
 
     def lookup(package_type: str, inline: bool, overrides: Mapping[str, str]) -> tuple[str, Adapter | None]:
         return adapters.for_order(package_type, inline=inline, overrides=overrides)

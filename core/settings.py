@@ -77,6 +77,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: Fernet keys, newest first: the first encrypts, all decrypt.
     secret_keys: tuple[str, ...] = ()
     plugins_file: str = "plugins.toml"
+    #: Adapters allowed to load (entry-point names); empty: every installed one.
+    adapters: tuple[str, ...] = ()
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
@@ -133,6 +135,7 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     kombo_webhook_secrets: str = ""
     secret_keys: str = ""
     plugins_file: str = "plugins.toml"
+    adapters: str = ""
     max_body_bytes: Annotated[int, Meta(ge=1024)] = 1_048_576
     log_level: LogLevel = "info"
     log_format: LogFormat = "json"
@@ -197,6 +200,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         admin_token=env.admin_token,
         secret_keys=secret_keys,
         plugins_file=env.plugins_file,
+        adapters=_split(env.adapters),
         max_body_bytes=env.max_body_bytes,
         log_level=env.log_level,
         log_format=env.log_format,

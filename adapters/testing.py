@@ -1,0 +1,114 @@
+"""The adapter conformance kit: what a third-party adapter's own tests run to prove it honours the contract.
+
+    from adapters.testing import assert_conforms
+    from my_adapter import plugin
+
+    async def test_my_adapter_conforms() -> None:
+        await assert_conforms(plugin, {"some_setting": "value"})
+
+It checks the plugin object and its config type, that ``decide`` answers a normal order and an inline order
+quickly with a valid decision (inline orders need an ``assessment_url`` or a rejection), and that ``start``
+completes, twice (it must be idempotent: the outbox runs it at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any, Final
+
+import msgspec
+
+from core.adapters import API_VERSION, Accept, Adapter, AdapterContext, AdapterPlugin, Inline, OrderView, Reject
+from core.kombo import Application, Candidate, Job
+
+DECIDE_BUDGET_S: Final = 1.0
+START_BUDGET_S: Final = 10.0
+
+
+def sample_order(*, inline: bool = False, email: str = "grace.hopper@example.org") -> OrderView:
+    return OrderView(
+        id=uuid.uuid4(),
+        kombo_order_id="Or4Hk8mPq2RsTvWx9yZaBcDe",
+        tenant_id=uuid.uuid4(),
+        integration_id="sandbox:Tn5Ab7Cd9Ef2Gh4Jk6Lm8Np3",
+        package_id="pkg-python-senior",
+        package_type="SKILLS_TEST",
+        inline=inline,
+        candidate=Candidate(email=email, first_name="Grace", last_name="Hopper", phone=None, remote_id="c-1"),
+        application=Application(remote_id="a-1"),
+        job=Job(
+            remote_id="j-1", name="Backend Engineer", job_code=None, description=None, location=None, hiring_team=()
+        ),
+    )
+
+
+def recording_context(order: OrderView) -> tuple[AdapterContext, list[tuple[str, dict[str, Any]]]]:
+    entries: list[tuple[str, dict[str, Any]]] = []
+
+    async def timeline(kind: str, detail: dict[str, Any]) -> None:
+        entries.append((kind, detail))
+
+    context = AdapterContext(
+        tenant_id=order.tenant_id,
+        public_url="https://gateway.example",
+        idempotency_key=f"order.start:{order.id}",
+        timeline=timeline,
+    )
+    return context, entries
+
+
+def decision_problem(decision: object, *, inline: bool) -> str | None:
+    if not isinstance(decision, Accept | Reject | Inline):
+        return f"decide() returned {decision!r}, not Accept, Reject or Inline"
+    if isinstance(decision, Reject) and not decision.message.strip():
+        return "a rejection needs a message the recruiter can act on"
+    if inline and isinstance(decision, Accept):
+        return "an inline order needs Inline(assessment_url=...) or a Reject"
+    if isinstance(decision, Inline) and not decision.assessment_url.startswith(("https://", "http://")):
+        return f"assessment_url {decision.assessment_url!r} is not an http(s) URL"
+    return None
+
+
+async def conformance_problems(plugin: Any, config: dict[str, Any]) -> list[str]:
+    """Everything the plugin gets wrong; an empty list means it conforms."""
+    if not isinstance(plugin, AdapterPlugin):
+        return [f"the entry point must name an AdapterPlugin, not {type(plugin).__name__}"]
+    problems: list[str] = []
+    if not plugin.name:
+        problems.append("the plugin has no name")
+    if not 1 <= plugin.api_version <= API_VERSION:
+        problems.append(f"api_version {plugin.api_version} is not one this assessgate offers (1..{API_VERSION})")
+    try:
+        parsed = msgspec.convert(config, plugin.config_type, strict=True)
+    except msgspec.ValidationError as exc:
+        return [*problems, f"the config does not validate: {exc}"]
+    created: object = plugin.create(parsed)
+    if not isinstance(created, Adapter):
+        return [*problems, "create() must return an object with async decide() and start()"]
+    adapter = created
+    for inline in (False, True):
+        order = sample_order(inline=inline)
+        context, _ = recording_context(order)
+        try:
+            decision: object = await asyncio.wait_for(adapter.decide(order, context), timeout=DECIDE_BUDGET_S)
+        except TimeoutError:
+            problems.append(f"decide() took longer than {DECIDE_BUDGET_S}s (the recruiter is waiting)")
+            continue
+        problem = decision_problem(decision, inline=inline)
+        if problem:
+            problems.append(problem)
+    order = sample_order()
+    context, _ = recording_context(order)
+    for attempt in (1, 2):
+        try:
+            await asyncio.wait_for(adapter.start(order, context), timeout=START_BUDGET_S)
+        except Exception as exc:  # noqa: BLE001 - reporting is the point
+            problems.append(f"start() failed on attempt {attempt}: {type(exc).__name__}: {exc}")
+    return problems
+
+
+async def assert_conforms(plugin: Any, config: dict[str, Any]) -> None:
+    problems = await conformance_problems(plugin, config)
+    if problems:
+        raise AssertionError("the adapter does not conform:\n- " + "\n- ".join(problems))
