@@ -74,8 +74,7 @@ def create_app(
     """Build the app; ``extra_job_kinds(db)`` lets an embedding application (or a test) add job kinds."""
     configure_logging(settings)
     db = Database(settings.database)
-    http = new_http_client()
-    kombo = kombo_client(settings, http)
+    kombo = kombo_client(settings, new_http_client())
     services = order_services(settings, db, kombo, wall_clock_ms)
     registry = build_registry(settings, db, kombo, extra_job_kinds(db) if extra_job_kinds else (), orders=services.jobs)
     worker_metrics = WorkerMetrics()
@@ -84,6 +83,8 @@ def create_app(
 
     @asynccontextmanager
     async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
+        if kombo.client.is_closed:  # the app is started again (tests, embedding): a fresh HTTP client
+            kombo.client = new_http_client()
         await db.start()
         db.bind(TABLES)
         log.info("database_started", dialect=db.dialect)
@@ -106,7 +107,7 @@ def create_app(
             stop.set()
             if worker_task is not None:
                 await worker_task
-            await http.aclose()
+            await kombo.client.aclose()
             await db.close()
 
     def provide_db() -> Database:

@@ -24,6 +24,7 @@ from core.errors import (
     CredentialError,
     DatabaseUnavailable,
     FieldError,
+    KomboError,
     NotFound,
     PayloadInvalid,
     SignatureInvalid,
@@ -63,6 +64,16 @@ STATUS_OF: Final[tuple[tuple[type[AssessgateError], int], ...]] = (
 DEFAULT_PROBLEMS: Final = (400, 413, 500)
 
 
+def kombo_status(exc: KomboError) -> int:
+    """Kombo refused what the caller gave us (an unknown integration or token): 422. Kombo is busy or
+    unreachable: 503, try again. Anything else (our API key, Kombo's own fault): 502."""
+    if exc.code in {"PLATFORM.INPUT_INVALID", "PLATFORM.INTEGRATION_NOT_FOUND"} or exc.http_status in {400, 404, 422}:
+        return 422
+    if exc.retryable:
+        return 503
+    return 502
+
+
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI response declarations for the given statuses plus the ones any route may answer."""
     return {
@@ -94,14 +105,18 @@ def exception_handlers(redactor: Redactor) -> ExceptionHandlersMap:
     """Map our error tree, Litestar's HTTP errors and anything unexpected to problem responses."""
 
     def on_assessgate_error(request: Request[Any, Any, Any], exc: AssessgateError) -> Response[Any]:
-        status = next((code for cls, code in STATUS_OF if isinstance(exc, cls)), 500)
+        status = kombo_status(exc) if isinstance(exc, KomboError) else None
+        status = status or next((code for cls, code in STATUS_OF if isinstance(exc, cls)), 500)
         errors = exc.errors if isinstance(exc, ValidationFailed) else None
         if isinstance(exc, PayloadInvalid) and exc.path:
             errors = [FieldError(path=exc.path, message=redactor.text(exc.message))]
         if status >= 500:  # noqa: PLR2004
             log.error("request_failed", error=type(exc).__name__, detail=exc.message)
-        headers = {"Retry-After": "5"} if isinstance(exc, DatabaseUnavailable) else None
-        detail = redactor.text(exc.message) if status < 500 or isinstance(exc, DatabaseUnavailable) else None  # noqa: PLR2004
+        retry = isinstance(exc, DatabaseUnavailable) or (isinstance(exc, KomboError) and status == 503)  # noqa: PLR2004
+        headers = {"Retry-After": "5"} if retry else None
+        # Internal faults keep their detail to the log; an upstream's or the database's is the caller's business.
+        shown = status < 500 or isinstance(exc, DatabaseUnavailable | KomboError)  # noqa: PLR2004
+        detail = redactor.text(exc.message) if shown else None
         return problem_response(request, Problem(title=exc.title, status=status, detail=detail, errors=errors), headers)
 
     def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

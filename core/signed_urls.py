@@ -18,4 +18,5 @@ def sign(secret: str, upload_id: str, expires_at_s: int) -> str:
 def valid(secret: str, upload_id: str, expires_at_s: int, signature: str, *, now_s: float) -> bool:
     if now_s > expires_at_s:
         return False
-    return hmac.compare_digest(sign(secret, upload_id, expires_at_s), signature)
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a link is anyone's input.
+    return hmac.compare_digest(sign(secret, upload_id, expires_at_s).encode(), signature.encode("utf-8", "replace"))

@@ -299,7 +299,7 @@ class TenantsController(Controller):
         "/{tenant_id:uuid}/connect-link",
         status_code=200,
         summary="A Kombo Connect link for this tenant",
-        responses=problem_responses(401, 404, 502, 503),
+        responses=problem_responses(401, 404, 422, 502, 503),
     )
     async def connect_link(
         self,
@@ -323,7 +323,7 @@ class TenantsController(Controller):
         "/{tenant_id:uuid}/integration/exchange",
         status_code=200,
         summary="Bind the integration a Kombo Connect token names",
-        responses=problem_responses(401, 404, 409, 502),
+        responses=problem_responses(401, 404, 409, 422, 502, 503),
     )
     async def exchange(
         self,
@@ -343,7 +343,7 @@ class TenantsController(Controller):
     @put(
         "/{tenant_id:uuid}/integration",
         summary="Bind an existing integration",
-        responses=problem_responses(401, 404, 409, 502),
+        responses=problem_responses(401, 404, 409, 422, 502, 503),
     )
     async def bind(
         self,
@@ -361,7 +361,7 @@ class TenantsController(Controller):
         "/{tenant_id:uuid}/relink-link",
         status_code=200,
         summary="A link that repairs the integration's credentials",
-        responses=problem_responses(401, 404, 409, 502),
+        responses=problem_responses(401, 404, 409, 422, 502, 503),
     )
     async def relink(
         self,

@@ -117,7 +117,8 @@ async def test_an_integration_bound_to_one_tenant_is_refused_to_another(
     unknown = await client.put(
         f"/v1/tenants/{other}/integration", json={"integration_id": "sandbox:nope"}, headers=ADMIN
     )
-    assert unknown.status_code == 502  # Kombo said no such integration
+    assert unknown.status_code == 422  # Kombo said no such integration: the caller gave a wrong id
+    assert "sandbox:nope" in unknown.json()["detail"]
 
 
 async def test_a_catalog_change_arrives_in_the_sandbox_exactly(
