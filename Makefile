@@ -55,6 +55,7 @@ pytest: install
 
 bench: install
 	$(BIN)/python -m bench.outbox_latency
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
