@@ -93,11 +93,13 @@ class OrderIntake:
         return {"message": message}
 
     async def ingest(self, data: OrderReceivedData, *, inline: bool, source: str) -> Answer:
-        existing = await self.orders.by_kombo_id(data.id)
+        # One read transaction: one connection for these lookups (on SQLite, piccolo otherwise opens one per query).
+        async with self.db.tx(write=False):
+            existing = await self.orders.by_kombo_id(data.id)
+            tenant = await self.tenants.by_integration(data.integration_id)
         if existing is not None and not (existing.state == "unrouted" and source == "held"):
             self.counters.orders.inc(source=source, outcome="duplicate")
             return self.answer_for(existing)
-        tenant = await self.tenants.by_integration(data.integration_id)
         record = OrderRecord(
             id=existing.id if existing else uuid.uuid4(),
             kombo_order_id=data.id,
@@ -135,7 +137,9 @@ class OrderIntake:
 
     async def _decide(self, record: OrderRecord, data: OrderReceivedData) -> tuple[Decision | None, str | None, str]:
         assert record.tenant_id is not None
-        current = await self.catalogs.desired(record.tenant_id)
+        async with self.db.tx(write=False):
+            current = await self.catalogs.desired(record.tenant_id)
+            overrides = await self.tenants.routes(record.tenant_id)
         offered = {p.id: p for p in (current[1] if current else [])}
         package = offered.get(data.package_id)
         if package is None:
@@ -153,7 +157,6 @@ class OrderIntake:
                 None,
                 "no email",
             )
-        overrides = await self.tenants.routes(record.tenant_id)
         name, adapter = self.adapters(package.type.value, record.inline, overrides)
         record.adapter = name
         if adapter is None:
