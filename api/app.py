@@ -28,7 +28,7 @@ from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.plugins import Adapters
 from api.problems import exception_handlers
-from api.routes import files, health, jobs, kombo_webhooks, metrics, orders, packages, tenants
+from api.routes import files, health, jobs, kombo_webhooks, metrics, orders, packages, tenant_orders, tenants
 from api.services import order_services
 from core.job_kinds import JobKind
 from core.metrics import WorkerMetrics
@@ -137,6 +137,7 @@ def create_app(
         metrics.metrics,
         jobs.JobsController,
         tenants.TenantsController,
+        tenant_orders.TenantOrdersController,
         packages.VendorPackagesController,
         kombo_webhooks.kombo_webhook,
         orders.unrouted_orders,

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -23,8 +22,8 @@ from api.plugins import Adapters
 from api.problems import problem_responses
 from core.catalog import TenantPackage
 from core.errors import Conflict, FieldError, NotFound, PayloadInvalid, ValidationFailed
-from core.kombo import CreateLinkRequest, OrderReceivedData
-from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, IntegrationState, Language
+from core.kombo import CreateLinkRequest
+from core.kombo.vocabulary import IntegrationState, Language
 from core.plugins_file import ROUTE_KEYS
 from core.ports import KomboApi
 from core.settings import Settings
@@ -32,10 +31,9 @@ from core.tenants import ApiKey, Tenant
 from tenants.catalogs import Catalogs, CatalogView
 from tenants.db import Database
 from tenants.order_jobs import after_binding
-from tenants.orders import OrderRecord, Orders, TimelineEntry
+from tenants.orders import OrderRecord, Orders
 from tenants.outbox import Outbox
 from tenants.repository import TenantRepository
-from tenants.results import Results, Submitted, Upload
 from tenants.vault import Vault
 from tenants.worker import wall_clock_ms
 
@@ -124,53 +122,6 @@ class TenantEvent(msgspec.Struct, kw_only=True):
     type: str
     received_at: datetime
     note: str | None
-
-
-OrderState = Literal["accepted", "rejected"]
-
-
-class OrderOut(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    kombo_order_id: str
-    package_id: str
-    package_type: str | None
-    inline: bool
-    status: str
-    adapter: str | None
-    rejection_message: str | None
-    assessment_url: str | None
-    source: str
-    candidate_email: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class OrderDetail(OrderOut, kw_only=True):
-    timeline: list[TimelineEntry]
-
-
-class OrderPage(msgspec.Struct, kw_only=True):
-    items: list[OrderOut]
-    next_cursor: str | None
-
-
-def order_out(record: OrderRecord) -> OrderOut:
-    data = msgspec.json.decode(record.order_json, type=OrderReceivedData)
-    return OrderOut(
-        id=record.id,
-        kombo_order_id=record.kombo_order_id,
-        package_id=record.package_id,
-        package_type=record.package_type,
-        inline=record.inline,
-        status=record.state,
-        adapter=record.adapter,
-        rejection_message=record.rejection_message,
-        assessment_url=record.assessment_url,
-        source=record.source,
-        candidate_email=data.candidate.email,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
 
 
 class RoutesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -513,54 +464,6 @@ class TenantsController(Controller):
         )
         return [msgspec.convert(row, TenantEvent) for row in rows]
 
-    @get("/{tenant_id:uuid}/orders", summary="The tenant's orders, newest first", responses=problem_responses(401, 404))
-    async def list_orders(
-        self,
-        principal: NamedDependency[Principal],
-        db: NamedDependency[Database],
-        tenant_id: FromPath[uuid.UUID],
-        *,
-        status: Annotated[OrderState | None, QueryParameter()] = None,
-        package_id: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        created_from: Annotated[datetime | None, QueryParameter()] = None,
-        created_to: Annotated[datetime | None, QueryParameter()] = None,
-        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-    ) -> OrderPage:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
-        after = decode_cursor(cursor) if cursor else None
-        found = await Orders(db).list_orders(
-            tenant_id,
-            state=status,
-            package_id=package_id,
-            created_from=created_from,
-            created_to=created_to,
-            after=after,
-            limit=limit + 1,
-        )
-        page = found[:limit]
-        next_cursor = encode_cursor(page[-1]) if len(found) > limit else None
-        return OrderPage(items=[order_out(o) for o in page], next_cursor=next_cursor)
-
-    @get(
-        "/{tenant_id:uuid}/orders/{order_id:uuid}",
-        summary="One order with its timeline",
-        responses=problem_responses(401, 404),
-    )
-    async def get_order(
-        self,
-        principal: NamedDependency[Principal],
-        db: NamedDependency[Database],
-        tenant_id: FromPath[uuid.UUID],
-        order_id: FromPath[uuid.UUID],
-    ) -> OrderDetail:
-        visible_tenant(principal, tenant_id)
-        orders = Orders(db)
-        record = await orders.get(order_id, tenant_id=tenant_id)
-        if record is None:
-            raise NotFound(f"no order {order_id}")
-        return OrderDetail(**msgspec.structs.asdict(order_out(record)), timeline=await orders.timeline(record.id))
-
     @get(
         "/{tenant_id:uuid}/routes",
         summary="The tenant's adapter routing overrides",
@@ -600,47 +503,6 @@ class TenantsController(Controller):
         if errors:
             raise ValidationFailed(errors)
         return RoutesOut(routes=await TenantRepository(db).set_routes(tenant_id, data.routes))
-
-    @put(
-        "/{tenant_id:uuid}/orders/{order_id:uuid}/result",
-        status_code=202,
-        summary="Submit the order's result (Kombo's result body); it is written back to the ATS in the background",
-        responses=problem_responses(401, 404, 409, 422),
-    )
-    async def submit_result(
-        self,
-        *,
-        principal: NamedDependency[Principal],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        tenant_id: FromPath[uuid.UUID],
-        order_id: FromPath[uuid.UUID],
-        data: JSONBody[dict[str, Any]],
-    ) -> Submitted:
-        visible_tenant(principal, tenant_id)
-        return await Results(db, settings, wall_clock_ms).submit(tenant_id, order_id, data)
-
-    @post(
-        "/{tenant_id:uuid}/uploads",
-        summary="Upload a file to attach to a result (body: the file)",
-        responses=problem_responses(401, 404, 422),
-    )
-    async def upload(
-        self,
-        *,
-        request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        tenant_id: FromPath[uuid.UUID],
-        name: Annotated[str, QueryParameter(min_length=1, max_length=300)],
-    ) -> Upload:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
-        content_type = request.headers.get("content-type", "").split(";")[0].strip()
-        if not re.match(CONTENT_TYPE_PATTERN, content_type) or content_type == "application/octet-stream":
-            message = "send the file's own media type (e.g. application/pdf), as Kombo asks"
-            raise ValidationFailed([FieldError(path="content-type", message=message)])
-        return await Results(db, settings, wall_clock_ms).upload(tenant_id, name, content_type, await request.body())
 
     @staticmethod
     async def _bind(db: Database, tenant_id: uuid.UUID, integration_id: str, state: str) -> TenantOut:
