@@ -165,13 +165,33 @@ def engines() -> list[tuple[str, str]]:
     return found
 
 
+def cleanup(url: str) -> None:
+    """Drop the benchmark's database (PostgreSQL) or file (SQLite)."""
+    if url.startswith("sqlite:///"):
+        for path in Path(url[len("sqlite:///") :]).parent.glob(Path(url).name + "*"):
+            path.unlink(missing_ok=True)
+        return
+    import asyncpg
+
+    async def drop() -> None:
+        admin = os.environ.get("ASSESSGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        conn = await asyncpg.connect(admin, timeout=5)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        await conn.close()
+
+    asyncio.run(drop())
+
+
 def main() -> int:
     rows: dict[str, Any] = {}
     for engine, url in engines():
-        asyncio.run(prepare(url))
-        base = measure("baseline", url)
-        gate = measure("gateway", url)
-        inline = measure("gateway", url, inline=True)
+        try:
+            asyncio.run(prepare(url))
+            base = measure("baseline", url)
+            gate = measure("gateway", url)
+            inline = measure("gateway", url, inline=True)
+        finally:
+            cleanup(url)
         rows[engine] = {"baseline": base, "gateway": gate, "inline": inline, "ratio": gate["rps"] / base["rps"]}
     print(f"\nIngest: signed order webhooks, {CONCURRENCY} concurrent clients, {SECONDS:.0f} s per phase")
     print(f"{'engine':<12}{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
