@@ -7,6 +7,7 @@ request B must look exactly as before, seen through the admin token.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,8 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
+from agtest import FIXTURES
 from agtest.sandbox_support import API_KEY, SandboxHandle
 from api.app import create_app
+from core.kombo import signature
 from core.settings import KomboSettings, Settings
 from tenants.db import Database
 
@@ -60,6 +63,7 @@ class World(msgspec.Struct):
     a_key: str
     b: str
     b_key_id: str
+    b_order_id: str
 
 
 @pytest.fixture
@@ -76,7 +80,20 @@ async def world(db: Database, test_settings: Settings, sandbox: SandboxHandle) -
         await client.put(f"/v1/tenants/{b}/secrets/smtp_password", json={"value": "b-secret-value"}, headers=ADMIN)
         packages = [{"id": "p", "type": "SKILLS_TEST", "name": "P", "description": ""}]
         await client.put(f"/v1/tenants/{b}/packages", json={"packages": packages}, headers=ADMIN)
-        yield World(client=client, a_key=a_key, b=b, b_key_id=b_key_id)
+        order = sample_order(integration, "p")  # an order of B's, received the way every order is
+        signed = {
+            "content-type": "application/json",
+            "x-kombo-signature": signature.sign(kombo.webhook_secrets[0], order),
+        }
+        assert (await client.post("/kombo/webhooks", content=order, headers=signed)).status_code == 200
+        [b_order] = (await client.get(f"/v1/tenants/{b}/orders", headers=ADMIN)).json()["items"]
+        yield World(client=client, a_key=a_key, b=b, b_key_id=b_key_id, b_order_id=b_order["id"])
+
+
+def sample_order(integration_id: str, package_id: str) -> bytes:
+    body = json.loads((FIXTURES / "kombo" / "webhook_assessment_order_received.json").read_text())
+    body["data"].update(integration_id=integration_id, package_id=package_id)
+    return json.dumps(body).encode()
 
 
 async def snapshot(world: World) -> list[Any]:
@@ -88,6 +105,8 @@ async def snapshot(world: World) -> list[Any]:
         f"/v1/tenants/{b}/secrets",
         f"/v1/tenants/{b}/packages",
         f"/v1/tenants/{b}/routes",
+        f"/v1/tenants/{b}/orders",
+        f"/v1/tenants/{b}/orders/{world.b_order_id}",
     ):
         views.append((await world.client.get(path, headers=ADMIN)).json())
     return views
@@ -122,7 +141,7 @@ async def test_tenant_a_cannot_see_or_touch_tenant_b(
         tenant_id=world.b,
         key_id=uuid.uuid4() if unknown_key else world.b_key_id,
         name=secret_name,
-        order_id=uuid.uuid4(),
+        order_id=world.b_order_id,  # B's real order: A must not see or touch it
     )
     body = BODIES[route]
     headers = {"authorization": f"Bearer {world.a_key}"}
