@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import structlog
 
-from core.errors import AssessgateError, KomboError
+from core.errors import KomboError
 from core.job_kinds import JobContext, JobKind
-from core.jobs import ParkJob, RetryAt
+from core.jobs import ParkJob
 from core.kombo import PutPackagesRequest
-from core.kombo.policy import Outcome, classify, describe
+from core.kombo.policy import Outcome, classify, describe, job_failure
 from core.ports import KomboApi
 from tenants.catalogs import PUSH_KIND, Catalogs, PushCatalog
 from tenants.db import Database
@@ -40,13 +40,8 @@ def catalog_push_kind(
         try:
             warnings = await kombo.put_packages(tenant.integration_id, request)
         except KomboError as exc:
-            outcome = classify(exc)
-            await catalogs.record_failure(tenant_id, describe(exc), final=outcome == Outcome.DEAD)
-            if outcome == Outcome.PARK:
-                raise ParkJob(describe(exc)) from None
-            if outcome == Outcome.RETRY and exc.retry_after_s is not None:
-                raise RetryAt(describe(exc), at_ms=clock_ms() + int(exc.retry_after_s * 1000)) from None
-            raise AssessgateError(describe(exc), retryable=outcome == Outcome.RETRY) from None
+            await catalogs.record_failure(tenant_id, describe(exc), final=classify(exc) == Outcome.DEAD)
+            raise job_failure(exc, now_ms=clock_ms()) from None
         await catalogs.record_pushed(tenant_id, version, packages, warnings)
         log.info("catalog_pushed", version=version, packages=len(packages), warnings=[w.message for w in warnings])
 

@@ -14,9 +14,8 @@ import structlog
 from core.adapters import Adapter
 from core.errors import AssessgateError, KomboError
 from core.job_kinds import JobContext, JobKind, PeriodicJob
-from core.jobs import ParkJob, RetryAt
 from core.kombo import OrderReceivedData, ResultBody, ResultStatus, TextAttribute, format_timestamp
-from core.kombo.policy import Outcome, classify, describe
+from core.kombo.policy import describe, job_failure
 from core.metrics import Counter
 from core.ports import KomboApi
 from tenants.db import Database
@@ -59,16 +58,6 @@ async def after_binding(outbox: Outbox, tenant_id: uuid.UUID, integration_id: st
         tenant_id=tenant_id,
         dedupe_key=f"{RELEASE_KIND}:{integration_id}:{now_ms}",
     )
-
-
-def kombo_failure(exc: KomboError, clock_ms: Callable[[], int]) -> AssessgateError:
-    """Kombo's error, translated into what the worker does next (park, retry at a time, retry, dead)."""
-    outcome = classify(exc)
-    if outcome == Outcome.PARK:
-        return ParkJob(describe(exc))
-    if outcome == Outcome.RETRY and exc.retry_after_s is not None:
-        return RetryAt(describe(exc), at_ms=clock_ms() + int(exc.retry_after_s * 1000))
-    return AssessgateError(describe(exc), retryable=outcome == Outcome.RETRY)
 
 
 class OrderJobs:
@@ -129,7 +118,7 @@ class OrderJobs:
             warnings = await self.kombo.put_result(record.integration_id, record.kombo_order_id, body)
         except KomboError as exc:
             await self.orders.add_timeline(record.id, "write_back.failed", {"error": describe(exc)})
-            raise kombo_failure(exc, self.clock_ms) from None
+            raise job_failure(exc, now_ms=self.clock_ms()) from None
         detail = {"status": "CANCELLED", "warnings": [w.message for w in warnings]}
         await self.orders.add_timeline(record.id, "written_back", detail)
 
@@ -157,7 +146,7 @@ class OrderJobs:
                     tenant.integration_id, statuses="OPEN", created_after=created_after, cursor=cursor, page_size=250
                 )
             except KomboError as exc:
-                raise kombo_failure(exc, self.clock_ms) from None
+                raise job_failure(exc, now_ms=self.clock_ms()) from None
             known = await self.orders.known_kombo_ids([o.id for o in page.results])
             for order in page.results:
                 if order.id in known:

@@ -24,12 +24,11 @@ from core.errors import Conflict, FieldError, KomboError, NotFound, ValidationFa
 from core.job_kinds import JobContext, JobKind
 from core.jobs import ParkJob
 from core.kombo import ResultBody, convert
-from core.kombo.policy import describe
+from core.kombo.policy import describe, job_failure
 from core.ports import KomboApi
 from core.results import FINAL, validate_submission
 from core.settings import Settings
 from tenants.db import Database
-from tenants.order_jobs import kombo_failure
 from tenants.orders import Orders
 from tenants.outbox import Outbox
 
@@ -176,7 +175,7 @@ class Results:
         try:
             warnings = await kombo.put_result(order.integration_id, order.kombo_order_id, body)
         except KomboError as exc:
-            failure = kombo_failure(exc, self.clock_ms)
+            failure = job_failure(exc, now_ms=self.clock_ms())
             detail = {
                 "result_id": str(result_id),
                 "error": describe(exc),

@@ -9,7 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from core.errors import KomboError
+from core.errors import AssessgateError, KomboError
+from core.jobs import ParkJob, RetryAt
 
 #: The integration itself is broken or switched off: nothing will work until its state changes.
 PARK_CODES: Final = frozenset(
@@ -38,3 +39,13 @@ def describe(error: KomboError) -> str:
     if error.log_url:
         parts.append(f"log: {error.log_url}")
     return " — ".join(parts)
+
+
+def job_failure(error: KomboError, *, now_ms: int) -> AssessgateError:
+    """Kombo's error as what a job raises next: park it, retry it at Kombo's time, retry it, or give up."""
+    outcome = classify(error)
+    if outcome == Outcome.PARK:
+        return ParkJob(describe(error))
+    if outcome == Outcome.RETRY and error.retry_after_s is not None:
+        return RetryAt(describe(error), at_ms=now_ms + int(error.retry_after_s * 1000))
+    return AssessgateError(describe(error), retryable=outcome == Outcome.RETRY)
