@@ -13,9 +13,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 import msgspec
 import structlog
@@ -33,20 +32,12 @@ from core.kombo import (
 from core.kombo.vocabulary import IntegrationState
 from core.metrics import Counter
 from tenants.db import Database
-from tenants.order_intake import IntakeCounters, OrderIntake
+from tenants.order_intake import RECEIVED, Answer, IntakeCounters, OrderIntake
 from tenants.order_jobs import ReconcileCounters, after_binding
 from tenants.outbox import Outbox
 from tenants.repository import TenantRepository
 
 log = structlog.get_logger()
-RECEIVED: Final = {"received": True}
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
 
 
 class IntakeMetrics:
@@ -75,29 +66,12 @@ class Intake:
         if isinstance(event, AssessmentOrderReceived | InlineAssessmentOrderReceived):
             return await self._order(event, raw, str(event_type))
         async with self.db.tx():
-            stored = await self.db.fetch(
-                "SELECT response_status, response_body FROM webhook_event WHERE event_id = {}", event.id
-            )
-            if stored:
-                self.metrics.webhooks.inc(outcome="duplicate", type=str(event_type))
-                body = msgspec.json.decode(stored[0]["response_body"])
-                return Answer(int(stored[0]["response_status"]), body, replayed=True)
+            replayed = await self._replay(event.id, str(event_type))
+            if replayed is not None:
+                return replayed
             tenant_id, integration_id, note, data = await self._apply(event)
             answer = Answer(200, RECEIVED)
-            await self.db.fetch(
-                "INSERT INTO webhook_event (event_id, type, tenant_id, integration_id, received_at, body_sha256,"
-                " response_status, response_body, note, data) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                event.id,
-                str(event_type),
-                tenant_id,
-                integration_id,
-                datetime.now(UTC),
-                hashlib.sha256(raw).hexdigest(),
-                answer.status,
-                msgspec.json.encode(answer.body).decode(),
-                note,
-                data,
-            )
+            await self._record(event.id, str(event_type), raw, answer, tenant_id, integration_id, note, data)
         self.metrics.webhooks.inc(outcome="processed", type=str(event_type))
         log.info("webhook_processed", event_type=event_type, tenant_id=str(tenant_id) if tenant_id else None, note=note)
         return answer
@@ -105,33 +79,64 @@ class Intake:
     async def _order(
         self, event: AssessmentOrderReceived | InlineAssessmentOrderReceived, raw: bytes, event_type: str
     ) -> Answer:
-        stored = await self.db.fetch(
-            "SELECT response_status, response_body FROM webhook_event WHERE event_id = {}", event.id
-        )
-        if stored:
-            self.metrics.webhooks.inc(outcome="duplicate", type=event_type)
-            return Answer(int(stored[0]["response_status"]), msgspec.json.decode(stored[0]["response_body"]), True)
+        replayed = await self._replay(event.id, event_type)
+        if replayed is not None:
+            return replayed
         inline = isinstance(event, InlineAssessmentOrderReceived)
         answer = await self.orders.ingest(event.data, inline=inline, source="webhook")
         if answer.status < 500:  # noqa: PLR2004 - a 503 decided nothing: let a redelivery try again
-            tenant = await TenantRepository(self.db).by_integration(event.data.integration_id)
+            tenant = await self.tenants.by_integration(event.data.integration_id)
             async with self.db.tx():
-                await self.db.fetch(
-                    "INSERT INTO webhook_event (event_id, type, tenant_id, integration_id, received_at, body_sha256,"
-                    " response_status, response_body, note, data) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, NULL)"
-                    " ON CONFLICT (event_id) DO NOTHING",
+                await self._record(
                     event.id,
                     event_type,
+                    raw,
+                    answer,
                     tenant.id if tenant else None,
                     event.data.integration_id,
-                    datetime.now(UTC),
-                    hashlib.sha256(raw).hexdigest(),
-                    answer.status,
-                    msgspec.json.encode(answer.body).decode(),
                     f"order {event.data.id}",
+                    None,
                 )
         self.metrics.webhooks.inc(outcome=f"answered_{answer.status}", type=event_type)
-        return Answer(answer.status, answer.body)
+        return answer
+
+    async def _replay(self, event_id: str, event_type: str) -> Answer | None:
+        """The answer given the first time this event arrived, if it did."""
+        stored = await self.db.fetch(
+            "SELECT response_status, response_body FROM webhook_event WHERE event_id = {}", event_id
+        )
+        if not stored:
+            return None
+        self.metrics.webhooks.inc(outcome="duplicate", type=event_type)
+        return Answer(int(stored[0]["response_status"]), msgspec.json.decode(stored[0]["response_body"]))
+
+    async def _record(  # noqa: PLR0917 - one column each
+        self,
+        event_id: str,
+        event_type: str,
+        raw: bytes,
+        answer: Answer,
+        tenant_id: uuid.UUID | None,
+        integration_id: str | None,
+        note: str | None,
+        data: str | None,
+    ) -> None:
+        """Keep the event and our answer, so a redelivery gets the same one (the first record wins)."""
+        await self.db.fetch(
+            "INSERT INTO webhook_event (event_id, type, tenant_id, integration_id, received_at, body_sha256,"
+            " response_status, response_body, note, data) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+            " ON CONFLICT (event_id) DO NOTHING",
+            event_id,
+            event_type,
+            tenant_id,
+            integration_id,
+            datetime.now(UTC),
+            hashlib.sha256(raw).hexdigest(),
+            answer.status,
+            msgspec.json.encode(answer.body).decode(),
+            note,
+            data,
+        )
 
     async def _apply(self, event: WebhookEvent) -> tuple[uuid.UUID | None, str | None, str | None, str | None]:
         """The event's effect: (tenant, integration, a note for the event log, raw data worth keeping)."""
