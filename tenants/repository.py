@@ -149,6 +149,15 @@ class TenantRepository:
             )
         return await self.get(tenant.id)
 
+    async def events(self, tenant_id: uuid.UUID, *, limit: int) -> list[dict[str, Any]]:
+        """The tenant's event log: Kombo's events routed to it, newest first, without their payloads."""
+        return await self.db.fetch(
+            "SELECT event_id, type, received_at, note FROM webhook_event WHERE tenant_id = {}"
+            " ORDER BY received_at DESC LIMIT {}",
+            tenant_id,
+            limit,
+        )
+
     # ---------------------------------------------------------------- adapter routing
     async def routes(self, tenant_id: uuid.UUID) -> dict[str, str]:
         """The tenant's adapter routing overrides (route key -> adapter name)."""

@@ -455,14 +455,9 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[TenantEvent]:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
-        rows = await db.fetch(
-            "SELECT event_id, type, received_at, note FROM webhook_event WHERE tenant_id = {}"
-            " ORDER BY received_at DESC LIMIT {}",
-            tenant_id,
-            limit,
-        )
-        return [msgspec.convert(row, TenantEvent) for row in rows]
+        repo = TenantRepository(db)
+        await repo.require(visible_tenant(principal, tenant_id))
+        return [msgspec.convert(row, TenantEvent) for row in await repo.events(tenant_id, limit=limit)]
 
     @get(
         "/{tenant_id:uuid}/routes",
