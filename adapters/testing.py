@@ -7,20 +7,41 @@
         await assert_conforms(plugin, {"some_setting": "value"})
 
 It checks the plugin object and its config type, that ``decide`` answers a normal order and an inline order
-quickly with a valid decision (inline orders need an ``assessment_url`` or a rejection), and that ``start``
-completes, twice (it must be idempotent: the outbox runs it at least once).
+quickly with a valid decision (inline orders need an ``assessment_url`` or a rejection), that ``start``
+completes, twice (it must be idempotent: the outbox runs it at least once), that every timer it schedules
+can be handled, and that every result it submits passes the results API's rules.
+
+:func:`recording_context` gives a context whose services record what the adapter did (mails, HTTP posts,
+timers, results, timeline), for an adapter's own unit tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import msgspec
 
-from core.adapters import API_VERSION, Accept, Adapter, AdapterContext, AdapterPlugin, Inline, OrderView, Reject
+from core.adapters import (
+    API_VERSION,
+    Accept,
+    Adapter,
+    AdapterContext,
+    AdapterPlugin,
+    HandlesEvents,
+    HttpReply,
+    Inline,
+    MailMessage,
+    OrderView,
+    Reject,
+    Timer,
+)
+from core.errors import ValidationFailed
 from core.kombo import Application, Candidate, Job
+from core.results import validate_submission
 
 DECIDE_BUDGET_S: Final = 1.0
 START_BUDGET_S: Final = 10.0
@@ -43,19 +64,80 @@ def sample_order(*, inline: bool = False, email: str = "grace.hopper@example.org
     )
 
 
-def recording_context(order: OrderView) -> tuple[AdapterContext, list[tuple[str, dict[str, Any]]]]:
-    entries: list[tuple[str, dict[str, Any]]] = []
+@dataclass
+class Recorded:
+    """What an adapter did through a :func:`recording_context`."""
+
+    timeline: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    mails: list[MailMessage] = field(default_factory=list)
+    posts: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
+    timers: list[tuple[str, float, dict[str, Any]]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    #: Each HTTP post is answered with this reply.
+    reply: HttpReply = field(default_factory=lambda: HttpReply(status=200, headers={}, body=b"{}"))
+
+
+class _RecordingMailer:
+    def __init__(self, recorded: Recorded) -> None:
+        self.recorded = recorded
+
+    async def send(self, message: MailMessage) -> None:
+        self.recorded.mails.append(message)
+
+
+class _RecordingHttp:
+    def __init__(self, recorded: Recorded) -> None:
+        self.recorded = recorded
+
+    async def post(self, url: str, *, content: bytes, headers: Mapping[str, str], timeout_s: float) -> HttpReply:
+        del timeout_s
+        self.recorded.posts.append((url, content, dict(headers)))
+        return self.recorded.reply
+
+
+def recording_context(
+    order: OrderView,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    candidate_data: dict[str, Any] | None = None,
+    now_s: float = 1_790_000_000.0,
+) -> tuple[AdapterContext, Recorded]:
+    recorded = Recorded()
 
     async def timeline(kind: str, detail: dict[str, Any]) -> None:
-        entries.append((kind, detail))
+        recorded.timeline.append((kind, detail))
+
+    async def secret(name: str) -> str | None:
+        return (secrets or {}).get(name)
+
+    async def schedule(name: str, at_s: float, payload: dict[str, Any]) -> None:
+        recorded.timers.append((name, at_s, payload))
+
+    async def submit_result(doc: dict[str, Any]) -> str:
+        errors = validate_submission(doc)
+        if errors:
+            raise ValidationFailed(errors)
+        recorded.results.append(doc)
+        return str(uuid.uuid4())
+
+    async def data() -> dict[str, Any] | None:
+        return candidate_data
 
     context = AdapterContext(
         tenant_id=order.tenant_id,
         public_url="https://gateway.example",
         idempotency_key=f"order.start:{order.id}",
         timeline=timeline,
+        secret=secret,
+        mailer=_RecordingMailer(recorded),
+        http=_RecordingHttp(recorded),
+        candidate_link=lambda purpose, ttl_s: f"https://gateway.example/c/{order.id}.{purpose}.{ttl_s}",
+        schedule=schedule,
+        submit_result=submit_result,
+        candidate_data=data,
+        now_s=lambda: now_s,
     )
-    return context, entries
+    return context, recorded
 
 
 def decision_problem(decision: object, *, inline: bool) -> str | None:
@@ -86,7 +168,11 @@ async def conformance_problems(plugin: Any, config: dict[str, Any]) -> list[str]
     created: object = plugin.create(parsed)
     if not isinstance(created, Adapter):
         return [*problems, "create() must return an object with async decide() and start()"]
-    adapter = created
+    return [*problems, *await _decide_problems(created), *await _start_problems(created)]
+
+
+async def _decide_problems(adapter: Adapter) -> list[str]:
+    problems: list[str] = []
     for inline in (False, True):
         order = sample_order(inline=inline)
         context, _ = recording_context(order)
@@ -98,13 +184,29 @@ async def conformance_problems(plugin: Any, config: dict[str, Any]) -> list[str]
         problem = decision_problem(decision, inline=inline)
         if problem:
             problems.append(problem)
+    return problems
+
+
+async def _start_problems(adapter: Adapter) -> list[str]:
+    problems: list[str] = []
     order = sample_order()
-    context, _ = recording_context(order)
+    context, recorded = recording_context(order)
     for attempt in (1, 2):
         try:
             await asyncio.wait_for(adapter.start(order, context), timeout=START_BUDGET_S)
         except Exception as exc:  # noqa: BLE001 - reporting is the point
             problems.append(f"start() failed on attempt {attempt}: {type(exc).__name__}: {exc}")
+    handler: object = adapter
+    if recorded.timers and not isinstance(handler, HandlesEvents):
+        problems.append("start() schedules timers but the adapter has no handle() to receive them")
+    elif isinstance(handler, HandlesEvents):
+        for name, _at, payload in recorded.timers:
+            try:
+                await asyncio.wait_for(
+                    handler.handle(order, Timer(name=name, payload=payload), context), START_BUDGET_S
+                )
+            except Exception as exc:  # noqa: BLE001 - reporting is the point
+                problems.append(f"handle(Timer({name!r})) failed: {type(exc).__name__}: {exc}")
     return problems
 
 

@@ -28,7 +28,19 @@ from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.plugins import Adapters
 from api.problems import exception_handlers
-from api.routes import files, health, jobs, kombo_webhooks, metrics, orders, packages, tenant_orders, tenants
+from api.routes import (
+    candidate,
+    files,
+    health,
+    jobs,
+    kombo_webhooks,
+    metrics,
+    orders,
+    packages,
+    tenant_adapters,
+    tenant_orders,
+    tenants,
+)
 from api.services import order_services
 from core.job_kinds import JobKind
 from core.metrics import WorkerMetrics
@@ -38,6 +50,7 @@ from core.settings import Settings
 from sandbox.app import sandbox_lifespan, sandbox_router
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
+from tenants.adapter_runtime import AdapterRuntime
 from tenants.db import Database
 from tenants.intake import Intake, IntakeMetrics
 from tenants.sandbox_store import DatabaseSandboxStore
@@ -76,7 +89,7 @@ def create_app(
     db = Database(settings.database)
     kombo = kombo_client(settings, new_http_client())
     services = order_services(settings, db, kombo, wall_clock_ms)
-    registry = build_registry(settings, db, kombo, extra_job_kinds(db) if extra_job_kinds else (), orders=services.jobs)
+    registry = build_registry(settings, db, kombo, extra_job_kinds(db) if extra_job_kinds else (), services=services)
     worker_metrics = WorkerMetrics()
     intake_metrics = IntakeMetrics(services.intake_counters, services.reconcile_counters)
     intake = Intake(db, intake_metrics, wall_clock_ms, orders=services.intake)
@@ -108,6 +121,7 @@ def create_app(
             if worker_task is not None:
                 await worker_task
             await kombo.client.aclose()
+            await services.http.aclose()
             await db.close()
 
     def provide_db() -> Database:
@@ -128,6 +142,9 @@ def create_app(
     def provide_adapters() -> Adapters:
         return services.adapters
 
+    def provide_adapter_runtime() -> AdapterRuntime:
+        return services.runtime
+
     def provide_intake_metrics() -> IntakeMetrics:
         return intake_metrics
 
@@ -142,6 +159,9 @@ def create_app(
         kombo_webhooks.kombo_webhook,
         orders.unrouted_orders,
         files.download,
+        candidate.open_link,
+        candidate.use_link,
+        tenant_adapters.TenantAdaptersController,
     ]
     lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
     sandbox: Sandbox | None = None
@@ -165,6 +185,7 @@ def create_app(
             "kombo": Provide(provide_kombo, sync_to_thread=False),
             "intake": Provide(provide_intake, sync_to_thread=False),
             "adapters": Provide(provide_adapters, sync_to_thread=False),
+            "adapter_runtime": Provide(provide_adapter_runtime, sync_to_thread=False),
             "intake_metrics": Provide(provide_intake_metrics, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),

@@ -7,14 +7,13 @@ from typing import Any
 
 import msgspec
 
-from api.services import order_services
+from api.services import OrderServices, order_services
 from core.job_kinds import JobContext, JobKind, JobRegistry, PeriodicJob
 from core.ports import KomboApi
 from core.settings import Settings
 from tenants.catalog_push import catalog_push_kind
 from tenants.catalogs import Catalogs
 from tenants.db import Database
-from tenants.order_jobs import OrderJobs
 from tenants.outbox import Outbox
 from tenants.results import Results
 from tenants.worker import wall_clock_ms
@@ -33,7 +32,7 @@ def build_registry(
     extra_kinds: Iterable[JobKind[Any]] = (),
     *,
     clock: Callable[[], int] = wall_clock_ms,
-    orders: OrderJobs | None = None,
+    services: OrderServices | None = None,
 ) -> JobRegistry:
     outbox = Outbox(db)
     retention_ms = settings.job_retention_days * 86_400_000
@@ -42,16 +41,18 @@ def build_registry(
         await outbox.purge_done(before_ms=clock() - retention_ms)
 
     catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
-    if orders is None:
-        orders = order_services(settings, db, kombo, clock).jobs
-    order_kinds, order_periodic = orders.kinds(reconcile_every_ms=settings.reconcile_interval_s * 1000)
+    if services is None:
+        services = order_services(settings, db, kombo, clock)
+    order_kinds, order_periodic = services.jobs.kinds(reconcile_every_ms=settings.reconcile_interval_s * 1000)
+    adapter_kinds, adapter_periodic = services.runtime.kinds()
     return JobRegistry(
         [
             JobKind(PURGE_KIND, PurgePayload, purge),
             catalog_push_kind(db, kombo, catalogs, clock),
             Results(db, settings, clock).kind(kombo),
             *order_kinds,
+            *adapter_kinds,
             *extra_kinds,
         ],
-        [PeriodicJob(kind=PURGE_KIND, every_ms=3_600_000, payload=PurgePayload()), *order_periodic],
+        [PeriodicJob(kind=PURGE_KIND, every_ms=3_600_000, payload=PurgePayload()), *order_periodic, *adapter_periodic],
     )

@@ -10,13 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 import structlog
 
 from core.adapters import API_VERSION, Adapter, AdapterPlugin
-from core.errors import ConfigError
+from core.errors import ConfigError, FieldError
 from core.plugins_file import PluginsFile, parse_plugins_file
 
 GROUP: Final = "assessgate.adapters"
@@ -34,16 +34,53 @@ class PluginStatus:
 
 @dataclass
 class Adapters:
+    """The loaded adapters (an :class:`core.ports.AdapterDirectory`). A tenant with its own settings for an
+    adapter gets an instance created from plugins.toml's settings with the tenant's merged over them; one
+    instance per distinct merged config is kept."""
+
     routes: PluginsFile
+    plugins: dict[str, AdapterPlugin] = field(default_factory=dict)
     loaded: dict[str, Adapter] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     statuses: list[PluginStatus] = field(default_factory=list)
+    _tenant_instances: dict[tuple[str, bytes], Adapter] = field(default_factory=dict)
 
-    def for_order(
-        self, package_type: str, *, inline: bool, overrides: Mapping[str, str] | None = None
-    ) -> tuple[str, Adapter | None]:
-        name = self.routes.routes.adapter_for(package_type, inline=inline, overrides=overrides)
-        return name, self.loaded.get(name)
+    def route(self, package_type: str, *, inline: bool, overrides: Mapping[str, str]) -> str:
+        return self.routes.routes.adapter_for(package_type, inline=inline, overrides=overrides)
+
+    def adapter(self, name: str, settings: Mapping[str, Any]) -> Adapter | None:
+        if not settings or name not in self.loaded:
+            return self.loaded.get(name)
+        key = (name, msgspec.json.encode(settings, order="sorted"))
+        if key not in self._tenant_instances:
+            self._tenant_instances[key] = self.plugins[name].create(self._config(name, settings))
+        return self._tenant_instances[key]
+
+    def check_settings(self, name: str, settings: Mapping[str, Any]) -> list[FieldError]:
+        if name not in self.plugins:
+            return [FieldError(path="$", message=f"no adapter named {name!r} is loaded")]
+        try:
+            self._config(name, settings)
+        except msgspec.ValidationError as exc:
+            text = str(exc)
+            path = text.split(" - at `", 1)[1].rstrip("`") if " - at `" in text else "$"
+            return [FieldError(path=path, message=text.split(" - at `", 1)[0])]
+        return []
+
+    def _config(self, name: str, settings: Mapping[str, Any]) -> msgspec.Struct:
+        merged = _merge(self.routes.adapters.get(name, {}), settings)
+        return msgspec.convert(merged, self.plugins[name].config_type, strict=True)
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``; tables (such as ``branding``) merge key by key, anything else is replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def load_plugins_file(path: str) -> PluginsFile:
@@ -75,6 +112,7 @@ def load_adapters(plugins: PluginsFile, allowed: Sequence[str] = ()) -> Adapters
             except msgspec.ValidationError as exc:
                 raise ConfigError(f"plugins.toml [adapters.{plugin.name}]", str(exc)) from None
             adapters.loaded[plugin.name] = plugin.create(config)
+            adapters.plugins[plugin.name] = plugin
             adapters.statuses.append(PluginStatus(entry.name, distribution, version, "loaded"))
         except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the others
             adapters.failed[entry.name] = f"{type(exc).__name__}: {exc}"

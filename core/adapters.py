@@ -1,6 +1,7 @@
-"""The handler-adapter contract (version 1): how an order is decided at once and then started.
+"""The handler-adapter contract (version 2): how an order is decided at once, started, and followed.
 
-An adapter is where each vendor differs. It is created from its own typed config and offers:
+An adapter is where each vendor differs. It is created from its own typed config (``[adapters.<name>]`` in
+plugins.toml, with a tenant's overrides merged over it) and offers:
 
 ``decide(order, ctx) -> Decision``
     Runs while the recruiter (or, for inline orders, the candidate) waits, under a deadline: keep it fast
@@ -12,22 +13,36 @@ An adapter is where each vendor differs. It is created from its own typed config
     Runs later from the outbox (at least once: be idempotent, use ``ctx.idempotency_key``): invite the
     candidate, forward the order to the vendor's platform, schedule reminders.
 
+``handle(order, event, ctx) -> Redirect | None`` (optional)
+    Runs for each :data:`AdapterEvent` of the order: a timer the adapter scheduled, a candidate opening a
+    link the adapter minted (answer :class:`Redirect` to send them on), a candidate form submitted, a
+    callback the vendor's platform posted. Timers, submitted forms and callbacks run from the outbox (at
+    least once); a link opening runs while the candidate waits.
+
+``form(order) -> FormSpec`` (optional)
+    The fields of the candidate form the gateway hosts for this order (links minted with purpose ``form``).
+
+``ctx`` (:class:`AdapterContext`) is the adapter's whole view of the gateway: the tenant, its secrets
+(read-only), a mailer, an HTTP client, candidate links, timers, the timeline, the candidate's submitted
+form data and ``submit_result`` (the same path as the results API, with the same rules).
+
 Third parties ship adapters as Python packages exposing an :class:`AdapterPlugin` under the entry-point group
 ``assessgate.adapters``; ``plugins.toml`` routes package types to them. The built-in adapters register the
-same way. ``api_version`` lets an adapter state the contract version it was written for.
+same way. ``api_version`` states the contract version an adapter was written for: version 1 adapters (no
+``handle``, a context without services) still load.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
 from core.kombo import Application, Candidate, Job
 
-API_VERSION = 1
+API_VERSION = 2
 
 
 class Accept(msgspec.Struct, frozen=True, tag="accept"):
@@ -50,7 +65,7 @@ Decision = Accept | Reject | Inline
 
 
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):
-    """An order as adapters see it."""
+    """An order as adapters see it. ``state`` is the gateway's: accepted, completed or cancelled."""
 
     id: uuid.UUID
     kombo_order_id: str
@@ -62,15 +77,127 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     candidate: Candidate
     application: Application | None = None
     job: Job | None = None
+    state: str = "accepted"
+
+
+# ---------------------------------------------------------------- events
+
+
+class Timer(msgspec.Struct, frozen=True, kw_only=True, tag="timer"):
+    """A timer the adapter scheduled with ``ctx.schedule`` is due."""
+
+    name: str
+    payload: dict[str, Any] = {}
+
+
+class LinkOpened(msgspec.Struct, frozen=True, kw_only=True, tag="link_opened"):
+    """The candidate opened a link minted with ``ctx.candidate_link`` (valid, unexpired, first use)."""
+
+    purpose: str
+
+
+class FormSubmitted(msgspec.Struct, frozen=True, kw_only=True, tag="form_submitted"):
+    """The candidate submitted the hosted form; read the data with ``ctx.candidate_data()`` (kept encrypted,
+    never carried in the event itself)."""
+
+    submission_id: str
+
+
+class Callback(msgspec.Struct, frozen=True, kw_only=True, tag="callback"):
+    """The vendor's platform posted to ``/v1/tenants/{tenant}/orders/{order}/events`` with a tenant key."""
+
+    payload: dict[str, Any]
+
+
+AdapterEvent = Timer | LinkOpened | FormSubmitted | Callback
+
+
+class Redirect(msgspec.Struct, frozen=True):
+    """Where to send a candidate who opened a link."""
+
+    url: str
+
+
+# ---------------------------------------------------------------- the candidate form
+
+FieldKind = Literal["text", "email", "date", "tel", "country", "checkbox", "select", "textarea", "address_history"]
+
+
+class FormField(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One field of a hosted candidate form. ``address_history`` collects several addresses with dates."""
+
+    name: str
+    label: str
+    kind: FieldKind = "text"
+    required: bool = True
+    help: str = ""
+    options: tuple[str, ...] = ()
+
+
+class FormSpec(msgspec.Struct, frozen=True, kw_only=True):
+    title: str
+    intro: str = ""
+    fields: tuple[FormField, ...]
+    #: Days the submitted data is kept (encrypted) before it is purged.
+    retention_days: int = 30
+
+
+# ---------------------------------------------------------------- services
+
+
+class MailMessage(msgspec.Struct, frozen=True, kw_only=True):
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    reply_to: str | None = None
+    #: Stable across retries of the same job, so a receiving system can drop a repeated delivery.
+    message_id: str | None = None
+
+
+@runtime_checkable
+class Mailer(Protocol):
+    async def send(self, message: MailMessage) -> None: ...
+
+
+class HttpReply(msgspec.Struct, frozen=True, kw_only=True):
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@runtime_checkable
+class HttpClient(Protocol):
+    """Outbound HTTP. Failures to connect or time out raise :class:`core.errors.AssessgateError` (retryable)."""
+
+    async def post(self, url: str, *, content: bytes, headers: Mapping[str, str], timeout_s: float) -> HttpReply: ...
 
 
 class AdapterContext(msgspec.Struct, frozen=True, kw_only=True):
-    """What an adapter may use. Later contract versions add more (secrets, mailer, HTTP, timers, results)."""
+    """What an adapter may use: everything it touches outside itself goes through here."""
 
     tenant_id: uuid.UUID
     public_url: str
     idempotency_key: str
+    #: Append an entry to the order's timeline (shown in the order API).
     timeline: Callable[[str, dict[str, Any]], Awaitable[None]]
+    #: The tenant's secret of this name (decrypted), or None: read-only.
+    secret: Callable[[str], Awaitable[str | None]]
+    mailer: Mailer
+    http: HttpClient
+    #: A signed link for the candidate to ``{public_url}/c/{token}``, valid ``ttl_s`` seconds and usable once
+    #: per (order, purpose). Pure computation: safe in ``decide``. Purpose ``form`` shows the hosted form.
+    candidate_link: Callable[[str, int], str]
+    #: ``schedule(name, at_s, payload)``: a :class:`Timer` event at ``at_s`` (Unix seconds); the same name
+    #: for the same order is scheduled once.
+    schedule: Callable[[str, float, dict[str, Any]], Awaitable[None]]
+    #: Submit a result for this order (a Kombo result body as a dict): validated, stored and written back
+    #: exactly like one posted to the results API. Returns the result id.
+    submit_result: Callable[[dict[str, Any]], Awaitable[str]]
+    #: The candidate's submitted form data (decrypted), or None when none was submitted or it was purged.
+    candidate_data: Callable[[], Awaitable[dict[str, Any] | None]]
+    #: The current time in Unix seconds (the gateway's clock, which tests move).
+    now_s: Callable[[], float]
 
 
 @runtime_checkable
@@ -78,6 +205,16 @@ class Adapter(Protocol):
     async def decide(self, order: OrderView, ctx: AdapterContext) -> Decision: ...
 
     async def start(self, order: OrderView, ctx: AdapterContext) -> None: ...
+
+
+@runtime_checkable
+class HandlesEvents(Protocol):
+    async def handle(self, order: OrderView, event: AdapterEvent, ctx: AdapterContext) -> Redirect | None: ...
+
+
+@runtime_checkable
+class HostsForm(Protocol):
+    def form(self, order: OrderView) -> FormSpec: ...
 
 
 class AdapterPlugin(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
+from core.adapters import Adapter
+from core.errors import FieldError
 from core.kombo import (
     CreateLinkRequest,
     Integration,
@@ -40,3 +43,20 @@ class KomboApi(Protocol):
     ) -> OrderPage: ...
 
     async def put_result(self, integration_id: str, order_id: str, body: ResultBody) -> tuple[KomboWarning, ...]: ...
+
+
+@runtime_checkable
+class AdapterDirectory(Protocol):
+    """The loaded handler adapters: which one serves an order, and an instance configured for a tenant."""
+
+    def route(self, package_type: str, *, inline: bool, overrides: Mapping[str, str]) -> str:
+        """The adapter's name: the tenant's route overrides first, then plugins.toml's routes."""
+        ...
+
+    def adapter(self, name: str, settings: Mapping[str, Any]) -> Adapter | None:
+        """The adapter ``name`` with the tenant's ``settings`` merged over plugins.toml's, or None if not loaded."""
+        ...
+
+    def check_settings(self, name: str, settings: Mapping[str, Any]) -> list[FieldError]:
+        """What is wrong with a tenant's ``settings`` for adapter ``name`` (empty: they are valid)."""
+        ...

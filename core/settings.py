@@ -67,6 +67,18 @@ class KomboSettings(Struct, frozen=True, kw_only=True):
     sandbox: bool = False
 
 
+class MailSettings(Struct, frozen=True, kw_only=True):
+    """Where the adapters' emails go: ``smtp://user:password@host:port`` (``?starttls=1``), ``smtps://...``
+    (implicit TLS) or ``log:`` (development: each message is logged, nothing is sent)."""
+
+    url: str = "log:"
+    sender: str = "assessgate <no-reply@localhost>"
+
+    @property
+    def password(self) -> str:
+        return unquote(urlsplit(self.url).password or "")
+
+
 class Settings(Struct, frozen=True, kw_only=True):
     env: Environment = "development"
     host: str = "127.0.0.1"
@@ -107,6 +119,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
+    mail: MailSettings = MailSettings()
 
     @property
     def base_url(self) -> str:
@@ -115,7 +128,13 @@ class Settings(Struct, frozen=True, kw_only=True):
 
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret value, for the log and response redaction filters."""
-        values = (self.admin_token, self.kombo.api_key, *self.kombo.webhook_secrets, *self.secret_keys)
+        values = (
+            self.admin_token,
+            self.kombo.api_key,
+            *self.kombo.webhook_secrets,
+            *self.secret_keys,
+            self.mail.password,
+        )
         return tuple(v for v in values if v)
 
 
@@ -151,6 +170,8 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     reconcile_lookback_days: Annotated[int, Meta(ge=1, le=365)] = 30
     attachments: AttachmentMode = "signed_url"
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
+    smtp_url: str = "log:"
+    mail_from: str = "assessgate <no-reply@localhost>"
 
 
 ENV_VARIABLES: Final = tuple(PREFIX + name.upper() for name in _Env.__struct_fields__)
@@ -172,6 +193,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     for name, url in (("KOMBO_API_URL", env.kombo_api_url), ("PUBLIC_URL", env.public_url)):
         if url and not _is_http_url(url):
             raise ConfigError(PREFIX + name, f"expected an http(s) URL, got {url!r}")
+    if env.smtp_url != "log:" and urlsplit(env.smtp_url).scheme not in {"smtp", "smtps"}:
+        raise ConfigError(PREFIX + "SMTP_URL", "expected smtp://user:password@host:port, smtps://... or log:")
     secret_keys = _split(env.secret_keys)
     for position, key in enumerate(secret_keys, start=1):
         if not is_fernet_key(key):
@@ -223,6 +246,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             webhook_secrets=_split(env.kombo_webhook_secrets),
             sandbox=not env.kombo_api_key,
         ),
+        mail=MailSettings(url=env.smtp_url, sender=env.mail_from),
     )
 
 

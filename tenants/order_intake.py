@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import msgspec
 import structlog
 
-from core.adapters import Accept, Adapter, AdapterContext, Decision, Inline, OrderView, Reject
+from core.adapters import Accept, Decision, Inline, Reject
 from core.kombo import OrderReceivedData
 from core.metrics import Counter
 from core.settings import Settings
+from tenants.adapter_runtime import AdapterRuntime, order_view
 from tenants.catalogs import Catalogs
 from tenants.db import Database
 from tenants.orders import OrderRecord, Orders, now
@@ -41,9 +42,6 @@ NOT_CONNECTED: Final = (
     "This assessment provider account is not connected to your ATS yet. Ask your administrator to finish "
     "connecting it, then send the assessment again."
 )
-
-#: (package type, inline, the tenant's route overrides) -> (adapter name, the adapter if loaded)
-AdapterLookup = Callable[[str, bool, Mapping[str, str]], tuple[str, Adapter | None]]
 
 
 @dataclass(frozen=True)
@@ -66,13 +64,13 @@ class OrderIntake:
         self,
         db: Database,
         settings: Settings,
-        adapters: AdapterLookup,
+        runtime: AdapterRuntime,
         counters: IntakeCounters,
         clock_ms: Callable[[], int],
     ) -> None:
         self.db = db
         self.settings = settings
-        self.adapters = adapters
+        self.runtime = runtime
         self.counters = counters
         self.clock_ms = clock_ms
         self.orders = Orders(db)
@@ -137,17 +135,19 @@ class OrderIntake:
 
     async def _decide(self, record: OrderRecord, data: OrderReceivedData) -> tuple[Decision | None, str | None, str]:
         assert record.tenant_id is not None
+        name, adapter = "", None
         async with self.db.tx(write=False):
             current = await self.catalogs.desired(record.tenant_id)
-            overrides = await self.tenants.routes(record.tenant_id)
-        offered = {p.id: p for p in (current[1] if current else [])}
-        package = offered.get(data.package_id)
+            package = next((p for p in (current[1] if current else []) if p.id == data.package_id), None)
+            if package is not None:
+                overrides = await self.tenants.routes(record.tenant_id)
+                name = self.runtime.directory.route(package.type.value, inline=record.inline, overrides=overrides)
+                adapter = await self.runtime.adapter(record.tenant_id, name)
         if package is None:
             tenant = await self.tenants.get(record.tenant_id)
-            name = tenant.name if tenant else "this customer"
             message = (
-                f"The package '{data.package_id}' is not offered to {name}. Pick another package, or ask the "
-                "assessment provider to enable it."
+                f"The package '{data.package_id}' is not offered to {tenant.name if tenant else 'this customer'}. "
+                "Pick another package, or ask the assessment provider to enable it."
             )
             return Reject(message=message), None, "package not in the tenant's catalog"
         record.package_type = package.type.value
@@ -157,13 +157,12 @@ class OrderIntake:
                 None,
                 "no email",
             )
-        name, adapter = self.adapters(package.type.value, record.inline, overrides)
         record.adapter = name
         if adapter is None:
             log.error("adapter_missing", adapter=name, package_type=package.type.value)
             return None, None, f"adapter {name!r} is not loaded; the order stays OPEN at Kombo and is retried"
         view = order_view(record, data)
-        context = self.context(record, f"decide:{record.id}")
+        context = self.runtime.context(record, f"decide:{record.id}")
         try:
             decision = await asyncio.wait_for(adapter.decide(view, context), timeout=self.settings.decide_deadline_s)
         except TimeoutError:
@@ -191,29 +190,3 @@ class OrderIntake:
                 )
         self.counters.orders.inc(source=record.source, outcome=record.state)
         return self.answer_for(record)
-
-    def context(self, record: OrderRecord, key: str) -> AdapterContext:
-        assert record.tenant_id is not None
-
-        async def timeline(kind: str, detail: dict[str, Any]) -> None:
-            await self.orders.add_timeline(record.id, kind, detail)
-
-        return AdapterContext(
-            tenant_id=record.tenant_id, public_url=self.settings.base_url, idempotency_key=key, timeline=timeline
-        )
-
-
-def order_view(record: OrderRecord, data: OrderReceivedData) -> OrderView:
-    assert record.tenant_id is not None
-    return OrderView(
-        id=record.id,
-        kombo_order_id=record.kombo_order_id,
-        tenant_id=record.tenant_id,
-        integration_id=record.integration_id,
-        package_id=record.package_id,
-        package_type=record.package_type or "",
-        inline=record.inline,
-        candidate=data.candidate,
-        application=data.application if not isinstance(data.application, msgspec.UnsetType) else None,
-        job=data.job if not isinstance(data.job, msgspec.UnsetType) else None,
-    )

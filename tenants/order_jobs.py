@@ -11,7 +11,6 @@ from typing import Any, Final
 import msgspec
 import structlog
 
-from core.adapters import Adapter
 from core.errors import AssessgateError, KomboError
 from core.job_kinds import JobContext, JobKind, PeriodicJob
 from core.kombo import OrderReceivedData, ResultBody, ResultStatus, TextAttribute, format_timestamp
@@ -19,7 +18,7 @@ from core.kombo.policy import describe, job_failure
 from core.metrics import Counter
 from core.ports import KomboApi
 from tenants.db import Database
-from tenants.order_intake import CANCEL_KIND, START_KIND, OrderIntake, OrderJob, order_view
+from tenants.order_intake import CANCEL_KIND, START_KIND, OrderIntake, OrderJob
 from tenants.orders import Orders
 from tenants.outbox import Outbox
 from tenants.repository import TenantRepository
@@ -67,14 +66,12 @@ class OrderJobs:
         *,
         intake: OrderIntake,
         kombo: KomboApi,
-        adapter_named: Callable[[str], Adapter | None],
         counters: ReconcileCounters,
         clock_ms: Callable[[], int],
     ) -> None:
         self.db = db
         self.intake = intake
         self.kombo = kombo
-        self.adapter_named = adapter_named
         self.counters = counters
         self.clock_ms = clock_ms
         self.orders = Orders(db)
@@ -93,13 +90,13 @@ class OrderJobs:
 
     async def start(self, payload: OrderJob, ctx: JobContext) -> None:
         record = await self.orders.get(uuid.UUID(payload.order_id), tenant_id=None)
-        if record is None or record.state != "accepted" or record.adapter is None:
+        if record is None or record.tenant_id is None or record.state != "accepted" or record.adapter is None:
             return
-        adapter = self.adapter_named(record.adapter)
+        runtime = self.intake.runtime
+        adapter = await runtime.adapter(record.tenant_id, record.adapter)
         if adapter is None:
             raise AssessgateError(f"adapter {record.adapter!r} is not loaded", retryable=True)
-        data = _ORDER.decode(record.order_json)
-        await adapter.start(order_view(record, data), self.intake.context(record, ctx.idempotency_key))
+        await adapter.start(await runtime.view(record), runtime.context(record, ctx.idempotency_key))
         await self.orders.add_timeline(record.id, "start.done", {"adapter": record.adapter, "attempt": ctx.attempt})
 
     async def cancel(self, payload: OrderJob, ctx: JobContext) -> None:

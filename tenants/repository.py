@@ -177,6 +177,37 @@ class TenantRepository:
                 )
         return await self.routes(tenant_id)
 
+    # ---------------------------------------------------------------- adapter settings
+    async def adapter_settings(self, tenant_id: uuid.UUID, adapter: str) -> dict[str, Any]:
+        """The tenant's overrides of one adapter's plugins.toml settings (empty: none)."""
+        rows = await self.db.fetch(
+            "SELECT settings FROM tenant_adapter_settings WHERE tenant_id = {} AND adapter = {}", tenant_id, adapter
+        )
+        return dict(msgspec.json.decode(rows[0]["settings"])) if rows else {}
+
+    async def all_adapter_settings(self, tenant_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+        rows = await self.db.fetch(
+            "SELECT adapter, settings FROM tenant_adapter_settings WHERE tenant_id = {} ORDER BY adapter", tenant_id
+        )
+        return {str(r["adapter"]): dict(msgspec.json.decode(r["settings"])) for r in rows}
+
+    async def set_adapter_settings(self, tenant_id: uuid.UUID, adapter: str, settings: dict[str, Any]) -> None:
+        """Replace the tenant's overrides of ``adapter``'s settings; empty settings remove them."""
+        async with self.db.tx():
+            await self.require(tenant_id)
+            await self.db.fetch(
+                "DELETE FROM tenant_adapter_settings WHERE tenant_id = {} AND adapter = {}", tenant_id, adapter
+            )
+            if settings:
+                await self.db.fetch(
+                    "INSERT INTO tenant_adapter_settings (tenant_id, adapter, settings, updated_at)"
+                    " VALUES ({}, {}, {}, {})",
+                    tenant_id,
+                    adapter,
+                    msgspec.json.encode(settings).decode(),
+                    _now(),
+                )
+
     # ---------------------------------------------------------------- API keys
     async def create_api_key(self, tenant_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
         """Returns the key's record and its plaintext, which is never stored and cannot be shown again."""

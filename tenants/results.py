@@ -236,6 +236,11 @@ class Results:
         if errors:
             raise ValidationFailed(errors)
 
+    async def order_state(self, order_id: uuid.UUID, stored: str) -> str:
+        """The order's state counting results submitted but not yet written back: a final result closes it."""
+        latest = await self._latest(order_id) if stored == "accepted" else None
+        return ORDER_STATE_AFTER[str(latest["status"])] if latest is not None else stored
+
     async def _latest(self, order_id: uuid.UUID) -> dict[str, Any] | None:
         rows = await self.db.fetch(
             "SELECT id, body_hash, status, write_back FROM order_result WHERE order_id = {}"

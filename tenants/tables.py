@@ -126,6 +126,31 @@ class ResultUpload(Table, tablename="result_upload"):
     created_at = Timestamptz()
 
 
+class TenantAdapterSettings(Table, tablename="tenant_adapter_settings"):
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, db_column_name="tenant_id", primary_key=True)
+    adapter = Varchar(length=100)
+    settings = Text()
+    updated_at = Timestamptz()
+
+
+class CandidateLinkUse(Table, tablename="candidate_link_use"):
+    order_id = ForeignKey(AssessmentOrder, on_delete=OnDelete.restrict, db_column_name="order_id", primary_key=True)
+    purpose = Varchar(length=40)
+    used_at = Timestamptz()
+
+
+class CandidateData(Table, tablename="candidate_data"):
+    id = UUID(primary_key=True)
+    order_id = ForeignKey(AssessmentOrder, on_delete=OnDelete.restrict, db_column_name="order_id", unique=True)
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, db_column_name="tenant_id")
+    ciphertext = Text(null=True, default=None)
+    key_id = Varchar(length=16, null=True, default=None)
+    field_names = Text()
+    submitted_at = Timestamptz()
+    purge_after = Timestamptz()
+    purged_at = Timestamptz(null=True, default=None)
+
+
 class OutboxJob(Table, tablename="outbox_job"):
     id = UUID(primary_key=True)
     tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
@@ -161,6 +186,9 @@ TABLES: Final[tuple[type[Table], ...]] = (
     TenantRoute,
     OrderResult,
     ResultUpload,
+    TenantAdapterSettings,
+    CandidateLinkUse,
+    CandidateData,
     OutboxJob,
     SandboxSnapshot,
 )

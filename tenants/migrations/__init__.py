@@ -27,6 +27,7 @@ from tenants.migrations import (
     m0007_orders,
     m0008_tenant_routes,
     m0009_results,
+    m0010_adapter_runtime,
 )
 
 MIGRATIONS: Final[Sequence[ModuleType]] = (
@@ -39,6 +40,7 @@ MIGRATIONS: Final[Sequence[ModuleType]] = (
     m0007_orders,
     m0008_tenant_routes,
     m0009_results,
+    m0010_adapter_runtime,
 )
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 

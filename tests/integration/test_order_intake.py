@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from typing import Any
 
 import httpx
 import msgspec
@@ -15,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from adapters.kombo_client import KomboClient
 from agtest import FIXTURES
+from agtest.runtime import intake_for, runtime_for, services_of
 from agtest.sandbox_support import API_KEY, SandboxHandle
 from api.app import create_app
 from api.jobs import build_registry
@@ -64,12 +64,6 @@ async def tenant_with_catalog(db: Database, integration_id: str) -> uuid.UUID:
     return tenant.id
 
 
-def intake_for(db: Database, settings: Settings, adapter: Any) -> OrderIntake:
-    return OrderIntake(
-        db, settings, lambda _type, _inline, _routes: ("scripted", adapter), IntakeCounters(), wall_clock_ms
-    )
-
-
 async def test_a_decide_that_overruns_its_deadline_accepts_the_order(db: Database, test_settings: Settings) -> None:
     await tenant_with_catalog(db, "sandbox:deadline")
     slow = Scripted(Reject(message="too late to matter"), delay_s=5)
@@ -99,7 +93,6 @@ async def test_a_reject_nobody_waited_for_is_written_back_as_cancelled(
             db,
             intake=intake,
             kombo=kombo,
-            adapter_named=lambda _n: refusing,
             counters=ReconcileCounters(),
             clock_ms=wall_clock_ms,
         )
@@ -108,7 +101,7 @@ async def test_a_reject_nobody_waited_for_is_written_back_as_cancelled(
         tenant_id = tenant.id
         assert await jobs.reconcile(tenant_id) == 1
         assert await jobs.reconcile(tenant_id) == 0  # known now
-        registry = build_registry(settings, db, kombo, orders=jobs)
+        registry = build_registry(settings, db, kombo, services=services_of(intake, jobs))
         await Worker(db, registry, rng=random.Random(1)).drain()
     state = sandbox.control.get(f"/_sandbox/orders/{placed['id']}").json()
     assert state["status"] == "CANCELLED"
@@ -164,17 +157,10 @@ async def test_a_tenant_with_open_orders_is_not_deleted_without_force(db: Databa
 
 
 async def test_a_tenant_may_route_a_package_type_to_another_adapter(db: Database, test_settings: Settings) -> None:
-    from api.plugins import Adapters
-    from core.plugins_file import PluginsFile
-
     tenant_id = await tenant_with_catalog(db, "sandbox:routes")
     default, special = Scripted(Accept()), Scripted(Reject(message="routed to the special adapter"))
-    adapters = Adapters(routes=PluginsFile(), loaded={"accept": default, "special": special})
-
-    def lookup(package_type: str, inline: bool, overrides: Any) -> tuple[str, Any]:
-        return adapters.for_order(package_type, inline=inline, overrides=overrides)
-
-    intake = OrderIntake(db, test_settings, lookup, IntakeCounters(), wall_clock_ms)
+    runtime = runtime_for(db, test_settings, {"accept": default, "special": special})
+    intake = OrderIntake(db, test_settings, runtime, IntakeCounters(), wall_clock_ms)
     first = await intake.ingest(sample_order("sandbox:routes"), inline=False, source="webhook")
     await TenantRepository(db).set_routes(tenant_id, {"SKILLS_TEST": "special"})
     second = await intake.ingest(sample_order("sandbox:routes"), inline=False, source="webhook")

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from agtest.stack import ADMIN, Stack, ports, run_jobs, running, stack, stack_settings
+from agtest.stack import ADMIN, Clock, Stack, ports, run_jobs, running, stack, stack_settings
 from core.settings import Settings
 from tenants.db import Database
-from tenants.worker import wall_clock_ms
 
 pytestmark = pytest.mark.anyio
 __all__ = ["ports", "stack"]
@@ -28,14 +27,6 @@ COMPLETED: dict[str, Any] = {
         {"type": "SUB_RESULT", "id": "core", "label": "Core", "score": {"value": 41, "max": 50}, "status": "COMPLETED"},
     ],
 }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = wall_clock_ms()
-
-    def __call__(self) -> int:
-        return self.now
 
 
 async def accepted_order(stack: Stack) -> tuple[str, str, str, dict[str, Any]]:

@@ -14,11 +14,12 @@ from litestar.testing import AsyncTestClient
 
 from adapters.kombo_client import KomboClient
 from agtest.sandbox_support import API_KEY, SandboxHandle
+from agtest.stack import Clock
 from api.app import create_app
 from api.jobs import build_registry
 from core.settings import KomboSettings, Settings
 from tenants.db import Database
-from tenants.worker import Worker, wall_clock_ms
+from tenants.worker import Worker
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}
@@ -28,16 +29,6 @@ CATALOG = [
     {"id": "pkg-bg", "type": "BACKGROUND_CHECK", "name": "Background", "description": "EU"},
     {"id": "pkg-ref", "type": "REFERENCE_CHECK", "name": "References", "description": "Two calls"},
 ]
-
-
-class Clock:
-    """Wall-clock time that a test can move forward (jobs are enqueued at the real time)."""
-
-    def __init__(self) -> None:
-        self.now = wall_clock_ms()
-
-    def __call__(self) -> int:
-        return self.now
 
 
 @pytest.fixture

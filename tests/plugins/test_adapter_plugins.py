@@ -167,7 +167,7 @@ async def test_the_example_handles_an_order_end_to_end(
         {"message": "Candidates with spam.example addresses cannot take this assessment."},
     )
     assert accepted.status == 200
-    registry = build_registry(settings, db, kombo=None, orders=services.jobs)  # type: ignore[arg-type]
+    registry = build_registry(settings, db, kombo=None, services=services)  # type: ignore[arg-type]
     await Worker(db, registry, rng=random.Random(1)).drain()
     kinds = [r["kind"] for r in await db.fetch("SELECT kind FROM order_timeline ORDER BY at, id")]
     assert "example.invited" in kinds

@@ -20,7 +20,7 @@ from core.settings import KomboSettings, Settings
 from sandbox.app import create_sandbox_app
 from sandbox.settings import SandboxSettings
 from tenants.db import Database
-from tenants.worker import Worker
+from tenants.worker import Worker, wall_clock_ms
 
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}
 SECRET = "whsec-current-secret"
@@ -28,6 +28,20 @@ CATALOG = [
     {"id": "pkg-java", "type": "SKILLS_TEST", "name": "Java", "description": "90 minutes"},
     {"id": "pkg-video", "type": "VIDEO_INTERVIEW", "name": "Video", "description": "15 minutes"},
 ]
+
+
+class Clock:
+    """Wall-clock time that a test can move forward (the gateway enqueues jobs at the real time)."""
+
+    def __init__(self) -> None:
+        self.now = wall_clock_ms()
+
+    def __call__(self) -> int:
+        return self.now
+
+    def catch_up(self) -> None:
+        """Move to the real time if that is later (after the gateway enqueued something)."""
+        self.now = max(self.now, wall_clock_ms())
 
 
 @dataclass

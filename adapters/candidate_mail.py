@@ -1,0 +1,100 @@
+"""Candidate emails (invitation, reminder, form request) from Jinja2 templates, per language and branding.
+
+Each message has one wording, the ``<kind>.<language>.txt`` template; the HTML part is that text laid out
+in ``message.html`` with the tenant's logo and colour. A deployment may override any template by putting a
+file of the same name in ``templates_dir``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final, Literal
+
+import jinja2
+import msgspec
+
+from core.adapters import AdapterContext, MailMessage, OrderView, Timer
+
+Language = Literal["en", "de"]
+SUBJECTS: Final[dict[str, dict[str, str]]] = {
+    "invitation": {"en": "Your assessment for {company}", "de": "Ihr Assessment für {company}"},
+    "reminder": {"en": "Reminder: your assessment for {company}", "de": "Erinnerung: Ihr Assessment für {company}"},
+    "form_request": {"en": "Background check for {company}", "de": "Hintergrundprüfung für {company}"},
+}
+BUTTONS: Final[dict[str, dict[str, str]]] = {
+    "invitation": {"en": "Start the assessment", "de": "Assessment starten"},
+    "reminder": {"en": "Continue", "de": "Weiter"},
+    "form_request": {"en": "Open the form", "de": "Formular öffnen"},
+}
+
+
+class Branding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """How candidate-facing mail and pages look; a tenant overrides it through its adapter settings."""
+
+    company: str = "Your recruiting team"
+    language: Language = "en"
+    logo_url: str = ""
+    brand_color: str = "#1f6feb"
+    reply_to: str = ""
+    #: A directory whose templates replace the built-in ones of the same name.
+    templates_dir: str = ""
+
+
+_ENVIRONMENTS: dict[str, jinja2.Environment] = {}
+
+
+def _environment(templates_dir: str) -> jinja2.Environment:
+    if templates_dir not in _ENVIRONMENTS:
+        loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("adapters", "templates")]
+        if templates_dir:
+            loaders.insert(0, jinja2.FileSystemLoader(templates_dir))
+        _ENVIRONMENTS[templates_dir] = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+    return _ENVIRONMENTS[templates_dir]
+
+
+def compose(
+    kind: str, branding: Branding, order: OrderView, *, link: str, expires_at_s: float, key: str = ""
+) -> MailMessage:
+    """``key`` tells apart messages of one kind for one order (the second reminder from the first)."""
+    env = _environment(branding.templates_dir)
+    expires = datetime.fromtimestamp(expires_at_s, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    values = {
+        "first_name": order.candidate.first_name,
+        "company": branding.company,
+        "job": order.job.name if order.job else None,
+        "link": link,
+        "expires": expires,
+    }
+    text = env.get_template(f"{kind}.{branding.language}.txt").render(values)
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip() and p.strip() != link]
+    html = env.get_template("message.html").render(
+        paragraphs=paragraphs,
+        link=link,
+        button=BUTTONS[kind][branding.language],
+        language=branding.language,
+        logo_url=branding.logo_url,
+        brand_color=branding.brand_color,
+        company=branding.company,
+    )
+    return MailMessage(
+        to=order.candidate.email,
+        subject=SUBJECTS[kind][branding.language].format(company=branding.company),
+        text=text,
+        html=html,
+        reply_to=branding.reply_to or None,
+        message_id=f"{kind}{key}.{order.id}",
+    )
+
+
+async def remind(ctx: AdapterContext, branding: Branding, order: OrderView, timer: Timer, *, purpose: str) -> None:
+    """Send the reminder a ``reminder-<n>`` timer stands for, with a fresh link valid until the same expiry."""
+    expires_at = float(timer.payload.get("expires_at", 0))
+    link = ctx.candidate_link(purpose, max(int(expires_at - ctx.now_s()), 1))
+    key = "-" + timer.name.removeprefix("reminder-")
+    await ctx.mailer.send(compose("reminder", branding, order, link=link, expires_at_s=expires_at, key=key))
+    await ctx.timeline("candidate.reminded", {"reminder": timer.name})

@@ -1,0 +1,75 @@
+"""Mailers: SMTP through aiosmtplib, or (development) the log. Chosen by ``ASSESSGATE_SMTP_URL``."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+import structlog
+
+from core.adapters import Mailer, MailMessage
+from core.errors import AssessgateError
+from core.settings import MailSettings
+
+log = structlog.get_logger()
+
+
+def build_email(message: MailMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to
+    email["Subject"] = message.subject
+    email["Message-ID"] = (
+        f"<{message.message_id}@assessgate>" if message.message_id else make_msgid(domain="assessgate")
+    )
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
+    email.set_content(message.text)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    return email
+
+
+class SmtpMailer:
+    def __init__(self, settings: MailSettings, *, timeout_s: float = 30) -> None:
+        parts = urlsplit(settings.url)
+        query = parse_qs(parts.query)
+        self.sender = settings.sender
+        self.host = parts.hostname or "localhost"
+        self.implicit_tls = parts.scheme == "smtps"
+        self.port = parts.port or (465 if self.implicit_tls else 25)
+        self.starttls = query.get("starttls", ["0"])[0] in {"1", "true", "yes"}
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = settings.password or None
+        self.timeout_s = timeout_s
+
+    async def send(self, message: MailMessage) -> None:
+        try:
+            await aiosmtplib.send(
+                build_email(message, self.sender),
+                hostname=self.host,
+                port=self.port,
+                username=self.username,
+                password=self.password,
+                use_tls=self.implicit_tls,
+                start_tls=self.starttls,
+                timeout=self.timeout_s,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            raise AssessgateError(f"the mail server refused the recipient: {exc}") from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise AssessgateError(f"mail not sent ({type(exc).__name__}: {exc})", retryable=True) from None
+        log.info("mail_sent", subject=message.subject)
+
+
+class LogMailer:
+    """Development only: the message is logged (links included, so a developer can follow them)."""
+
+    async def send(self, message: MailMessage) -> None:
+        log.warning("mail_logged_not_sent", to=message.to, subject=message.subject, text=message.text)
+
+
+def mailer_for(settings: MailSettings) -> Mailer:
+    return LogMailer() if settings.url == "log:" else SmtpMailer(settings)

@@ -1,0 +1,104 @@
+"""Candidate pages: the links adapters mint (``/c/<token>``), the confirmation before a link is used, and
+the hosted form. Public (the signed token is the credential), server-rendered, no scripts, no cookies.
+
+A GET never uses a link up (mail scanners fetch links); the candidate's POST does. Responses are never
+cached and send no referrer, so the token does not leak to the vendor's platform or to a proxy.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import jinja2
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import MediaType
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from core.forms import ADDRESS_ROWS
+from tenants.adapter_runtime import FORM, AdapterRuntime, LinkProblem
+
+HEADERS: Final = {
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https:; form-action 'self'",
+}
+ADDRESS_PARTS: Final = (
+    ("street", "Street and number", "text"),
+    ("postal_code", "Postal code", "text"),
+    ("city", "City", "text"),
+    ("country", "Country", "text"),
+    ("from", "Lived here from (YYYY-MM)", "month"),
+    ("to", "Until (YYYY-MM, empty for the current address)", "month"),
+)
+PROBLEMS: Final = {
+    "invalid": ("This link does not work", "The link is not valid or has expired. Ask the company for a new one."),
+    "used": ("This link was already used", "Each link works once. If that was not you, contact the company."),
+    "closed": ("Nothing left to do", "This request is closed. There is nothing more for you to do here."),
+}
+_PAGES = jinja2.Environment(
+    loader=jinja2.PackageLoader("api", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
+)
+
+
+def page(template: str, status: int = 200, **values: Any) -> Response[str]:
+    html = _PAGES.get_template(template).render(**values)
+    return Response(html, status_code=status, media_type=MediaType.HTML, headers=HEADERS)
+
+
+def problem_page(problem: LinkProblem) -> Response[str]:
+    title, message = PROBLEMS.get(problem.reason, PROBLEMS["invalid"])
+    return page("candidate_message.html", 410, title=title, message=message)
+
+
+@get("/c/{token:str}", include_in_schema=False)
+async def open_link(token: FromPath[str], adapter_runtime: NamedDependency[AdapterRuntime]) -> Response[str]:
+    try:
+        link = await adapter_runtime.open_link(token)
+    except LinkProblem as problem:
+        return problem_page(problem)
+    if link.form is not None:
+        return form_page(link.form, token, values={}, errors={})
+    title = f"{link.order.job.name}: assessment" if link.order.job and link.order.job.name else "Your assessment"
+    return page("candidate_confirm.html", title=title, first_name=link.order.candidate.first_name, action=f"/c/{token}")
+
+
+@post("/c/{token:str}", include_in_schema=False, status_code=303)
+async def use_link(
+    token: FromPath[str], request: Request[Any, Any, Any], adapter_runtime: NamedDependency[AdapterRuntime]
+) -> Response[str] | Redirect:
+    try:
+        opened = await adapter_runtime.open_link(token)
+        if opened.purpose != FORM:
+            return Redirect(await adapter_runtime.follow_link(token), status_code=303, headers=HEADERS)
+        raw = {key: str(value) for key, value in (await request.form()).items()}
+        link, errors = await adapter_runtime.submit_form(token, raw)
+    except LinkProblem as problem:
+        return problem_page(problem)
+    if errors:
+        assert link.form is not None
+        return form_page(link.form, token, values=raw, errors=errors, status=422)
+    return page(
+        "candidate_message.html",
+        title="Thank you",
+        message="We have your answers. You can close this page; the company will be in touch.",
+    )
+
+
+def form_page(
+    form: Any, token: str, *, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response[str]:
+    return page(
+        "candidate_form.html",
+        status,
+        title=form.title,
+        form=form,
+        action=f"/c/{token}",
+        values=values,
+        errors=errors,
+        address_rows=ADDRESS_ROWS,
+        address_parts=ADDRESS_PARTS,
+    )

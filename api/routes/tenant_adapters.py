@@ -1,0 +1,95 @@
+"""A tenant's adapter settings (its overrides of plugins.toml's, e.g. branding or the platform URL) and the
+callbacks the vendor's platform posts about an order for its adapter."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+
+from api.auth import SECURITY as SECURITY_REQUIREMENT
+from api.auth import Principal, provide_principal, require_admin, visible_tenant
+from api.plugins import Adapters
+from api.problems import problem_responses
+from core.errors import ValidationFailed
+from tenants.adapter_runtime import AdapterRuntime
+from tenants.db import Database
+from tenants.repository import TenantRepository
+
+AdapterName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class AdapterSettingsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    #: Merged over ``[adapters.<name>]`` of plugins.toml (tables key by key); empty removes the overrides.
+    settings: dict[str, Any]
+
+
+class AdapterSettingsOut(msgspec.Struct, kw_only=True):
+    #: The tenant's overrides, by adapter name.
+    adapters: dict[str, dict[str, Any]]
+
+
+class CallbackAccepted(msgspec.Struct, kw_only=True):
+    handled: bool
+
+
+class TenantAdaptersController(Controller):
+    path = "/v1/tenants"
+    tags = ["adapters"]  # noqa: RUF012 - Litestar's own attribute
+    security = SECURITY_REQUIREMENT
+    dependencies = {"principal": Provide(provide_principal)}  # noqa: RUF012
+
+    @get("/{tenant_id:uuid}/adapters", summary="The tenant's adapter settings", responses=problem_responses(401, 404))
+    async def get_settings(
+        self, principal: NamedDependency[Principal], db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]
+    ) -> AdapterSettingsOut:
+        repo = TenantRepository(db)
+        await repo.require(visible_tenant(principal, tenant_id))
+        return AdapterSettingsOut(adapters=await repo.all_adapter_settings(tenant_id))
+
+    @put(
+        "/{tenant_id:uuid}/adapters/{name:str}/settings",
+        summary="Override an adapter's settings for this tenant (admin); validated against the adapter's config",
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    async def set_settings(
+        self,
+        *,
+        principal: NamedDependency[Principal],
+        db: NamedDependency[Database],
+        adapters: NamedDependency[Adapters],
+        tenant_id: FromPath[uuid.UUID],
+        name: FromPath[AdapterName],
+        data: JSONBody[AdapterSettingsIn],
+    ) -> AdapterSettingsOut:
+        visible_tenant(principal, tenant_id)
+        require_admin(principal)
+        errors = adapters.check_settings(name, data.settings)
+        if errors:
+            raise ValidationFailed(
+                [msgspec.structs.replace(e, path=e.path.replace("$", "$.settings", 1)) for e in errors]
+            )
+        repo = TenantRepository(db)
+        await repo.set_adapter_settings(tenant_id, name, data.settings)
+        return AdapterSettingsOut(adapters=await repo.all_adapter_settings(tenant_id))
+
+    @post(
+        "/{tenant_id:uuid}/orders/{order_id:uuid}/events",
+        status_code=202,
+        summary="Report an event about an order to its adapter (e.g. a background check's progress)",
+        responses=problem_responses(401, 404, 409, 422, 502),
+    )
+    async def callback(
+        self,
+        principal: NamedDependency[Principal],
+        adapter_runtime: NamedDependency[AdapterRuntime],
+        tenant_id: FromPath[uuid.UUID],
+        order_id: FromPath[uuid.UUID],
+        data: JSONBody[dict[str, Any]],
+    ) -> CallbackAccepted:
+        await adapter_runtime.callback(visible_tenant(principal, tenant_id), order_id, data)
+        return CallbackAccepted(handled=True)

@@ -1,0 +1,106 @@
+"""A background check's status, richer than Kombo's, and how it becomes a Kombo result.
+
+The screening process reports a status for the case and one per check (criminal record, identity,
+employment history, ...). Kombo knows OPEN, COMPLETED and CANCELLED; the mapping (docs/adapters.md):
+
+* invited, awaiting_candidate, in_progress, suspended -> OPEN (the ATS shows progress in the ``Status`` text)
+* clear, consider -> COMPLETED, with the outcome as a TEXT attribute ``Outcome``
+* cancelled -> CANCELLED
+* each check -> a SUB_RESULT (score 1/1 clear, 0/1 consider; CANCELLED when not performed) and, for
+  consider, a TEXT attribute with its note; report documents -> attachments (by URL).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Final
+
+import msgspec
+
+
+class CaseStatus(StrEnum):
+    INVITED = "invited"
+    AWAITING_CANDIDATE = "awaiting_candidate"
+    IN_PROGRESS = "in_progress"
+    SUSPENDED = "suspended"
+    CLEAR = "clear"
+    CONSIDER = "consider"
+    CANCELLED = "cancelled"
+
+
+class CheckStatus(StrEnum):
+    PENDING = "pending"
+    CLEAR = "clear"
+    CONSIDER = "consider"
+    NOT_PERFORMED = "not_performed"
+
+
+class Check(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    label: str
+    status: CheckStatus
+    note: str = ""
+
+
+class Document(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: str
+    url: str
+    content_type: str = "application/pdf"
+
+
+class CaseReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What the screening process posts as a callback (``{"type": "background_check.report", ...}``)."""
+
+    status: CaseStatus
+    checks: tuple[Check, ...] = ()
+    report_url: str | None = None
+    documents: tuple[Document, ...] = ()
+    completed_at: str | None = None
+    reason: str = ""
+
+
+_LABEL: Final = {
+    CaseStatus.INVITED: "Candidate invited",
+    CaseStatus.AWAITING_CANDIDATE: "Waiting for the candidate",
+    CaseStatus.IN_PROGRESS: "Checks in progress",
+    CaseStatus.SUSPENDED: "Suspended",
+    CaseStatus.CLEAR: "Clear",
+    CaseStatus.CONSIDER: "Consider",
+    CaseStatus.CANCELLED: "Cancelled",
+}
+
+
+def to_result(report: CaseReport, *, result_url: str, now: str) -> dict[str, Any]:
+    """The Kombo result body for a case report (a dict the results path validates)."""
+    attributes: list[dict[str, Any]] = [{"type": "TEXT", "label": "Outcome", "value": _LABEL[report.status]}]
+    for check in report.checks:
+        if check.status is CheckStatus.PENDING:
+            attributes.append({"type": "TEXT", "label": check.label, "value": "Pending"})
+            continue
+        attributes.append(
+            {
+                "type": "SUB_RESULT",
+                "id": check.id,
+                "label": f"{check.label}: {check.status.value.replace('_', ' ')}",
+                "score": {"value": 1 if check.status is CheckStatus.CLEAR else 0, "max": 1},
+                "status": "CANCELLED" if check.status is CheckStatus.NOT_PERFORMED else "COMPLETED",
+            }
+        )
+        if check.status is CheckStatus.CONSIDER and check.note:
+            attributes.append({"type": "TEXT", "label": f"{check.label} note", "value": check.note})
+    if report.reason:
+        attributes.append({"type": "TEXT", "label": "Reason", "value": report.reason})
+    body: dict[str, Any] = {"result_url": report.report_url or result_url, "attributes": attributes}
+    if report.status in {CaseStatus.CLEAR, CaseStatus.CONSIDER}:
+        body["status"] = "COMPLETED"
+    elif report.status is CaseStatus.CANCELLED:
+        body["status"] = "CANCELLED"
+    else:
+        body["status"] = "OPEN"
+    if body["status"] != "OPEN":
+        body["completed_at"] = report.completed_at or now
+    if report.documents:
+        body["attachments"] = [
+            {"name": d.name, "data_url": d.url, "content_type": d.content_type} for d in report.documents
+        ]
+    return body
