@@ -139,7 +139,6 @@ class BackgroundCheckAdapter:
                 secret=secret,
                 delivery_id=f"bgc-data.{order.id}",
                 event=event,
-                now_s=ctx.now_s(),
                 timeout_s=self.config.forward_timeout_s,
             )
             await ctx.timeline("case.handed_off", {"to": self.config.forward_url})

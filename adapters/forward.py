@@ -102,7 +102,6 @@ class ForwardAdapter:
             secret=secret,
             delivery_id=delivery_id,
             event=order_event(kind, order, **extra),
-            now_s=ctx.now_s(),
             timeout_s=timeout_s,
         )
         return reply.body

@@ -65,11 +65,19 @@ class SmtpMailer:
 
 
 class LogMailer:
-    """Development only: the message is logged (links included, so a developer can follow them)."""
+    """No mail server configured: nothing is sent. In development the message is logged whole (links
+    included, so a developer can follow them). Elsewhere sending fails loudly (the job goes to ``dead`` with
+    the reason) rather than logging a candidate link, which is a credential, or dropping the mail quietly."""
+
+    def __init__(self, *, reveal: bool = False) -> None:
+        self.reveal = reveal
 
     async def send(self, message: MailMessage) -> None:
-        log.warning("mail_logged_not_sent", to=message.to, subject=message.subject, text=message.text)
+        if self.reveal:
+            log.warning("mail_logged_not_sent", to=message.to, subject=message.subject, text=message.text)
+        else:
+            raise AssessgateError("no mail server is configured (ASSESSGATE_SMTP_URL is log:); the mail was not sent")
 
 
-def mailer_for(settings: MailSettings) -> Mailer:
-    return LogMailer() if settings.url == "log:" else SmtpMailer(settings)
+def mailer_for(settings: MailSettings, *, development: bool) -> Mailer:
+    return LogMailer(reveal=development) if settings.url == "log:" else SmtpMailer(settings)

@@ -7,6 +7,7 @@ library and the shared ``whsec_...`` secret.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,14 +40,15 @@ async def deliver(
     secret: str,
     delivery_id: str,
     event: dict[str, Any],
-    now_s: float,
     timeout_s: float,
 ) -> HttpReply:
-    """POST one signed event. A 2xx is delivered; 408, 429 and 5xx are retried; any other answer is final."""
+    """POST one signed event. A 2xx is delivered; 408, 429 and 5xx are retried; any other answer is final.
+
+    The signature's timestamp is the real time of sending (receivers refuse old ones), not the gateway's
+    logical clock."""
     body = msgspec.json.encode(event)
-    reply = await http.post(
-        url, content=body, headers=signed_headers(secret, delivery_id, body, now_s=now_s), timeout_s=timeout_s
-    )
+    headers = signed_headers(secret, delivery_id, body, now_s=time.time())
+    reply = await http.post(url, content=body, headers=headers, timeout_s=timeout_s)
     if 200 <= reply.status < 300:  # noqa: PLR2004
         return reply
     retryable = reply.status in {408, 429} or reply.status >= 500  # noqa: PLR2004

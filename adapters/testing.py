@@ -152,7 +152,9 @@ def decision_problem(decision: object, *, inline: bool) -> str | None:
     return None
 
 
-async def conformance_problems(plugin: Any, config: dict[str, Any]) -> list[str]:
+async def conformance_problems(
+    plugin: Any, config: dict[str, Any], *, secrets: Mapping[str, str] | None = None
+) -> list[str]:
     """Everything the plugin gets wrong; an empty list means it conforms."""
     if not isinstance(plugin, AdapterPlugin):
         return [f"the entry point must name an AdapterPlugin, not {type(plugin).__name__}"]
@@ -168,14 +170,14 @@ async def conformance_problems(plugin: Any, config: dict[str, Any]) -> list[str]
     created: object = plugin.create(parsed)
     if not isinstance(created, Adapter):
         return [*problems, "create() must return an object with async decide() and start()"]
-    return [*problems, *await _decide_problems(created), *await _start_problems(created)]
+    return [*problems, *await _decide_problems(created, secrets), *await _start_problems(created, secrets)]
 
 
-async def _decide_problems(adapter: Adapter) -> list[str]:
+async def _decide_problems(adapter: Adapter, secrets: Mapping[str, str] | None) -> list[str]:
     problems: list[str] = []
     for inline in (False, True):
         order = sample_order(inline=inline)
-        context, _ = recording_context(order)
+        context, _ = recording_context(order, secrets=secrets)
         try:
             decision: object = await asyncio.wait_for(adapter.decide(order, context), timeout=DECIDE_BUDGET_S)
         except TimeoutError:
@@ -187,10 +189,10 @@ async def _decide_problems(adapter: Adapter) -> list[str]:
     return problems
 
 
-async def _start_problems(adapter: Adapter) -> list[str]:
+async def _start_problems(adapter: Adapter, secrets: Mapping[str, str] | None) -> list[str]:
     problems: list[str] = []
     order = sample_order()
-    context, recorded = recording_context(order)
+    context, recorded = recording_context(order, secrets=secrets)
     for attempt in (1, 2):
         try:
             await asyncio.wait_for(adapter.start(order, context), timeout=START_BUDGET_S)
@@ -210,7 +212,8 @@ async def _start_problems(adapter: Adapter) -> list[str]:
     return problems
 
 
-async def assert_conforms(plugin: Any, config: dict[str, Any]) -> None:
-    problems = await conformance_problems(plugin, config)
+async def assert_conforms(plugin: Any, config: dict[str, Any], *, secrets: Mapping[str, str] | None = None) -> None:
+    """``secrets``: the tenant secrets the adapter reads (``ctx.secret``)."""
+    problems = await conformance_problems(plugin, config, secrets=secrets)
     if problems:
         raise AssertionError("the adapter does not conform:\n- " + "\n- ".join(problems))

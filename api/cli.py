@@ -203,7 +203,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from api.bootstrap import complete_settings
     from api.jobs import build_registry
     from api.logging import configure_logging
-    from tenants.worker import Worker
+    from api.services import order_services
+    from tenants.worker import Worker, wall_clock_ms
 
     base = _settings()
     configure_logging(base)
@@ -220,11 +221,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         async with _database(settings) as db, _kombo(settings) as kombo:
-            registry = build_registry(settings, db, kombo)
+            services = order_services(settings, db, kombo, wall_clock_ms)
+            registry = build_registry(settings, db, kombo, services=services)
             worker = Worker(
                 db, registry, concurrency=args.concurrency, tenant_concurrency=settings.worker_tenant_concurrency
             )
-            await worker.run(stop)
+            try:
+                await worker.run(stop)
+            finally:
+                await services.http.aclose()
         return 0
 
     return _run(run())

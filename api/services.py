@@ -32,7 +32,11 @@ def order_services(settings: Settings, db: Database, kombo: KomboApi, clock: Cal
     adapters = load_adapters(load_plugins_file(settings.plugins_file), settings.adapters)
     http = HttpxClient()
     runtime = AdapterRuntime(
-        db, settings, adapters, AdapterServices(mailer=mailer_for(settings.mail), http=http), clock
+        db,
+        settings,
+        adapters,
+        AdapterServices(mailer=mailer_for(settings.mail, development=settings.env == "development"), http=http),
+        clock,
     )
     intake_counters, reconcile_counters = IntakeCounters(), ReconcileCounters()
     intake = OrderIntake(db, settings, runtime, intake_counters, clock)

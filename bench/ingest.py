@@ -1,6 +1,8 @@
 """Ingest: signed order webhooks through ``POST /kombo/webhooks`` (stored durably before the answer), from a
 load generator on loopback at fixed concurrency, against a bare endpoint that only verifies the signature,
-in the same uvicorn setup, run side by side. Also inline orders answered with an ``assessment_url``.
+in the same uvicorn setup, run side by side. Also inline orders answered with an ``assessment_url`` by the
+``inline_assessment`` adapter (a signed single-use candidate link): under the same load, and one at a time
+(the latency a candidate on a career site sees).
 
 Each server runs in its own process (one core each on a two-core machine); the phases alternate.
 """
@@ -87,7 +89,7 @@ async def prepare(url: str) -> None:
     await db.close()
 
 
-async def load(base: str, *, inline: bool, seconds: float) -> dict[str, float]:
+async def load(base: str, *, inline: bool, seconds: float, concurrency: int = CONCURRENCY) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -100,13 +102,13 @@ async def load(base: str, *, inline: bool, seconds: float) -> dict[str, float]:
             started = time.perf_counter()
             response = await http.post(f"{base}/kombo/webhooks", content=body, headers=headers)
             latencies.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:  # noqa: PLR2004
+            if response.status_code != 200 or (inline and "assessment_url" not in response.json()):  # noqa: PLR2004
                 errors += 1
 
     started = time.perf_counter()
-    limits = httpx.Limits(max_connections=CONCURRENCY)
+    limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
-        await asyncio.gather(*(client(http) for _ in range(CONCURRENCY)))
+        await asyncio.gather(*(client(http) for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
     return {
@@ -137,10 +139,10 @@ def start(mode: str, url: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(f"the {mode} server did not start")
 
 
-def measure(mode: str, url: str, *, inline: bool = False) -> dict[str, float]:
+def measure(mode: str, url: str, *, inline: bool = False, concurrency: int = CONCURRENCY) -> dict[str, float]:
     process, base = start(mode, url)
     try:
-        return asyncio.run(load(base, inline=inline, seconds=SECONDS))
+        return asyncio.run(load(base, inline=inline, seconds=SECONDS, concurrency=concurrency))
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -182,6 +184,14 @@ def cleanup(url: str) -> None:
     asyncio.run(drop())
 
 
+LABELS = {
+    "baseline": "bare (verify only)",
+    "gateway": "gateway (durable)",
+    "inline": "inline_assessment",
+    "inline_one": "inline, 1 client",
+}
+
+
 def main() -> int:
     rows: dict[str, Any] = {}
     for engine, url in engines():
@@ -190,15 +200,21 @@ def main() -> int:
             base = measure("baseline", url)
             gate = measure("gateway", url)
             inline = measure("gateway", url, inline=True)
+            inline_one = measure("gateway", url, inline=True, concurrency=1)
         finally:
             cleanup(url)
-        rows[engine] = {"baseline": base, "gateway": gate, "inline": inline, "ratio": gate["rps"] / base["rps"]}
+        rows[engine] = {
+            "baseline": base,
+            "gateway": gate,
+            "inline": inline,
+            "inline_one": inline_one,
+            "ratio": gate["rps"] / base["rps"],
+        }
     print(f"\nIngest: signed order webhooks, {CONCURRENCY} concurrent clients, {SECONDS:.0f} s per phase")
     print(f"{'engine':<12}{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for engine, row in rows.items():
-        for name in ("baseline", "gateway", "inline"):
+        for name, label in LABELS.items():
             figures = row[name]
-            label = {"baseline": "bare (verify only)", "gateway": "gateway (durable)", "inline": "gateway inline"}[name]
             print(
                 f"{engine:<12}{label:<22}{figures['rps']:>9.0f}{figures['p50_ms']:>9.1f}{figures['p99_ms']:>9.1f}"
                 f"{figures['errors']:>8.0f}"

@@ -7,6 +7,7 @@ Litestar endpoint in the same uvicorn setup that only verifies the signature and
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -17,6 +18,8 @@ from core.kombo import signature
 from core.settings import load_settings
 
 SECRET = "bench-webhook-secret"
+#: Inline orders go to the inline_assessment adapter: its answer is a signed candidate link, minted without I/O.
+PLUGINS = Path(__file__).parent / "plugins.toml"
 ADMIN = "bench-admin-token-0123456789"
 
 
@@ -41,6 +44,7 @@ def gateway(database_url: str) -> Litestar:
             "ASSESSGATE_KOMBO_API_KEY": "bench",
             "ASSESSGATE_KOMBO_WEBHOOK_SECRETS": SECRET,
             "ASSESSGATE_LOG_LEVEL": "error",
+            "ASSESSGATE_PLUGINS_FILE": str(PLUGINS),
         }
     )
     return create_app(msgspec.structs.replace(settings, embedded_worker="off"))

@@ -134,12 +134,19 @@ class AdapterRuntime:
         state = await self.results.order_state(record.id, record.state)
         return msgspec.structs.replace(order_view(record), state=state)
 
-    def context(self, record: OrderRecord, key: str) -> AdapterContext:
+    def context(
+        self, record: OrderRecord, key: str, *, timeline_buffer: list[tuple[str, dict[str, Any]]] | None = None
+    ) -> AdapterContext:
+        """``timeline_buffer`` collects timeline entries instead of writing them: during ``decide`` the order is
+        not stored yet, and its entries are written with it."""
         assert record.tenant_id is not None
         tenant_id, order_id = record.tenant_id, record.id
 
         async def timeline(kind: str, detail: dict[str, Any]) -> None:
-            await self.orders.add_timeline(order_id, kind, detail)
+            if timeline_buffer is not None:
+                timeline_buffer.append((kind, detail))
+            else:
+                await self.orders.add_timeline(order_id, kind, detail)
 
         async def secret(name: str) -> str | None:
             return await self.vault.get(tenant_id, name)

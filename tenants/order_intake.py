@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -119,7 +119,8 @@ class OrderIntake:
             if self.settings.unrouted_orders == "reject":
                 record.state, record.rejection_message = "rejected", NOT_CONNECTED
             return await self._commit(record, existing=existing, job=None, note="no tenant holds this integration")
-        decision, job, note = await self._decide(record, data)
+        entries: list[tuple[str, dict[str, Any]]] = []  # what the adapter noted while deciding
+        decision, job, note = await self._decide(record, data, entries)
         if decision is None:  # the adapter is missing: an operator's fix, not the recruiter's problem
             self.counters.orders.inc(source=source, outcome="deferred")
             return Answer(503, {"message": note})
@@ -131,9 +132,11 @@ class OrderIntake:
             record.state = "accepted"
             if isinstance(decision, Inline):
                 record.assessment_url = decision.assessment_url
-        return await self._commit(record, existing=existing, job=job, note=note)
+        return await self._commit(record, existing=existing, job=job, note=note, entries=entries)
 
-    async def _decide(self, record: OrderRecord, data: OrderReceivedData) -> tuple[Decision | None, str | None, str]:
+    async def _decide(
+        self, record: OrderRecord, data: OrderReceivedData, entries: list[tuple[str, dict[str, Any]]]
+    ) -> tuple[Decision | None, str | None, str]:
         assert record.tenant_id is not None
         name, adapter = "", None
         async with self.db.tx(write=False):
@@ -162,14 +165,22 @@ class OrderIntake:
             log.error("adapter_missing", adapter=name, package_type=package.type.value)
             return None, None, f"adapter {name!r} is not loaded; the order stays OPEN at Kombo and is retried"
         view = order_view(record, data)
-        context = self.runtime.context(record, f"decide:{record.id}")
+        context = self.runtime.context(record, f"decide:{record.id}", timeline_buffer=entries)
         try:
             decision = await asyncio.wait_for(adapter.decide(view, context), timeout=self.settings.decide_deadline_s)
         except TimeoutError:
             return Accept(), START_KIND, f"{name}.decide overran {self.settings.decide_deadline_s}s; accepted"
         return decision, (None if isinstance(decision, Reject) else START_KIND), f"decided by {name}"
 
-    async def _commit(self, record: OrderRecord, *, existing: OrderRecord | None, job: str | None, note: str) -> Answer:
+    async def _commit(
+        self,
+        record: OrderRecord,
+        *,
+        existing: OrderRecord | None,
+        job: str | None,
+        note: str,
+        entries: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> Answer:
         async with self.db.tx():
             if existing is None:
                 if not await self.orders.insert(record):  # a concurrent duplicate won the race
@@ -179,6 +190,8 @@ class OrderIntake:
                 await self.orders.add_timeline(record.id, "received", {"source": record.source})
             else:
                 await self.orders.route(record)
+            for kind, detail in entries:
+                await self.orders.add_timeline(record.id, kind, detail)
             await self.orders.add_timeline(record.id, record.state, {"note": note, "adapter": record.adapter})
             if job is not None:
                 await self.outbox.enqueue(

@@ -12,6 +12,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Final
 
 import msgspec
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -24,6 +25,11 @@ class _Envelope(msgspec.Struct, frozen=True):
     tenant_id: str
     name: str
     value: str
+
+
+#: Every table holding vault ciphertexts (with a ``key_id`` column), and its key columns: ``keys rotate``
+#: re-encrypts them all, so an old key can be dropped once nothing is pending.
+ENCRYPTED_TABLES: Final = (("tenant_secret", ("tenant_id", "name")), ("candidate_data", ("id",)))
 
 
 def key_id(key: str) -> str:
@@ -83,15 +89,28 @@ class Vault:
         return [row["name"] for row in rows]
 
     async def pending_rotation(self) -> int:
-        rows = await self.db.fetch("SELECT COUNT(*) AS n FROM tenant_secret WHERE key_id <> {}", self.primary_key_id)
-        return int(rows[0]["n"])
+        total = 0
+        for table, _ in ENCRYPTED_TABLES:
+            rows = await self.db.fetch(f"SELECT COUNT(*) AS n FROM {table} WHERE key_id <> {{}}", self.primary_key_id)
+            total += int(rows[0]["n"])
+        return total
 
     async def rotate(self, *, batch: int = 100, on_progress: Callable[[int], None] | None = None) -> int:
-        """Re-encrypt every secret not yet under the primary key; returns how many were rotated."""
+        """Re-encrypt every ciphertext not yet under the primary key (tenant secrets and candidate data);
+        returns how many were rotated."""
         done = 0
+        for table, keys in ENCRYPTED_TABLES:
+            done += await self._rotate_table(table, keys, batch, on_progress)
+        return done
+
+    async def _rotate_table(
+        self, table: str, keys: tuple[str, ...], batch: int, on_progress: Callable[[int], None] | None
+    ) -> int:
+        done = 0
+        where = " AND ".join(f"{key} = {{}}" for key in keys)
         while True:
             rows = await self.db.fetch(
-                "SELECT tenant_id, name, ciphertext FROM tenant_secret WHERE key_id <> {} LIMIT {}",
+                f"SELECT {', '.join(keys)}, ciphertext FROM {table} WHERE key_id <> {{}} LIMIT {{}}",
                 self.primary_key_id,
                 batch,
             )
@@ -101,11 +120,10 @@ class Vault:
                 for row in rows:
                     rotated = self.ring.rotate(str(row["ciphertext"]).encode("ascii")).decode("ascii")
                     await self.db.fetch(
-                        "UPDATE tenant_secret SET ciphertext = {}, key_id = {} WHERE tenant_id = {} AND name = {}",
+                        f"UPDATE {table} SET ciphertext = {{}}, key_id = {{}} WHERE {where}",
                         rotated,
                         self.primary_key_id,
-                        row["tenant_id"],
-                        row["name"],
+                        *(row[key] for key in keys),
                     )
             done += len(rows)
             if on_progress is not None:

@@ -23,11 +23,6 @@ from tenants.repository import TenantRepository
 AdapterName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
-class AdapterSettingsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    #: Merged over ``[adapters.<name>]`` of plugins.toml (tables key by key); empty removes the overrides.
-    settings: dict[str, Any]
-
-
 class AdapterSettingsOut(msgspec.Struct, kw_only=True):
     #: The tenant's overrides, by adapter name.
     adapters: dict[str, dict[str, Any]]
@@ -53,7 +48,8 @@ class TenantAdaptersController(Controller):
 
     @put(
         "/{tenant_id:uuid}/adapters/{name:str}/settings",
-        summary="Override an adapter's settings for this tenant (admin); validated against the adapter's config",
+        summary="Override an adapter's settings for this tenant (admin). The body is merged over [adapters.<name>] of "
+        "plugins.toml (tables key by key) and validated against the adapter's config; {} removes the overrides",
         responses=problem_responses(401, 403, 404, 422),
     )
     async def set_settings(
@@ -64,17 +60,15 @@ class TenantAdaptersController(Controller):
         adapters: NamedDependency[Adapters],
         tenant_id: FromPath[uuid.UUID],
         name: FromPath[AdapterName],
-        data: JSONBody[AdapterSettingsIn],
+        data: JSONBody[dict[str, Any]],
     ) -> AdapterSettingsOut:
         visible_tenant(principal, tenant_id)
         require_admin(principal)
-        errors = adapters.check_settings(name, data.settings)
+        errors = adapters.check_settings(name, data)
         if errors:
-            raise ValidationFailed(
-                [msgspec.structs.replace(e, path=e.path.replace("$", "$.settings", 1)) for e in errors]
-            )
+            raise ValidationFailed(errors)
         repo = TenantRepository(db)
-        await repo.set_adapter_settings(tenant_id, name, data.settings)
+        await repo.set_adapter_settings(tenant_id, name, data)
         return AdapterSettingsOut(adapters=await repo.all_adapter_settings(tenant_id))
 
     @post(

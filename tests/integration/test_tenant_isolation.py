@@ -50,6 +50,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("get", "/v1/tenants/{tenant_id}/routes"): None,
     ("put", "/v1/tenants/{tenant_id}/routes"): {"routes": {"SKILLS_TEST": "accept"}},
     ("post", "/v1/tenants/{tenant_id}/uploads"): b"%PDF-1.4 stolen",
+    ("get", "/v1/tenants/{tenant_id}/adapters"): None,
+    ("put", "/v1/tenants/{tenant_id}/adapters/{name}/settings"): {"inline_url_template": "https://evil.example"},
+    ("post", "/v1/tenants/{tenant_id}/orders/{order_id}/events"): {"type": "background_check.report"},
     ("put", "/v1/tenants/{tenant_id}/orders/{order_id}/result"): {
         "status": "COMPLETED",
         "result_url": "https://x.example/r",
@@ -105,6 +108,7 @@ async def snapshot(world: World) -> list[Any]:
         f"/v1/tenants/{b}/secrets",
         f"/v1/tenants/{b}/packages",
         f"/v1/tenants/{b}/routes",
+        f"/v1/tenants/{b}/adapters",
         f"/v1/tenants/{b}/orders",
         f"/v1/tenants/{b}/orders/{world.b_order_id}",
     ):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -31,6 +32,14 @@ def chromium_path() -> str | None:
 
 @pytest.fixture(scope="module")  # Playwright's sync API holds an event loop: never let it outlive its module
 def browser() -> Iterator[Browser]:
+    with launched() as instance:
+        yield instance
+
+
+@contextmanager
+def launched() -> Iterator[Browser]:
+    """Chromium for one block. While it runs, this thread's event loop is Playwright's: a test that also needs
+    ``asyncio.run`` (a PostgreSQL database fixture) launches it after those fixtures, with this."""
     path = chromium_path()
     if path is None:
         message = "browser tests skipped: Debian's chromium is not installed (apt-get install chromium)"

@@ -16,6 +16,7 @@ from adapters.kombo_client import KomboClient
 from agtest.servers import free_port, serve
 from api.app import create_app
 from api.jobs import build_registry
+from api.services import order_services
 from core.settings import KomboSettings, Settings
 from sandbox.app import create_sandbox_app
 from sandbox.settings import SandboxSettings
@@ -109,6 +110,10 @@ async def run_jobs(db: Database, settings: Settings, clock: Any = None) -> None:
     """Run every due job once, as a worker would (``clock`` may be moved forward between calls)."""
     async with httpx.AsyncClient() as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
+        services = order_services(settings, db, kombo, clock or wall_clock_ms)
         kwargs = {} if clock is None else {"clock": clock}
-        registry = build_registry(settings, db, kombo, **kwargs)
-        await Worker(db, registry, rng=random.Random(1), **kwargs).drain()
+        registry = build_registry(settings, db, kombo, services=services, **kwargs)
+        try:
+            await Worker(db, registry, rng=random.Random(1), **kwargs).drain()
+        finally:
+            await services.http.aclose()
