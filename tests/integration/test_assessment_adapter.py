@@ -183,3 +183,19 @@ async def test_an_inline_order_gets_its_link_at_once_and_no_email(
     await run_jobs(db, stack.settings)
     assert (await stack.http.post(url)).status_code == 303
     assert inbox.messages == []
+
+
+async def test_a_tenant_gets_its_own_branding_and_language(db: Database, mail_stack: tuple[Stack, Inbox]) -> None:
+    stack, inbox = mail_stack
+    tenant, integration = await stack.tenant_with_integration()
+    branding = {"branding": {"company": "Acme GmbH", "language": "de"}}
+    url = f"{stack.gateway}/v1/tenants/{tenant}/adapters/assessment/settings"
+    assert (await stack.http.put(url, json=branding, headers=ADMIN)).status_code == 200
+    await stack.place(integration)
+    await run_jobs(db, stack.settings)
+    [mail] = inbox.wait_for(1)
+    assert mail["Subject"] == "Ihr Assessment für Acme GmbH"
+    assert "lädt Sie zu einem Assessment ein" in text_of(mail)
+    bad = await stack.http.put(url, json={"branding": {"language": "xx"}}, headers=ADMIN)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["path"] == "$.branding.language"

@@ -85,3 +85,21 @@ async def test_key_rotation_reencrypts_candidate_answers_too(db: Database, test_
     assert await ring.pending_rotation() == 1
     assert await ring.rotate() == 1
     assert await CandidateData(db, Vault(db, [new_key])).read(tenant.id, order) == {"dob": "1990-01-01"}
+
+
+async def test_the_hourly_purge_job_is_registered_and_purges(db: Database, test_settings: Settings) -> None:
+    from api.jobs import build_registry
+    from core.job_kinds import JobContext
+
+    tenant = await TenantRepository(db).create(name="T", external_id=None)
+    order = await an_order(db, tenant.id)
+    store = CandidateData(db, Vault(db, test_settings.secret_keys))
+    await store.store(uuid.uuid4(), tenant.id, order, {"dob": "x"}, at=datetime.now(UTC), retention_days=1)
+    later = int((datetime.now(UTC) + timedelta(days=2)).timestamp() * 1000)
+    registry = build_registry(test_settings, db, kombo=None, clock=lambda: later)  # type: ignore[arg-type]
+    assert any(job.kind == "candidate_data.purge" for job in registry.periodic)
+    kind = registry.get("candidate_data.purge")
+    assert kind is not None
+    context = JobContext(job_id="j", tenant_id=None, kind=kind.name, attempt=1, idempotency_key="k")
+    await kind.handler(kind.payload_type(), context)
+    assert await store.read(tenant.id, order) is None
