@@ -4,6 +4,7 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+FULL ?= 0
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -53,9 +54,10 @@ pytest: install
 	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; exit $$rc
 
-bench: install
-	$(BIN)/python -m bench.outbox_latency
-	$(BIN)/python -m bench.ingest
+bench: install  ## FULL=1 for the long mode
+	FULL=$(FULL) $(BIN)/python -m bench.outbox_latency
+	FULL=$(FULL) $(BIN)/python -m bench.ingest
+	FULL=$(FULL) $(BIN)/python -m bench.write_back
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

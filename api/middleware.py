@@ -11,6 +11,8 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.redaction import loggable_path
+
 log = structlog.get_logger()
 _SAFE_ID: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -44,11 +46,11 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                # The path only: query strings may carry tokens.
+                # The path only (query strings may carry tokens), without a candidate link's token.
                 log.info(
                     "request",
                     method=scope.get("method"),
-                    path=scope["path"],
+                    path=loggable_path(scope["path"]),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )

@@ -97,7 +97,7 @@ async def measure(url: str, jobs_per_mode: int) -> dict[str, dict[str, float]]:
 async def main() -> int:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     admin_url = os.environ.get("ASSESSGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    jobs = int(os.environ.get("BENCH_JOBS", "40"))
+    jobs = int(os.environ.get("BENCH_JOBS", "200" if os.environ.get("FULL") == "1" else "40"))
     try:
         admin = await asyncpg.connect(admin_url, timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:

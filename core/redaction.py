@@ -16,6 +16,13 @@ SECRET_KEY_PATTERN: Final = re.compile(
     r"secret|token|password|passwd|authorization|api[_-]?key|signature|cookie|credential", re.IGNORECASE
 )
 _MIN_SECRET_LENGTH: Final = 6  # shorter values would redact ordinary words
+#: Paths whose last segment is a credential (a candidate's signed link).
+_CREDENTIAL_PATH: Final = re.compile(r"^(/c/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """A request path fit for logs: a candidate link's token (a credential) is replaced."""
+    return _CREDENTIAL_PATH.sub(rf"\g<1>{REDACTED}", path)
 
 
 class Redactor:

@@ -64,12 +64,13 @@ class Sandbox:
 
     async def save(self) -> None:
         """Hand the whole state to the store; called after every change."""
+        if not self.store.persistent:
+            return
         async with self._save_lock:
             try:
                 await self.store.save(self.state.snapshot())
             except Exception as exc:  # noqa: BLE001 - losing persistence must not break the sandbox itself
                 log.warning("sandbox_state_not_saved", error=f"{type(exc).__name__}: {exc}")
-        self.rng = random.Random()  # noqa: S311 - fault sampling
 
     # ------------------------------------------------------------------ request gate
     async def gate(self, authorization: str | None, target: str) -> None:

@@ -39,6 +39,17 @@ _UNAVAILABLE: Final = (
 )
 
 
+async def _release(connection: asyncpg.Connection) -> None:
+    """What a pooled connection needs before its next user: no open transaction.
+
+    asyncpg's default reset also runs ``RESET ALL``, ``UNLISTEN *``, ``CLOSE ALL`` and unlocks session advisory
+    locks: one more round trip for every query outside a transaction (piccolo takes a pooled connection per
+    query). assessgate sets no session state on pooled connections (its locks are transaction-scoped and it
+    listens on a connection of its own), so only an unfinished transaction needs undoing."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 class Database:
     """Owns the engine; ``start()`` before use and ``close()`` at the end (the app's lifespan does both)."""
 
@@ -60,6 +71,12 @@ class Database:
                 self.engine = PostgresEngine(config={"dsn": parsed.dsn})
         self._write_lock = asyncio.Lock()
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(f"in_tx_{id(self)}", default=False)
+        # SQLite has no NOTIFY: channels notified in a transaction are announced to this process's listeners
+        # once it commits (the embedded worker shares the process with everything that enqueues on SQLite).
+        self._pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+            f"pending_{id(self)}", default=None
+        )
+        self._local_listeners: dict[str, list[Callable[[], None]]] = {}
         self._started = False
 
     @property
@@ -77,7 +94,7 @@ class Database:
             assert isinstance(self.engine, PostgresEngine)
             try:
                 await self.engine.start_connection_pool(
-                    min_size=self.settings.pool_min_size, max_size=self.settings.pool_max_size
+                    min_size=self.settings.pool_min_size, max_size=self.settings.pool_max_size, reset=_release
                 )
             except _UNAVAILABLE as exc:
                 raise DatabaseUnavailable(f"cannot reach PostgreSQL: {type(exc).__name__}") from None
@@ -103,6 +120,8 @@ class Database:
             yield
             return
         token = self._in_tx.set(True)
+        pending: set[str] = set()
+        pending_token = self._pending.set(pending)
         try:
             if self.is_sqlite and write:
                 assert isinstance(self.engine, SQLiteEngine)
@@ -124,6 +143,27 @@ class Database:
             raise
         finally:
             self._in_tx.reset(token)
+            self._pending.reset(pending_token)
+        self._announce(pending)  # reached only after a commit
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Tell listeners on ``channel`` once the current transaction commits (at once outside one).
+
+        PostgreSQL: ``pg_notify``, delivered to every process. SQLite: this process's listeners only, which
+        is every worker there can be (the embedded one)."""
+        if not self.is_sqlite:
+            await self.fetch("SELECT pg_notify({}, {})", channel, payload)
+            return
+        pending = self._pending.get()
+        if pending is not None and self._in_tx.get():
+            pending.add(channel)
+        else:
+            self._announce({channel})
+
+    def _announce(self, channels: set[str]) -> None:
+        for channel in channels:
+            for listener in list(self._local_listeners.get(channel, ())):
+                listener()
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Run one statement with piccolo's ``{}`` placeholders; joins the current transaction if any."""
@@ -141,12 +181,18 @@ class Database:
             raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from None
 
     async def listen(self, channel: str, on_notify: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
-        """PostgreSQL only: call ``on_notify`` on every NOTIFY on ``channel``; returns a closer (None on SQLite).
+        """Call ``on_notify`` on every notification on ``channel``; returns a closer.
 
-        Uses its own connection, outside the pool, because a listening connection must stay open.
+        PostgreSQL: LISTEN on its own connection, outside the pool, because a listening connection must stay
+        open. SQLite: the notifications of this process (see :meth:`notify`).
         """
         if not isinstance(self.settings.parsed, PostgresUrl):
-            return None
+            self._local_listeners.setdefault(channel, []).append(on_notify)
+
+            async def forget() -> None:
+                self._local_listeners[channel].remove(on_notify)
+
+            return forget
         try:
             conn = await asyncpg.connect(self.settings.parsed.dsn)
         except _UNAVAILABLE as exc:

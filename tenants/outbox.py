@@ -69,9 +69,8 @@ class Outbox:
                 now_ms,
                 now_ms,
             )
-            if rows and not self.db.is_sqlite:
-                # Delivered when (and only if) the surrounding transaction commits.
-                await self.db.fetch("SELECT pg_notify({}, {})", NOTIFY_CHANNEL, kind)
+            if rows:  # delivered when (and only if) the surrounding transaction commits
+                await self.db.notify(NOTIFY_CHANNEL, kind)
         return str(rows[0]["id"]) if rows else None
 
     async def claim(
@@ -142,10 +141,15 @@ class Outbox:
             f"    AND due.kind_rank + COALESCE(bk.n, 0) <= {kind_cap}),"
             # The state test is repeated on the locked row itself: PostgreSQL re-checks it against the row's
             # newest version after locking, so a row another worker claimed meanwhile is never taken twice.
+            # The state test is repeated on the locked row itself: PostgreSQL re-checks it against the row's
+            # newest version after locking, so a row another worker claimed meanwhile is never taken twice. It is
+            # written as a CASE on purpose: an indexable condition here lets a planner with stale statistics (a
+            # queue table's always are) re-scan every due job once per due job instead of fetching each row by
+            # its primary key; that took a claim from 2 ms to 140 ms with 1,500 jobs due.
             " picked AS MATERIALIZED ("
-            "  SELECT o.id FROM outbox_job o JOIN eligible e ON e.id = o.id"
-            "  WHERE (o.state = 'queued' AND o.available_at_ms <= {})"
-            "     OR (o.state = 'running' AND o.lease_until_ms < {})"
+            "  SELECT o.id FROM eligible e JOIN outbox_job o ON o.id = e.id"
+            "  WHERE CASE o.state WHEN 'queued' THEN o.available_at_ms <= {}"
+            "                     WHEN 'running' THEN o.lease_until_ms < {} ELSE FALSE END"
             f"  ORDER BY e.tenant_rank, e.available_at_ms, o.id LIMIT {{}}{lock})"
             " UPDATE outbox_job SET state = 'running', lease_until_ms = {}, lease_owner = {},"
             " attempts = outbox_job.attempts + 1, updated_at_ms = {}"

@@ -11,6 +11,8 @@ from tenants.db import Database
 
 
 class DatabaseSandboxStore:
+    persistent = True
+
     def __init__(self, db: Database) -> None:
         self.db = db
 

@@ -9,7 +9,7 @@ from collections import Counter
 import msgspec
 import pytest
 
-from agtest import only_postgres
+from agtest import only_postgres, only_sqlite
 from core.errors import AssessgateError
 from core.job_kinds import JobContext, JobKind, JobRegistry
 from core.jobs import JobState, ParkJob, RetryAt
@@ -341,6 +341,45 @@ async def test_an_idle_postgres_worker_wakes_on_notify_not_on_its_poll(db: Datab
         stop.set()
         await runner
         await other.close()
+
+
+@only_sqlite
+async def test_an_idle_embedded_sqlite_worker_wakes_when_its_process_enqueues(db: Database) -> None:
+    ran = asyncio.Event()
+
+    async def handle(payload: Ping, ctx: JobContext) -> None:
+        ran.set()
+
+    stop = asyncio.Event()
+    worker = Worker(db, registry_with(handle), poll_interval_s=600)
+    runner = asyncio.create_task(worker.run(stop))
+    try:
+        await worker.idle.wait()
+        async with db.tx():
+            await Outbox(db).enqueue("ping", Ping(n=1), now_ms=wall_ms())
+            assert not ran.is_set()  # announced on commit, not before
+        await asyncio.wait_for(ran.wait(), timeout=10)
+    finally:
+        stop.set()
+        await runner
+
+
+@only_sqlite
+async def test_sqlite_announces_only_committed_notifications(db: Database) -> None:
+    heard: list[str] = []
+    forget = await db.listen("assessgate_jobs_test", lambda: heard.append("x"))
+    assert forget is not None
+    with pytest.raises(RuntimeError):
+        async with db.tx():
+            await db.notify("assessgate_jobs_test")
+            raise RuntimeError("rolled back")
+    assert heard == []
+    async with db.tx():
+        await db.notify("assessgate_jobs_test")
+    assert heard == ["x"]
+    await forget()
+    await db.notify("assessgate_jobs_test")
+    assert heard == ["x"]  # forgotten
 
 
 def wall_ms() -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.redaction import REDACTED, Redactor
+from core.redaction import REDACTED, Redactor, loggable_path
 
 
 def test_secret_keys_are_masked_at_any_depth() -> None:
@@ -39,3 +39,13 @@ def test_a_configured_secret_never_survives(secret: str, before: str, after: str
 
 def test_short_values_are_not_treated_as_secrets() -> None:
     assert Redactor(["abc"])({"event": "abc"}) == {"event": "abc"}
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="/"), min_size=8))
+def test_a_candidate_links_token_never_reaches_the_log(token: str) -> None:
+    assert loggable_path(f"/c/{token}") == f"/c/{REDACTED}"
+
+
+def test_other_paths_are_logged_as_they_are() -> None:
+    assert loggable_path("/v1/tenants/abc/orders") == "/v1/tenants/abc/orders"
+    assert loggable_path("/candidates/c/x") == "/candidates/c/x"

@@ -1,0 +1,260 @@
+"""Scale: many tenants and orders on PostgreSQL, loaded in bulk (COPY, not the API), then the order routes'
+latency, reconciliation of every tenant against the sandbox, and the resident memory of ``serve`` and
+``worker``.
+
+Short mode: 1,000 tenants and 100,000 orders; ``FULL=1``: 10,000 tenants and 1,000,000 orders. Baselines
+measured in the same run: the same routes before the load (one tenant, a few orders), and the
+reconciliation of one tenant, so each figure is also a ratio showing how it grows with the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import msgspec
+
+from bench.ingest import free_port
+from bench.target import ADMIN
+from bench.write_back import API_KEY, ASSESSGATE, AUTH, FERNET, processes, wait_until_up
+
+FULL = os.environ.get("FULL") == "1"
+TENANTS = int(os.environ.get("BENCH_TENANTS", "10000" if FULL else "1000"))
+ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000" if FULL else "100000"))
+REQUESTS = 400
+RESULTS = Path(__file__).parent / "results"
+ADMIN_URL = os.environ.get("ASSESSGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def order_json(kombo_id: str, integration: str, n: int) -> str:
+    return msgspec.json.encode(
+        {
+            "id": kombo_id,
+            "package_id": "pkg-scale",
+            "status": "OPEN",
+            "integration_id": integration,
+            "candidate": {"email": f"candidate{n}@example.org", "first_name": "C", "last_name": str(n)},
+            "application": {"remote_id": f"a{n}"},
+            "job": {"remote_id": "j", "name": "Engineer"},
+        }
+    ).decode()
+
+
+async def bulk_load(dsn: str, integrations: list[str], orders_count: int) -> float:
+    """Tenants (bound to the sandbox's integrations), orders and one timeline entry each, by COPY."""
+    started = time.perf_counter()
+    conn = await asyncpg.connect(dsn)
+    now = datetime.now(UTC)
+    tenants = [uuid.uuid4() for _ in integrations]
+    await conn.copy_records_to_table(
+        "tenant",
+        columns=["id", "name", "integration_id", "integration_state", "created_at", "updated_at"],
+        records=[(t, f"Tenant {i}", integrations[i], "ACTIVE", now, now) for i, t in enumerate(tenants)],
+    )
+    batch = 50_000
+    rng = random.Random(7)
+    for start in range(0, orders_count, batch):
+        orders, timeline = [], []
+        for n in range(start, min(start + batch, orders_count)):
+            index = rng.randrange(len(tenants))
+            order_id, kombo_id = uuid.uuid4(), f"scale{n:09d}"
+            created = now - timedelta(seconds=n)
+            state = "accepted" if n % 3 else "completed"
+            body = order_json(kombo_id, integrations[index], n)
+            tenant, integration = tenants[index], integrations[index]
+            orders.append(
+                (
+                    *(order_id, kombo_id, tenant, integration, "pkg-scale", "SKILLS_TEST", False, state),
+                    *("accept", None, None, "webhook", body, created, created),
+                )
+            )
+            timeline.append((uuid.uuid4(), order_id, created, "received", '{"source": "webhook"}'))
+        await conn.copy_records_to_table(
+            "assessment_order",
+            columns=[
+                *("id", "kombo_order_id", "tenant_id", "integration_id", "package_id", "package_type", "inline"),
+                *("state", "adapter", "rejection_message", "assessment_url", "source", "order_json"),
+                *("created_at", "updated_at"),
+            ],
+            records=orders,
+        )
+        await conn.copy_records_to_table(
+            "order_timeline", columns=["id", "order_id", "at", "kind", "detail"], records=timeline
+        )
+    await conn.execute("ANALYZE")
+    await conn.close()
+    return time.perf_counter() - started
+
+
+async def route_latency(gateway: str, tenants: list[str], orders: dict[str, str]) -> dict[str, float]:
+    rng = random.Random(11)
+    lists: list[float] = []
+    details: list[float] = []
+    async with httpx.AsyncClient(timeout=30) as http:
+        for _ in range(REQUESTS):
+            tenant = rng.choice(tenants)
+            started = time.perf_counter()
+            response = await http.get(f"{gateway}/v1/tenants/{tenant}/orders", params={"limit": 100}, headers=AUTH)
+            lists.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+            if tenant in orders:
+                started = time.perf_counter()
+                detail = await http.get(f"{gateway}/v1/tenants/{tenant}/orders/{orders[tenant]}", headers=AUTH)
+                details.append((time.perf_counter() - started) * 1000)
+                detail.raise_for_status()
+
+    def p(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    return {
+        "list_p50_ms": statistics.median(lists),
+        "list_p99_ms": p(lists, 0.99),
+        "detail_p50_ms": statistics.median(details),
+        "detail_p99_ms": p(details, 0.99),
+    }
+
+
+async def sample_orders(dsn: str, limit: int) -> tuple[list[str], dict[str, str]]:
+    conn = await asyncpg.connect(dsn)
+    rows = await conn.fetch(
+        "SELECT DISTINCT ON (tenant_id) tenant_id, id FROM assessment_order ORDER BY tenant_id, id LIMIT $1", limit
+    )
+    await conn.close()
+    return [str(r["tenant_id"]) for r in rows], {str(r["tenant_id"]): str(r["id"]) for r in rows}
+
+
+async def reconcile_all(dsn: str) -> float:
+    """Time from the periodic ``orders.reconcile_all`` job (it enqueues one job per bound tenant, which ask
+    the sandbox for their OPEN orders) until the worker has done them all."""
+    conn = await asyncpg.connect(dsn)
+    started = time.perf_counter()
+    now_ms = int(time.time() * 1000)
+    await conn.execute(
+        "INSERT INTO outbox_job (id, tenant_id, kind, payload, dedupe_key, state, attempts, max_attempts,"
+        " available_at_ms, created_at_ms, updated_at_ms) VALUES ($1, NULL, 'orders.reconcile_all', '{}', NULL,"
+        " 'queued', 0, 12, $2, $2, $2)",
+        uuid.uuid4(),
+        now_ms,
+    )
+    await conn.execute("SELECT pg_notify('assessgate_jobs', 'orders.reconcile_all')")
+    while True:
+        left = await conn.fetchval(
+            "SELECT COUNT(*) FROM outbox_job WHERE kind LIKE 'orders.reconcile%' AND state IN ('queued', 'running')"
+        )
+        if left == 0:
+            break
+        await asyncio.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    await conn.close()
+    return elapsed
+
+
+def resident_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+async def create_database() -> str:
+    name = f"ag_scale_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(ADMIN_URL, timeout=5)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_database(dsn: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL, timeout=5)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')
+    await conn.close()
+
+
+def new_integrations(sandbox: str, count: int) -> list[str]:
+    with httpx.Client(timeout=30) as http:
+        return [http.post(f"{sandbox}/_sandbox/integrations", json={}).json()["id"] for _ in range(count)]
+
+
+def run(dsn: str) -> dict[str, Any]:
+    sandbox_port, gateway_port = free_port(), free_port()
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    env = {
+        **os.environ,
+        "ASSESSGATE_DATABASE_URL": dsn,
+        "ASSESSGATE_PORT": str(gateway_port),
+        "ASSESSGATE_ADMIN_TOKEN": ADMIN,
+        "ASSESSGATE_SECRET_KEYS": FERNET,
+        "ASSESSGATE_KOMBO_API_URL": f"{sandbox}/v1",
+        "ASSESSGATE_KOMBO_API_KEY": API_KEY,
+        "ASSESSGATE_KOMBO_WEBHOOK_SECRETS": "unused",
+        "ASSESSGATE_EMBEDDED_WORKER": "off",
+        "ASSESSGATE_LOG_LEVEL": "error",
+        "ASSESSGATE_RECONCILE_INTERVAL_S": "86400",
+    }
+    row: dict[str, Any] = {"tenants": TENANTS, "orders": ORDERS}
+    sandbox_cmd = [ASSESSGATE, "sandbox", "serve", "--port", str(sandbox_port), "--api-key", API_KEY]
+    with processes([sandbox_cmd], dict(os.environ)) as [sandbox_process]:
+        wait_until_up(f"{sandbox}/_sandbox/faults", sandbox_process)
+        subprocess.run([ASSESSGATE, "migrate"], env=env, check=True, capture_output=True)
+        with processes([[ASSESSGATE, "serve"]], env) as [serve]:
+            wait_until_up(f"{gateway}/health", serve)
+            # Baseline: one tenant with a few orders, loaded the same way, before the big load.
+            asyncio.run(bulk_load(dsn, new_integrations(sandbox, 1), 20))
+            tenants, orders = asyncio.run(sample_orders(dsn, 1))
+            row["baseline"] = asyncio.run(route_latency(gateway, tenants, orders))
+            with processes([[ASSESSGATE, "worker"]], env) as [worker]:
+                row["baseline"]["reconcile_s"] = asyncio.run(reconcile_all(dsn))
+                row["integrations_s"] = -time.perf_counter()
+                integrations = new_integrations(sandbox, TENANTS)
+                row["integrations_s"] += time.perf_counter()
+                row["load_s"] = asyncio.run(bulk_load(dsn, integrations, ORDERS))
+                tenants, orders = asyncio.run(sample_orders(dsn, 2000))
+                row["scale"] = asyncio.run(route_latency(gateway, tenants, orders))
+                row["scale"]["reconcile_s"] = asyncio.run(reconcile_all(dsn))
+                row["serve_mb"], row["serve_peak_mb"] = resident_mb(serve.pid)
+                row["worker_mb"], row["worker_peak_mb"] = resident_mb(worker.pid)
+    return row
+
+
+def main() -> int:
+    try:
+        dsn = asyncio.run(create_database())
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"scale: SKIPPED, no PostgreSQL at {ADMIN_URL} ({type(exc).__name__})")
+        return 0
+    try:
+        row = run(dsn)
+    finally:
+        asyncio.run(drop_database(dsn))
+    base, scale = row["baseline"], row["scale"]
+    print(f"\nScale: {TENANTS:,} tenants, {ORDERS:,} orders on PostgreSQL (bulk load {row['load_s']:.0f} s)")
+    print(f"{'figure':<34}{'1 tenant':>10}{'at scale':>10}{'ratio':>8}")
+    for key, label in (
+        ("list_p50_ms", "order list p50 (ms)"),
+        ("list_p99_ms", "order list p99 (ms)"),
+        ("detail_p50_ms", "order detail p50 (ms)"),
+        ("detail_p99_ms", "order detail p99 (ms)"),
+        ("reconcile_s", "reconcile every tenant (s)"),
+    ):
+        print(f"{label:<34}{base[key]:>10.1f}{scale[key]:>10.1f}{scale[key] / base[key]:>8.2f}")
+    print(f"{'resident memory serve / worker':<34}{row['serve_peak_mb']:>9.0f}M{row['worker_peak_mb']:>9.0f}M (peak)")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "scale.json").write_text(json.dumps(row, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Write-back: results submitted through the results API until the sandbox has them all, against a plain httpx
+loop doing the same PUTs to the same sandbox, run side by side in one run.
+
+Everything is a real process talking real HTTP: the Kombo sandbox, the gateway (``assessgate serve``) and,
+on PostgreSQL, 1 or 4 ``assessgate worker`` processes; on SQLite the worker runs inside ``serve`` (the
+embedded mode). Orders reach the gateway as the sandbox's signed webhooks. Reported: results/s from the
+first submission to the last result written back, the ratio to the plain loop, and on an idle queue the
+latency from a submission to its arrival at the sandbox (p50/p99), which shows whether LISTEN/NOTIFY wakes
+the worker (the poll interval is a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.ingest import cleanup, engines, free_port
+from bench.target import ADMIN
+from core.settings import DatabaseSettings
+from tenants.db import Database
+
+RESULTS = Path(__file__).parent / "results"
+ASSESSGATE = str(Path(sys.executable).with_name("assessgate"))
+FULL = os.environ.get("FULL") == "1"
+ORDERS = int(os.environ.get("BENCH_WRITE_BACK_ORDERS", "2000" if FULL else "400"))
+IDLE_SAMPLES = 40 if FULL else 20
+API_KEY = "bench-sandbox-key"
+WEBHOOK_SECRET = "bench-sandbox-webhook-secret"
+FERNET = "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q="
+AUTH = {"authorization": f"Bearer {ADMIN}"}
+PACKAGE = {"id": "pkg-wb", "type": "SKILLS_TEST", "name": "Write-back", "description": ""}
+
+
+def result_body(n: int) -> dict[str, Any]:
+    return {
+        "status": "COMPLETED",
+        "result_url": f"https://vendor.example/reports/{n}",
+        "completed_at": "2026-11-26T10:00:00.000Z",
+        "score": n % 100,
+        "max_score": 100,
+        "attributes": [{"type": "TEXT", "label": "Recommendation", "value": "Proceed"}],
+    }
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+@contextmanager
+def processes(commands: list[list[str]], env: dict[str, str]) -> Iterator[list[subprocess.Popen[bytes]]]:
+    started = [subprocess.Popen(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in commands]
+    try:
+        yield started
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            process.wait(timeout=30)
+
+
+def gateway_env(database_url: str, gateway_port: int, sandbox_port: int, *, embedded: bool) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ASSESSGATE_DATABASE_URL": database_url,
+        "ASSESSGATE_PORT": str(gateway_port),
+        "ASSESSGATE_ADMIN_TOKEN": ADMIN,
+        "ASSESSGATE_SECRET_KEYS": FERNET,
+        "ASSESSGATE_KOMBO_API_URL": f"http://127.0.0.1:{sandbox_port}/v1",
+        "ASSESSGATE_KOMBO_API_KEY": API_KEY,
+        "ASSESSGATE_KOMBO_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+        "ASSESSGATE_EMBEDDED_WORKER": "on" if embedded else "off",
+        "ASSESSGATE_LOG_LEVEL": "error",
+        "ASSESSGATE_PLUGINS_FILE": str(Path(__file__).parent / "plugins.toml"),
+    }
+
+
+async def place_orders(http: httpx.AsyncClient, sandbox: str, integration: str, count: int) -> list[str]:
+    semaphore = asyncio.Semaphore(8)
+
+    async def place(n: int) -> str:
+        async with semaphore:
+            body = {"package_id": PACKAGE["id"], "candidate": {"email": f"c{n}@example.org", "first_name": "C"}}
+            response = await http.post(f"{sandbox}/_sandbox/integrations/{integration}/orders", json=body)
+            response.raise_for_status()
+            order_id: str = response.json()["id"]
+            return order_id
+
+    return list(await asyncio.gather(*(place(n) for n in range(count))))
+
+
+async def gateway_orders(http: httpx.AsyncClient, gateway: str, tenant: str, want: int) -> list[dict[str, Any]]:
+    """The tenant's orders once there are ``want`` of them."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+            page = (await http.get(f"{gateway}/v1/tenants/{tenant}/orders", params=params, headers=AUTH)).json()
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        if len(items) >= want:
+            return items
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"only some of {want} orders reached the gateway")
+
+
+async def written(http: httpx.AsyncClient, gateway: str, tenant: str, order_id: str) -> datetime | None:
+    detail = (await http.get(f"{gateway}/v1/tenants/{tenant}/orders/{order_id}", headers=AUTH)).json()
+    at = [e["at"] for e in detail["timeline"] if e["kind"] == "written_back"]
+    return datetime.fromisoformat(at[0].replace("Z", "+00:00")) if at else None
+
+
+async def written_count(db: Database, tenant: str) -> int:
+    rows = await db.fetch(
+        "SELECT COUNT(*) AS n FROM order_result WHERE tenant_id = {} AND write_back = 'written'", uuid.UUID(tenant)
+    )
+    return int(rows[0]["n"])
+
+
+async def run_gateway(gateway: str, sandbox: str, database_url: str) -> dict[str, float]:
+    db = Database(DatabaseSettings(url=database_url))  # reads progress without loading the gateway
+    await db.start()
+    async with httpx.AsyncClient(timeout=60) as http:
+        tenant = (await http.post(f"{gateway}/v1/tenants", json={"name": "WB"}, headers=AUTH)).json()["id"]
+        await http.put(f"{gateway}/v1/tenants/{tenant}/packages", json={"packages": [PACKAGE]}, headers=AUTH)
+        integration = (await http.post(f"{sandbox}/_sandbox/integrations", json={"origin_id": tenant})).json()["id"]
+        await place_orders(http, sandbox, integration, ORDERS + IDLE_SAMPLES)
+        orders = await gateway_orders(http, gateway, tenant, ORDERS + IDLE_SAMPLES)
+        busy, idle = orders[:ORDERS], orders[ORDERS:]
+        await asyncio.sleep(2)  # let the start jobs of the new orders finish: the queue is idle before we begin
+
+        semaphore = asyncio.Semaphore(16)
+
+        async def submit(n: int, order: dict[str, Any]) -> None:
+            async with semaphore:
+                url = f"{gateway}/v1/tenants/{tenant}/orders/{order['id']}/result"
+                (await http.put(url, json=result_body(n), headers=AUTH)).raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(submit(n, o) for n, o in enumerate(busy)))
+        while await written_count(db, tenant) < ORDERS:  # noqa: ASYNC110 - another process does the work
+            await asyncio.sleep(0.02)
+        elapsed = time.perf_counter() - started
+
+        latencies = []
+        for n, order in enumerate(idle):
+            sent = datetime.now().astimezone()
+            await submit(n, order)
+            while (done := await written(http, gateway, tenant, order["id"])) is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+            latencies.append((done - sent).total_seconds() * 1000)
+            await asyncio.sleep(0.3)  # idle again: the next submission finds the worker waiting
+    await db.close()
+    ordered = sorted(latencies)
+    return {
+        "results_per_s": ORDERS / elapsed,
+        "idle_p50_ms": statistics.median(ordered),
+        "idle_p99_ms": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
+    }
+
+
+async def run_loop(sandbox: str, integration: str, order_ids: list[str]) -> float:
+    """The baseline: one plain httpx loop doing the same PUTs to the same sandbox, one after the other."""
+    headers = {"authorization": f"Bearer {API_KEY}", "x-integration-id": integration}
+    async with httpx.AsyncClient(timeout=60) as http:
+        started = time.perf_counter()
+        for n, order_id in enumerate(order_ids):
+            url = f"{sandbox}/v1/assessment/orders/{order_id}/result"
+            (await http.put(url, json=result_body(n), headers=headers)).raise_for_status()
+        return len(order_ids) / (time.perf_counter() - started)
+
+
+def baseline(sandbox: str) -> float:
+    async def main() -> float:
+        async with httpx.AsyncClient(timeout=60) as http:
+            integration = (await http.post(f"{sandbox}/_sandbox/integrations", json={})).json()["id"]
+            ids = await place_orders(http, sandbox, integration, ORDERS)
+        return await run_loop(sandbox, integration, ids)
+
+    return asyncio.run(main())
+
+
+def configurations() -> list[tuple[str, str, int]]:
+    """(label, database URL, worker processes; 0 = the embedded worker of ``serve``)."""
+    found = []
+    for engine, url in engines():
+        if engine == "sqlite":
+            found.append(("SQLite, embedded worker", url, 0))
+        else:
+            found += [("PostgreSQL, 1 worker", url, 1), ("PostgreSQL, 4 workers", url, 4)]
+    return found
+
+
+def main() -> int:
+    sandbox_port, gateway_port = free_port(), free_port()
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    sandbox_cmd = [ASSESSGATE, "sandbox", "serve", "--port", str(sandbox_port), "--api-key", API_KEY]
+    sandbox_cmd += ["--webhook-url", f"http://127.0.0.1:{gateway_port}/kombo/webhooks"]
+    sandbox_cmd += ["--webhook-secret", WEBHOOK_SECRET]
+    rows: dict[str, Any] = {}
+    configs = configurations()
+    with processes([sandbox_cmd], dict(os.environ)) as [sandbox_process]:
+        wait_until_up(f"{sandbox}/_sandbox/faults", sandbox_process)
+        for label, url, workers in configs:
+            env = gateway_env(url, gateway_port, sandbox_port, embedded=workers == 0)
+            subprocess.run([ASSESSGATE, "migrate"], env=env, check=True, capture_output=True)
+            commands = [[ASSESSGATE, "serve"]] + [[ASSESSGATE, "worker"] for _ in range(workers)]
+            with processes(commands, env) as started:
+                wait_until_up(f"http://127.0.0.1:{gateway_port}/health", started[0])
+                loop = baseline(sandbox)  # side by side: the baseline runs between the gateway's phases
+                figures = asyncio.run(run_gateway(f"http://127.0.0.1:{gateway_port}", sandbox, url))
+            rows[label] = {**figures, "loop_results_per_s": loop, "ratio": figures["results_per_s"] / loop}
+        for url in {url for _, url, _ in configs}:
+            cleanup(url)
+    print(f"\nWrite-back: {ORDERS} results through the results API until the sandbox has them all")
+    print(f"{'mode':<26}{'results/s':>10}{'loop/s':>9}{'ratio':>8}{'idle p50':>10}{'idle p99':>10}")
+    for label, row in rows.items():
+        print(
+            f"{label:<26}{row['results_per_s']:>10.0f}{row['loop_results_per_s']:>9.0f}{row['ratio']:>8.2f}"
+            f"{row['idle_p50_ms']:>8.1f}ms{row['idle_p99_ms']:>8.1f}ms"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "write_back.json").write_text(json.dumps({"orders": ORDERS, "rows": rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
