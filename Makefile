@@ -11,14 +11,16 @@ STAMP := $(VENV)/.installed
 # This machine's pip config names local mirrors that may be absent; their warnings are noise.
 PIP_QUIET := grep -v "^WARNING: Location 'file:" || true
 
-.PHONY: help install run demo migrate test lint type pytest bench clean
+.PHONY: help install run demo migrate test lint type pytest bench drill clean
 
 help:
 	@echo "make run      install if needed, migrate, serve on http://127.0.0.1:8000 (embedded SQLite)"
 	@echo "make test     install if needed, lint, type-check and run every test (SQLite + PostgreSQL)"
 	@echo "make demo     like run, in sandbox mode, with a demo integration and catalog in the local Kombo sandbox"
 	@echo "make migrate  apply database migrations (once per deploy)"
-	@echo "make lint | type | pytest | bench | clean"
+	@echo "make bench    benchmarks as ratios against baselines run side by side (FULL=1: the long mode)"
+	@echo "make drill    fault drills: processes killed and Kombo misbehaving under load, then a consistency check"
+	@echo "make lint | type | pytest | clean"
 
 install: $(STAMP)
 
@@ -53,6 +55,9 @@ type: install
 pytest: install
 	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; exit $$rc
+
+drill: install
+	$(BIN)/python -m pytest -m drill tests/drills -s $(PYTEST_ARGS)
 
 bench: install  ## FULL=1 for the long mode
 	FULL=$(FULL) $(BIN)/python -m bench.outbox_latency

@@ -110,6 +110,7 @@ def create_app(
                 registry,
                 concurrency=settings.worker_concurrency,
                 tenant_concurrency=settings.worker_tenant_concurrency,
+                lease_ms=settings.worker_lease_s * 1000,
                 name="serve-embedded",
                 metrics=worker_metrics,
             )

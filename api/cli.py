@@ -224,7 +224,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
             services = order_services(settings, db, kombo, wall_clock_ms)
             registry = build_registry(settings, db, kombo, services=services)
             worker = Worker(
-                db, registry, concurrency=args.concurrency, tenant_concurrency=settings.worker_tenant_concurrency
+                db,
+                registry,
+                concurrency=args.concurrency,
+                tenant_concurrency=settings.worker_tenant_concurrency,
+                lease_ms=settings.worker_lease_s * 1000,
             )
             try:
                 await worker.run(stop)

@@ -120,6 +120,42 @@ async def load(base: str, *, inline: bool, seconds: float, concurrency: int = CO
     }
 
 
+async def paced(base: str, *, rate: float, seconds: float) -> dict[str, float]:
+    """Open-loop load: request ``i`` leaves at ``i / rate`` s whatever the earlier ones are doing, so a slow
+    answer shows as latency instead of slowing the sender (what a webhook sender does)."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(http: httpx.AsyncClient) -> None:
+        nonlocal errors
+        body = order_body(False)
+        headers = {"content-type": "application/json", signature.HEADER: signature.sign(SECRET, body)}
+        started = time.perf_counter()
+        response = await http.post(f"{base}/kombo/webhooks", content=body, headers=headers)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:  # noqa: PLR2004
+            errors += 1
+
+    count = int(rate * seconds)
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=256)) as http:
+        start = time.perf_counter()
+        tasks = []
+        for i in range(count):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(http)))
+        await asyncio.gather(*tasks)
+    ordered = sorted(latencies)
+    return {
+        "rps": rate,
+        "p50_ms": statistics.median(ordered),
+        "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+        "requests": len(latencies),
+        "errors": errors,
+    }
+
+
 def start(mode: str, url: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
@@ -139,9 +175,13 @@ def start(mode: str, url: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(f"the {mode} server did not start")
 
 
-def measure(mode: str, url: str, *, inline: bool = False, concurrency: int = CONCURRENCY) -> dict[str, float]:
+def measure(
+    mode: str, url: str, *, inline: bool = False, concurrency: int = CONCURRENCY, rate: float | None = None
+) -> dict[str, float]:
     process, base = start(mode, url)
     try:
+        if rate is not None:
+            return asyncio.run(paced(base, rate=rate, seconds=SECONDS))
         return asyncio.run(load(base, inline=inline, seconds=SECONDS, concurrency=concurrency))
     finally:
         process.terminate()
@@ -189,6 +229,7 @@ LABELS = {
     "gateway": "gateway (durable)",
     "inline": "inline_assessment",
     "inline_one": "inline, 1 client",
+    "half_rate": "gateway at half its rate",
 }
 
 
@@ -201,6 +242,7 @@ def main() -> int:
             gate = measure("gateway", url)
             inline = measure("gateway", url, inline=True)
             inline_one = measure("gateway", url, inline=True, concurrency=1)
+            half = measure("gateway", url, rate=gate["rps"] / 2)
         finally:
             cleanup(url)
         rows[engine] = {
@@ -208,6 +250,7 @@ def main() -> int:
             "gateway": gate,
             "inline": inline,
             "inline_one": inline_one,
+            "half_rate": half,
             "ratio": gate["rps"] / base["rps"],
         }
     print(f"\nIngest: signed order webhooks, {CONCURRENCY} concurrent clients, {SECONDS:.0f} s per phase")

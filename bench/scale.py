@@ -69,7 +69,8 @@ async def bulk_load(dsn: str, integrations: list[str], orders_count: int) -> flo
         orders, timeline = [], []
         for n in range(start, min(start + batch, orders_count)):
             index = rng.randrange(len(tenants))
-            order_id, kombo_id = uuid.uuid4(), f"scale{n:09d}"
+            order_id = uuid.uuid4()
+            kombo_id = order_id.hex  # unique across loads
             created = now - timedelta(seconds=n)
             state = "accepted" if n % 3 else "completed"
             body = order_json(kombo_id, integrations[index], n)

@@ -100,6 +100,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
     #: Leased jobs per tenant across all workers, so one busy tenant cannot take every slot.
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
+    #: Seconds a worker holds a job before another may take it over (a killed worker's jobs rerun after this).
+    worker_lease_s: Annotated[int, Meta(ge=5, le=3600)] = 60
     #: Days a finished job is kept before the hourly purge deletes it (dead jobs are kept).
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
     #: A catalog push that would delete more than this share of the live catalog needs confirm_deletions.
@@ -161,6 +163,7 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     embedded_worker: EmbeddedWorker = "auto"
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
+    worker_lease_s: Annotated[int, Meta(ge=5, le=3600)] = 60
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
     catalog_max_deletion_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
     unrouted_orders: UnroutedOrders = "hold"
@@ -230,6 +233,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         embedded_worker=env.embedded_worker,
         worker_concurrency=env.worker_concurrency,
         worker_tenant_concurrency=env.worker_tenant_concurrency,
+        worker_lease_s=env.worker_lease_s,
         job_retention_days=env.job_retention_days,
         catalog_max_deletion_share=env.catalog_max_deletion_share,
         unrouted_orders=env.unrouted_orders,

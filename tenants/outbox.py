@@ -37,6 +37,10 @@ def _job(row: dict[str, Any]) -> Job:
     return msgspec.convert(values, Job)
 
 
+#: How many of the best eligible jobs a claim considers (and concurrent claimers share).
+CANDIDATES: Final = 256
+
+
 class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -104,10 +108,15 @@ class Outbox:
                 return []
             kinds_clause = f" AND kind IN ({', '.join('{}' for _ in kinds)})"
             args += list(kinds)
+        # Kind limits need each due job's rank within its kind (a second sort of every due job): only when set.
+        kind_rank = ", 0 AS kind_rank"
+        busy_kind_join = ""
         limits_cte = ""
         limits_join = ""
         kind_cap = "1000000000"
         if kind_limits:
+            kind_rank = ", ROW_NUMBER() OVER (PARTITION BY kind ORDER BY available_at_ms, id) AS kind_rank"
+            busy_kind_join = " LEFT JOIN busy_kind bk ON bk.kind = due.kind"
             kind_rows = " UNION ALL ".join(
                 "SELECT CAST({} AS VARCHAR(100)) AS kind, CAST({} AS INTEGER) AS cap" for _ in kind_limits
             )
@@ -116,7 +125,7 @@ class Outbox:
             kind_cap = "COALESCE(kl.cap, 1000000000)"
             for name, cap in kind_limits.items():
                 args += [name, cap]
-        args += [tenant_limit, now_ms, now_ms, limit, now_ms + lease_ms, owner, now_ms]
+        args += [tenant_limit, max(limit * 16, CANDIDATES), now_ms, now_ms, limit, now_ms + lease_ms, owner, now_ms]
         lock = "" if self.db.is_sqlite else " FOR UPDATE OF o SKIP LOCKED"
         sql = (
             "WITH leased AS ("
@@ -127,30 +136,31 @@ class Outbox:
             " due AS ("
             "  SELECT id, kind, available_at_ms, COALESCE(CAST(tenant_id AS TEXT), '') AS tenant_key,"
             "   ROW_NUMBER() OVER (PARTITION BY COALESCE(CAST(tenant_id AS TEXT), '')"
-            "                      ORDER BY available_at_ms, id) AS tenant_rank,"
-            "   ROW_NUMBER() OVER (PARTITION BY kind ORDER BY available_at_ms, id) AS kind_rank"
+            f"                      ORDER BY available_at_ms, id) AS tenant_rank{kind_rank}"
             "  FROM outbox_job"
             "  WHERE ((state = 'queued' AND available_at_ms <= {}) OR (state = 'running' AND lease_until_ms < {}))"
             f"{kinds_clause})"
             f"{limits_cte},"
             " eligible AS ("
             "  SELECT due.id, due.tenant_rank, due.available_at_ms FROM due"
-            "  LEFT JOIN busy_tenant bt ON bt.tenant_key = due.tenant_key"
-            f"  LEFT JOIN busy_kind bk ON bk.kind = due.kind{limits_join}"
+            f"  LEFT JOIN busy_tenant bt ON bt.tenant_key = due.tenant_key{busy_kind_join}{limits_join}"
             "  WHERE (due.tenant_key = '' OR due.tenant_rank + COALESCE(bt.n, 0) <= {})"
-            f"    AND due.kind_rank + COALESCE(bk.n, 0) <= {kind_cap}),"
-            # The state test is repeated on the locked row itself: PostgreSQL re-checks it against the row's
-            # newest version after locking, so a row another worker claimed meanwhile is never taken twice.
+            f"    AND due.kind_rank{' + COALESCE(bk.n, 0)' if kind_limits else ''} <= {kind_cap}),"
+            # The best few hundred eligible jobs are taken first (a top-N sort), and only they are joined back to
+            # the table and locked: joining every due job and sorting the lot made a claim cost 30 ms with
+            # 7,000 jobs due. Concurrent claimers skip each other's locked rows within that window.
+            " best AS MATERIALIZED ("
+            "  SELECT id, tenant_rank, available_at_ms FROM eligible"
+            "  ORDER BY tenant_rank, available_at_ms, id LIMIT {}),"
             # The state test is repeated on the locked row itself: PostgreSQL re-checks it against the row's
             # newest version after locking, so a row another worker claimed meanwhile is never taken twice. It is
-            # written as a CASE on purpose: an indexable condition here lets a planner with stale statistics (a
-            # queue table's always are) re-scan every due job once per due job instead of fetching each row by
-            # its primary key; that took a claim from 2 ms to 140 ms with 1,500 jobs due.
+            # a CASE on purpose: an indexable condition here lets a planner with stale statistics (a queue
+            # table's always are) re-scan every due job once per due job instead of fetching rows by primary key.
             " picked AS MATERIALIZED ("
-            "  SELECT o.id FROM eligible e JOIN outbox_job o ON o.id = e.id"
+            "  SELECT o.id FROM best b JOIN outbox_job o ON o.id = b.id"
             "  WHERE CASE o.state WHEN 'queued' THEN o.available_at_ms <= {}"
             "                     WHEN 'running' THEN o.lease_until_ms < {} ELSE FALSE END"
-            f"  ORDER BY e.tenant_rank, e.available_at_ms, o.id LIMIT {{}}{lock})"
+            f"  ORDER BY b.tenant_rank, b.available_at_ms, o.id LIMIT {{}}{lock})"
             " UPDATE outbox_job SET state = 'running', lease_until_ms = {}, lease_owner = {},"
             " attempts = outbox_job.attempts + 1, updated_at_ms = {}"
             f" FROM picked WHERE outbox_job.id = picked.id RETURNING {_QUALIFIED}"
