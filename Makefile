@@ -63,6 +63,7 @@ bench: install  ## FULL=1 for the long mode
 	FULL=$(FULL) $(BIN)/python -m bench.outbox_latency
 	FULL=$(FULL) $(BIN)/python -m bench.ingest
 	FULL=$(FULL) $(BIN)/python -m bench.write_back
+	FULL=$(FULL) $(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -35,7 +35,7 @@ from tenants.repository import TenantRepository
 
 INTEGRATION = "sandbox:BenchIntegration0000000001"
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "20" if os.environ.get("FULL") == "1" else "6"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "20" if os.environ.get("FULL") == "1" else "4"))
 RESULTS = Path(__file__).parent / "results"
 
 

@@ -35,7 +35,7 @@ from tenants.db import Database
 RESULTS = Path(__file__).parent / "results"
 ASSESSGATE = str(Path(sys.executable).with_name("assessgate"))
 FULL = os.environ.get("FULL") == "1"
-ORDERS = int(os.environ.get("BENCH_WRITE_BACK_ORDERS", "2000" if FULL else "400"))
+ORDERS = int(os.environ.get("BENCH_WRITE_BACK_ORDERS", "2000" if FULL else "300"))
 IDLE_SAMPLES = 40 if FULL else 20
 API_KEY = "bench-sandbox-key"
 WEBHOOK_SECRET = "bench-sandbox-webhook-secret"
