@@ -100,9 +100,17 @@ class Database:
                 raise DatabaseUnavailable(f"cannot reach PostgreSQL: {type(exc).__name__}") from None
         self._started = True
 
-    async def close(self) -> None:
+    async def close(self, *, timeout_s: float = 10.0) -> None:
+        """Close the pool gracefully, or terminate it after ``timeout_s``: after a PostgreSQL restart asyncpg's
+        graceful close can wait on connections that will never answer (the fault drill found a worker that
+        did not exit on SIGTERM)."""
         if self._started and isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
-            await self.engine.close_connection_pool()
+            pool = self.engine.pool
+            try:
+                await asyncio.wait_for(self.engine.close_connection_pool(), timeout=timeout_s)
+            except (TimeoutError, *_UNAVAILABLE):
+                pool.terminate()
+                self.engine.pool = None
         self._started = False
 
     def bind(self, tables: Sequence[type[Table]]) -> None:

@@ -16,6 +16,7 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from core.adapters import FormSpec
 from core.forms import ADDRESS_ROWS
 from tenants.adapter_runtime import FORM, AdapterRuntime, LinkProblem
 
@@ -89,7 +90,7 @@ async def use_link(
 
 
 def form_page(
-    form: Any, token: str, *, values: dict[str, str], errors: dict[str, str], status: int = 200
+    form: FormSpec, token: str, *, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> Response[str]:
     return page(
         "candidate_form.html",

@@ -3,10 +3,11 @@ sandbox's view (Kombo's) with ours.
 
 Processes: the Kombo sandbox, two ``serve`` replicas on one PostgreSQL database (Kombo's webhooks go to
 replica A; the vendor's platform submits results through replica B) and two ``worker`` processes. While
-orders and results flow: 20% of webhooks are dropped and 20% sent twice; Kombo's result endpoint fails
+orders and results flow: 20% of webhooks are dropped and 25% sent twice; Kombo's result endpoint fails
 with 503 for a few seconds, then answers slowly; worker 1 and replica A are killed with SIGKILL and
-started again. Afterwards the checker asks: is every order Kombo has known here exactly once, is every
-submitted result at Kombo exactly once with its score, and is nothing left queued, running or dead?
+started again; PostgreSQL itself is restarted. Afterwards the checker asks: is every order Kombo has
+known here exactly once, is every submitted result at Kombo with its score, and is nothing left queued,
+running or dead?
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import random
+import shutil
 import signal
 import subprocess
 import time
@@ -105,12 +107,34 @@ def cluster(database_url: str) -> Iterator[Cluster]:
         for process in found.procs.values():
             if process.poll() is None:
                 process.terminate()
-        for process in found.procs.values():
-            process.wait(timeout=30)
+        stuck = []
+        for name, process in found.procs.items():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                stuck.append(name)
+                process.kill()
+                process.wait()
+        assert stuck == [], f"did not stop within 30 s of SIGTERM: {stuck}"
 
 
 async def fault(http: httpx.AsyncClient, cluster: Cluster, **rule: Any) -> None:
     (await http.post(f"{cluster.sandbox}/_sandbox/faults", json=rule)).raise_for_status()
+
+
+def restart_postgres() -> None:
+    """Restart the local PostgreSQL cluster (Debian's pg_ctlcluster) in the background, under load."""
+    versions = sorted(Path("/etc/postgresql").glob("*/main")) if Path("/etc/postgresql").exists() else []
+    if not versions or shutil.which("pg_ctlcluster") is None:
+        print("drill: PostgreSQL restart skipped (no Debian cluster to restart here)")
+        return
+    version = versions[-1].parent.name
+    command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"]
+    RESTARTS.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+
+#: The restarts under way (waited for before the checker runs).
+RESTARTS: list[subprocess.Popen[bytes]] = []
 
 
 async def submit_open(
@@ -153,6 +177,7 @@ async def load(
     chaos: list[tuple[int, Callable[[], None]]] = [
         (ORDERS // 5, lambda: cluster.kill("worker1")),
         (ORDERS // 3, lambda: cluster.kill("a")),
+        (2 * ORDERS // 5, restart_postgres),
         (ORDERS // 2, lambda: cluster.start("a", [ASSESSGATE, "serve"], restart_a)),
         (2 * ORDERS // 3, lambda: cluster.start("worker1", [ASSESSGATE, "worker"], cluster.env)),
     ]
@@ -202,7 +227,7 @@ async def test_nothing_is_lost_or_doubled_when_processes_die_and_kombo_misbehave
             "id"
         ]
         bound = (await http.get(f"{cluster.b}/v1/tenants/{tenant}", headers=AUTH)).json()
-        assert bound["integration_id"] == integration
+        assert bound["integration"]["id"] == integration
         await fault(
             http, cluster, target="webhook:assessment:order-received", action="drop", probability=0.2, times=None
         )
@@ -218,6 +243,8 @@ async def test_nothing_is_lost_or_doubled_when_processes_die_and_kombo_misbehave
 
         scores: dict[str, int] = {}
         await load(http, cluster, tenant, integration, scores)
+        for restart in RESTARTS:
+            assert restart.wait(timeout=60) == 0
         await settle(http, cluster, tenant, integration, scores)
 
         state = (await http.get(f"{cluster.sandbox}/_sandbox/state")).json()
@@ -243,4 +270,7 @@ async def test_nothing_is_lost_or_doubled_when_processes_die_and_kombo_misbehave
     # A worker killed between Kombo's answer and its own commit sends the same result again when the job reruns:
     # Kombo's PUT is idempotent (same body, same state), so this is counted, not failed.
     repeated = sum(1 for o in at_kombo.values() if o["result_count"] > 1)
-    print(f"drill: {ORDERS} orders, {drops} webhooks dropped, results repeated after a kill: {repeated}")
+    print(
+        f"drill: {ORDERS} orders, {drops} webhooks dropped, PostgreSQL restarted {len(RESTARTS)} time(s), "
+        f"results repeated after a kill: {repeated}"
+    )
