@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from agtest import postgres
+from agtest.audit import leaks
 from agtest.sandbox_support import receiver, sandbox
 from core.settings import Settings, load_settings
 from tenants.db import Database
@@ -102,6 +103,10 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    found = sorted({name for title, text in report.sections if title.endswith(report.when) for name in leaks(text)})
+    if found and report.outcome == "passed":  # the suite-wide audit: nothing we log may hold these in clear
+        report.outcome = "failed"
+        report.longrepr = f"in clear in the captured output ({report.when}): {', '.join(found)}"
     callspec = getattr(item, "callspec", None)
     engine = callspec.params.get("engine") if callspec is not None else None
     if engine is not None and (report.when == "call" or report.outcome != "passed"):

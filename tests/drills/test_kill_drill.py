@@ -3,11 +3,11 @@ sandbox's view (Kombo's) with ours.
 
 Processes: the Kombo sandbox, two ``serve`` replicas on one PostgreSQL database (Kombo's webhooks go to
 replica A; the vendor's platform submits results through replica B) and two ``worker`` processes. While
-orders and results flow: 20% of webhooks are dropped and 25% sent twice; Kombo's result endpoint fails
-with 503 for a few seconds, then answers slowly; worker 1 and replica A are killed with SIGKILL and
-started again; PostgreSQL itself is restarted. Afterwards the checker asks: is every order Kombo has
-known here exactly once, is every submitted result at Kombo with its score, and is nothing left queued,
-running or dead?
+orders and results flow: 20% of webhooks are dropped, 25% sent twice, 20% delayed past later ones;
+Kombo's result endpoint fails with 503 for a few seconds, then answers slowly; worker 1 and replica A
+are killed with SIGKILL and started again; PostgreSQL itself is restarted. Afterwards the checker asks:
+is every order Kombo has known here exactly once, is every submitted result at Kombo with its score,
+and is nothing left queued, running or dead?
 """
 
 from __future__ import annotations
@@ -231,8 +231,19 @@ async def test_nothing_is_lost_or_doubled_when_processes_die_and_kombo_misbehave
         await fault(
             http, cluster, target="webhook:assessment:order-received", action="drop", probability=0.2, times=None
         )
+        # One random draw per webhook, checked against the rules in order: the probabilities are cumulative, so
+        # 20% are dropped, 25% duplicated and 20% delayed (and overtaken by later ones).
         await fault(
-            http, cluster, target="webhook:assessment:order-received", action="duplicate", probability=0.25, times=None
+            http, cluster, target="webhook:assessment:order-received", action="duplicate", probability=0.45, times=None
+        )
+        await fault(
+            http,
+            cluster,
+            target="webhook:assessment:order-received",
+            action="delay",
+            latency_ms=400,
+            probability=0.65,
+            times=None,
         )
         await fault(
             http, cluster, target="PUT /assessment/orders/{id}/result", action="fail", status=503, for_seconds=4

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from agtest.audit import dump, leaks
 from agtest.browser import launched
 from agtest.platform import PLATFORM_SECRET, Platform, platform
 from agtest.smtp import Inbox, link_in, smtp
@@ -127,8 +128,11 @@ def test_the_candidate_fills_the_form_and_the_report_reaches_the_ats(
 
         stored = on_loop(lambda db: db.fetch("SELECT ciphertext, field_names FROM candidate_data"), bg_settings)
         assert stored[0]["field_names"] == "address_history,consent,date_of_birth"
-        assert "1990-04-01" not in stored[0]["ciphertext"]
-        assert "Lovelace" not in stored[0]["ciphertext"]
+        # The answers are nowhere in clear: not in the whole database, not in what the gateway serves.
+        served = [http.get(f"{gateway}{path}", headers=ADMIN).text for path in ("/metrics", "/v1/jobs")]
+        served.append(http.get(f"{gateway}/v1/tenants/{tenant}/orders", headers=ADMIN).text)
+        assert leaks("\n".join([on_loop(dump, bg_settings), *served])) == []
+        assert "1990-04-01" not in on_loop(dump, bg_settings)
 
         drain(bg_settings, clock)
         [handed] = platform.wait_for(1)

@@ -9,6 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 from litestar.testing import AsyncTestClient
 
+from agtest.audit import dump
 from api.app import create_app
 from core.errors import CredentialError
 from core.settings import Settings
@@ -18,21 +19,6 @@ from tenants.vault import Vault
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}
 SECRET = "smtp-Pa55w0rd-which-must-never-leak"
-
-
-async def dump(db: Database, tmp_path: Path) -> str:
-    """Everything the database holds, as text (every table, every column; the SQLite files too)."""
-    if db.is_sqlite:
-        tables = [r["name"] for r in await db.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    else:
-        tables = [r["tablename"] for r in await db.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-    text = []
-    for table in tables:
-        text += [repr(row) for row in await db.fetch(f"SELECT * FROM {table}")]
-    if db.sqlite_path is not None:
-        for file in db.sqlite_path.parent.glob(db.sqlite_path.name + "*"):
-            text.append(file.read_bytes().decode("latin-1"))
-    return "\n".join(text)
 
 
 async def test_no_secret_in_clear_in_database_responses_or_logs(
@@ -62,7 +48,7 @@ async def test_no_secret_in_clear_in_database_responses_or_logs(
     assert names == {"names": ["smtp_password"]}
     vault = Vault(db, test_settings.secret_keys)
     assert await vault.get(uuid.UUID(tenant), "smtp_password") == SECRET  # adapters can read it ...
-    everything = "\n".join([*responses, capsys.readouterr().out, await dump(db, tmp_path)])
+    everything = "\n".join([*responses, capsys.readouterr().out, await dump(db)])
     for value in (SECRET, key, test_settings.admin_token, *test_settings.secret_keys):  # ... nobody else sees it
         assert value not in everything
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agtest.audit import WATCHED, leaks
 from core.redaction import REDACTED, Redactor, loggable_path
 
 
@@ -49,3 +50,10 @@ def test_a_candidate_links_token_never_reaches_the_log(token: str) -> None:
 def test_other_paths_are_logged_as_they_are() -> None:
     assert loggable_path("/v1/tenants/abc/orders") == "/v1/tenants/abc/orders"
     assert loggable_path("/candidates/c/x") == "/candidates/c/x"
+
+
+def test_the_audit_names_what_leaked_never_the_value() -> None:
+    street = WATCHED["candidate's street"]
+    text = f"log line with {WATCHED['Kombo API key']} and {street}"
+    assert leaks(text) == ["Kombo API key", "candidate's street"]
+    assert leaks("nothing here") == []
