@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
-from agtest import FIXTURES
+from agtest import FIXTURES, FUZZ_SCALE
 from agtest.servers import free_port, serve
 from api.app import create_app
 from core.kombo import signature
@@ -134,7 +134,7 @@ async def test_an_order_for_an_unbound_integration_is_held(client: AsyncTestClie
     assert [o["kombo_order_id"] for o in held] == ["Ho4Jk7Mn2Pq5Rs8Tu3Vw6Xy9"]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80 * FUZZ_SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     body=st.binary(max_size=300)
     | st.recursive(

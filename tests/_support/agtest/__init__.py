@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Final
 
@@ -9,6 +10,8 @@ import pytest
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[3]
 FIXTURES: Final = REPO_ROOT / "tests" / "fixtures"
+#: Fuzzing budgets are multiplied by this: 1 in `make test`, more in `make drill` (ASSESSGATE_FUZZ_SCALE).
+FUZZ_SCALE: Final = int(os.environ.get("ASSESSGATE_FUZZ_SCALE", "1"))
 
 #: Run a test on one engine only (for behaviour that exists on one engine by design).
 only_postgres = pytest.mark.parametrize("engine", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
