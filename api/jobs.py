@@ -14,6 +14,7 @@ from core.settings import Settings
 from tenants.catalog_push import catalog_push_kind
 from tenants.catalogs import Catalogs
 from tenants.db import Database
+from tenants.order_retention import OrderRetention
 from tenants.outbox import Outbox
 from tenants.results import Results
 from tenants.worker import wall_clock_ms
@@ -45,6 +46,9 @@ def build_registry(
         services = order_services(settings, db, kombo, clock)
     order_kinds, order_periodic = services.jobs.kinds(reconcile_every_ms=settings.reconcile_interval_s * 1000)
     adapter_kinds, adapter_periodic = services.runtime.kinds()
+    pii_kind, pii_periodic = OrderRetention(
+        db, retention_days=settings.order_pii_retention_days, clock_ms=clock
+    ).kinds()
     return JobRegistry(
         [
             JobKind(PURGE_KIND, PurgePayload, purge),
@@ -52,7 +56,13 @@ def build_registry(
             Results(db, settings, clock).kind(kombo),
             *order_kinds,
             *adapter_kinds,
+            pii_kind,
             *extra_kinds,
         ],
-        [PeriodicJob(kind=PURGE_KIND, every_ms=3_600_000, payload=PurgePayload()), *order_periodic, *adapter_periodic],
+        [
+            PeriodicJob(kind=PURGE_KIND, every_ms=3_600_000, payload=PurgePayload()),
+            *order_periodic,
+            *adapter_periodic,
+            pii_periodic,
+        ],
     )

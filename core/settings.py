@@ -104,6 +104,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     worker_lease_s: Annotated[int, Meta(ge=5, le=3600)] = 60
     #: Days a finished job is kept before the hourly purge deletes it (dead jobs are kept).
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
+    #: Days after an order is finished (completed, cancelled, rejected) until the candidate's name, email and
+    #: phone are erased from it (remote ids, package and timeline stay).
+    order_pii_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 180
     #: A catalog push that would delete more than this share of the live catalog needs confirm_deletions.
     catalog_max_deletion_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
     #: An order for an integration no tenant holds: ``hold`` it (answered 200, processed once bound) or
@@ -165,6 +168,7 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
     worker_lease_s: Annotated[int, Meta(ge=5, le=3600)] = 60
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
+    order_pii_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 180
     catalog_max_deletion_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
     unrouted_orders: UnroutedOrders = "hold"
     reject_body: RejectBody = "top_level_message"
@@ -235,6 +239,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         worker_tenant_concurrency=env.worker_tenant_concurrency,
         worker_lease_s=env.worker_lease_s,
         job_retention_days=env.job_retention_days,
+        order_pii_retention_days=env.order_pii_retention_days,
         catalog_max_deletion_share=env.catalog_max_deletion_share,
         unrouted_orders=env.unrouted_orders,
         reject_body=env.reject_body,

@@ -89,6 +89,7 @@ class AssessmentOrder(Table, tablename="assessment_order"):
     order_json = Text()
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    pii_purged_at = Timestamptz(null=True, default=None)
 
 
 class OrderTimeline(Table, tablename="order_timeline"):

@@ -69,3 +69,9 @@ class OrderPage(Struct, frozen=True, kw_only=True):
 
     next: str | None = None
     results: tuple[Order, ...] = ()
+
+
+def without_personal_data(candidate: Candidate) -> Candidate:
+    """The candidate with name, email and phone erased (the ATS's remote id stays, so the order can still be
+    matched): what is kept of a finished order after its retention period."""
+    return Candidate(email="", remote_id=candidate.remote_id, first_name=None, last_name=None, phone=None)

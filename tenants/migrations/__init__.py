@@ -28,6 +28,7 @@ from tenants.migrations import (
     m0008_tenant_routes,
     m0009_results,
     m0010_adapter_runtime,
+    m0011_order_pii_purge,
 )
 
 MIGRATIONS: Final[Sequence[ModuleType]] = (
@@ -41,6 +42,7 @@ MIGRATIONS: Final[Sequence[ModuleType]] = (
     m0008_tenant_routes,
     m0009_results,
     m0010_adapter_runtime,
+    m0011_order_pii_purge,
 )
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 
