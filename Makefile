@@ -57,7 +57,8 @@ pytest: install
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; exit $$rc
 
 drill: install  ## fuzzing at ten times the budget of make test, then the fault drills
-	ASSESSGATE_FUZZ_SCALE=10 $(BIN)/python -m pytest tests/contract tests/integration/test_webhooks.py $(PYTEST_ARGS)
+	ASSESSGATE_FUZZ_SCALE=10 $(BIN)/python -m pytest tests/contract tests/integration/test_webhooks.py \
+		tests/integration/test_webhook_fuzz.py $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m drill tests/drills -s $(PYTEST_ARGS)
 
 bench: install  ## FULL=1 for the long mode
