@@ -77,12 +77,12 @@ def kombo_sandbox() -> Iterator[None]:
 
 
 @schema.parametrize()
-@settings(max_examples=12 * FUZZ_SCALE, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=36 * FUZZ_SCALE, deadline=None, suppress_health_check=list(HealthCheck))
 def test_with_the_admin_token(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, checks=CHECKS)
 
 
 @schema.parametrize()
-@settings(max_examples=6 * FUZZ_SCALE, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=18 * FUZZ_SCALE, deadline=None, suppress_health_check=list(HealthCheck))
 def test_with_a_tenant_key(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {TENANT_KEY}"}, checks=CHECKS)

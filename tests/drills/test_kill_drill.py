@@ -38,6 +38,7 @@ ADMIN = "drill-admin-token-0123456789"
 AUTH = {"authorization": f"Bearer {ADMIN}"}
 API_KEY, WEBHOOK_SECRET = "drill-sandbox-key", "drill-webhook-secret"
 ORDERS = int(os.environ.get("DRILL_ORDERS", "300"))
+OLDEST = "assessgate_oldest_due_job_age_seconds"
 PACKAGE = {"id": "pkg-drill", "type": "SKILLS_TEST", "name": "Drill", "description": ""}
 
 
@@ -379,3 +380,46 @@ async def test_soak_mixed_traffic_without_errors_or_growth(cluster: Cluster) -> 
     assert (errors, refused) == ([], [])
     assert (busy, dead) == (0, 0)
     assert all(mb < 40 for mb in growth.values()), growth  # flat: warm-up excluded, a few MB of noise allowed
+
+
+@only_postgres
+async def test_a_kombo_outage_of_a_minute_loses_nothing_and_shows_in_the_metrics(cluster: Cluster) -> None:
+    """Kombo's result endpoint fails for ``OUTAGE_SECONDS`` (default 60) and is slow afterwards; results keep
+    coming. During the outage the queue's age is visible on ``/metrics`` (what an alert watches); afterwards
+    every result arrives, with nothing dead."""
+    outage = float(os.environ.get("OUTAGE_SECONDS", "60"))
+    async with httpx.AsyncClient(timeout=30) as http:
+        tenant = (await http.post(f"{cluster.b}/v1/tenants", json={"name": "Outage"}, headers=AUTH)).json()["id"]
+        await http.put(f"{cluster.b}/v1/tenants/{tenant}/packages", json={"packages": [PACKAGE]}, headers=AUTH)
+        integration = (await http.post(f"{cluster.sandbox}/_sandbox/integrations", json={"origin_id": tenant})).json()[
+            "id"
+        ]
+        for n in range(40):
+            body = {"package_id": PACKAGE["id"], "candidate": {"email": f"o{n}@example.org", "first_name": "O"}}
+            await http.post(f"{cluster.sandbox}/_sandbox/integrations/{integration}/orders", json=body)
+        target = "PUT /assessment/orders/{id}/result"
+        await fault(http, cluster, target=target, action="fail", status=503, for_seconds=outage)
+        started = time.monotonic()
+        scores: dict[str, int] = {}
+        await submit_open(http, cluster, tenant, scores, random.Random(9))
+        assert len(scores) == 40
+        age = 0.0
+        while time.monotonic() - started < outage * 0.8:
+            metrics = (await http.get(f"{cluster.a}/metrics")).text
+            ages = [float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(OLDEST)]
+            age = max([age, *ages])
+            await asyncio.sleep(2)
+        await fault(http, cluster, target=target, action="latency", latency_ms=500, for_seconds=20)
+        deadline = time.monotonic() + outage * 3 + 60
+        done: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            state = (await http.get(f"{cluster.sandbox}/_sandbox/state")).json()
+            done = [o for o in state["orders"] if o["integration_id"] == integration and o["status"] == "COMPLETED"]
+            if len(done) == len(scores):
+                break
+            await asyncio.sleep(2)
+    assert {o["id"]: o["result"]["score"] for o in done} == scores
+    busy, dead = await drained(cluster)
+    assert (busy, dead) == (0, 0)
+    assert age > 0  # the stuck write-backs were visible to an alert on the oldest due job's age
+    print(f"outage: {outage:.0f} s of 503s; every result arrived {time.monotonic() - started:.0f} s after it began")
