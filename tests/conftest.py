@@ -12,12 +12,14 @@ import os
 from collections import Counter
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
 from agtest import postgres
-from agtest.audit import leaks
+from agtest.audit import dump, leaks
 from agtest.sandbox_support import receiver, sandbox
 from core.settings import Settings, load_settings
 from tenants.db import Database
@@ -87,15 +89,45 @@ def test_settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def db(test_settings: Settings) -> AsyncIterator[Database]:
-    """A started, migrated database with the tables bound to it."""
+    """A started, migrated database with the tables bound to it; at the end of the test, the audit reads all of
+    it: no configured secret or candidate answer may be stored in clear."""
     database = Database(test_settings.database)
     await database.start()
     await migrate(database)
     database.bind(TABLES)
     try:
         yield database
+        found = leaks(await dump(database))
+        assert found == [], f"in clear in the database: {', '.join(found)}"
     finally:
         await database.close()
+
+
+@pytest.fixture(autouse=True)
+def audited_responses() -> Iterator[None]:
+    """The audit of every HTTP response any client in this process read during the test (test clients, the
+    gateway's and the sandbox's own clients): none may hold a configured secret or candidate answer."""
+    bodies: list[bytes] = []
+    sync_send, async_send = httpx.Client.send, httpx.AsyncClient.send
+
+    def send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = sync_send(self, request, **kwargs)
+        if not kwargs.get("stream"):
+            bodies.append(response.content)
+        return response
+
+    async def asend(self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = await async_send(self, request, **kwargs)
+        if not kwargs.get("stream"):
+            bodies.append(response.content)
+        return response
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(httpx.Client, "send", send)
+        patch.setattr(httpx.AsyncClient, "send", asend)
+        yield
+    found = leaks(b"\n".join(bodies).decode("utf-8", "replace"))
+    assert found == [], f"in clear in an HTTP response: {', '.join(found)}"
 
 
 @pytest.hookimpl(wrapper=True)
