@@ -21,6 +21,7 @@ from sandbox.cli import register as register_sandbox_commands
 if TYPE_CHECKING:
     from litestar import Litestar
 
+    from api.services import OrderServices
     from core.ports import KomboApi
     from tenants.db import Database
 
@@ -65,6 +66,19 @@ async def _kombo(settings: Settings) -> AsyncIterator[KomboApi]:
         yield kombo_client(settings, http)
     finally:
         await http.aclose()
+
+
+@asynccontextmanager
+async def _order_services(settings: Settings, db: Database, kombo: KomboApi) -> AsyncIterator[OrderServices]:
+    """The order services of a command, with the adapters' HTTP client closed at the end."""
+    from api.services import order_services
+    from tenants.worker import wall_clock_ms
+
+    services = order_services(settings, db, kombo, wall_clock_ms)
+    try:
+        yield services
+    finally:
+        await services.http.aclose()
 
 
 def _run(main: Coroutine[Any, Any, int]) -> int:
@@ -203,8 +217,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from api.bootstrap import complete_settings
     from api.jobs import build_registry
     from api.logging import configure_logging
-    from api.services import order_services
-    from tenants.worker import Worker, wall_clock_ms
+    from tenants.worker import Worker
 
     base = _settings()
     configure_logging(base)
@@ -220,8 +233,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        async with _database(settings) as db, _kombo(settings) as kombo:
-            services = order_services(settings, db, kombo, wall_clock_ms)
+        async with (
+            _database(settings) as db,
+            _kombo(settings) as kombo,
+            _order_services(settings, db, kombo) as services,
+        ):
             registry = build_registry(settings, db, kombo, services=services)
             worker = Worker(
                 db,
@@ -230,10 +246,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 tenant_concurrency=settings.worker_tenant_concurrency,
                 lease_ms=settings.worker_lease_s * 1000,
             )
-            try:
-                await worker.run(stop)
-            finally:
-                await services.http.aclose()
+            await worker.run(stop)
         return 0
 
     return _run(run())
@@ -337,15 +350,17 @@ def cmd_sync_packages(args: argparse.Namespace) -> int:
 def cmd_orders_reconcile(args: argparse.Namespace) -> int:
     """Compare every bound tenant's OPEN orders with Kombo's now and ingest the missing ones (progress bar)."""
     from api.bootstrap import complete_settings
-    from api.services import order_services
     from tenants.repository import TenantRepository
-    from tenants.worker import wall_clock_ms
 
     settings = complete_settings(_settings())
 
     async def run() -> int:
-        async with _database(settings) as db, _kombo(settings) as kombo:
-            jobs = order_services(settings, db, kombo, wall_clock_ms).jobs
+        async with (
+            _database(settings) as db,
+            _kombo(settings) as kombo,
+            _order_services(settings, db, kombo) as services,
+        ):
+            jobs = services.jobs
             if args.tenant:
                 tenants = [uuid.UUID(args.tenant)]
             else:
