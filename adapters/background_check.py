@@ -150,9 +150,7 @@ class BackgroundCheckAdapter:
         try:
             report = msgspec.convert({k: v for k, v in payload.items() if k != "type"}, CaseReport)
         except msgspec.ValidationError as exc:
-            text = str(exc)
-            path = text.split(" - at `", 1)[1].rstrip("`") if " - at `" in text else "$"
-            raise ValidationFailed([FieldError(path=path, message=text.split(" - at `", 1)[0])]) from None
+            raise ValidationFailed([FieldError.of(exc)]) from None
         await self.write(order, report, ctx)
 
     async def write(self, order: OrderView, report: CaseReport, ctx: AdapterContext) -> None:

@@ -62,9 +62,7 @@ class Adapters:
         try:
             self._config(name, settings)
         except msgspec.ValidationError as exc:
-            text = str(exc)
-            path = text.split(" - at `", 1)[1].rstrip("`") if " - at `" in text else "$"
-            return [FieldError(path=path, message=text.split(" - at `", 1)[0])]
+            return [FieldError.of(exc)]
         return []
 
     def _config(self, name: str, settings: Mapping[str, Any]) -> msgspec.Struct:

@@ -20,7 +20,12 @@ worker uses :attr:`AssessgateError.retryable` to choose between a retry and the 
 
 from __future__ import annotations
 
+import re
+from typing import Final
+
 import msgspec
+
+_AT: Final = re.compile(r" - at `(?P<path>[^`]*)`$")
 
 
 class FieldError(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,6 +33,13 @@ class FieldError(msgspec.Struct, frozen=True, kw_only=True):
 
     path: str
     message: str
+
+    @classmethod
+    def of(cls, exc: msgspec.MsgspecError) -> FieldError:
+        """msgspec's error split into its message and its JSON path (``$`` when it names none)."""
+        text = str(exc)
+        match = _AT.search(text)
+        return cls(path=match.group("path") if match else "$", message=_AT.sub("", text))
 
 
 class AssessgateError(Exception):

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import msgspec
 
-from core.errors import ConfigError
+from core.errors import ConfigError, FieldError
 from core.kombo import PackageType
 
 ROUTE_KEYS: Final = frozenset({*(t.value for t in PackageType), "inline", "default"})
@@ -45,8 +45,7 @@ def parse_plugins_file(raw: bytes, *, source: str) -> PluginsFile:
     try:
         return msgspec.toml.decode(raw, type=PluginsFile)
     except msgspec.ValidationError as exc:
-        text = str(exc)
-        where = text.split(" - at `", 1)[1].rstrip("`") if " - at `" in text else "$"
-        raise ConfigError(f"{source} {where}", text.split(" - at `", 1)[0]) from None
+        error = FieldError.of(exc)
+        raise ConfigError(f"{source} {error.path}", error.message) from None
     except msgspec.DecodeError as exc:
         raise ConfigError(source, f"not valid TOML: {exc}") from None

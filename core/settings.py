@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 import msgspec
 from msgspec import Meta, Struct
 
-from core.errors import ConfigError
+from core.errors import ConfigError, FieldError
 
 PREFIX: Final = "ASSESSGATE_"
 DEFAULT_KOMBO_API_URL: Final = "https://api.kombo.dev/v1"
@@ -296,12 +296,11 @@ def _is_http_url(url: str) -> bool:
 
 
 def _variable_of(exc: msgspec.ValidationError) -> str:
-    text = str(exc)
-    marker = "at `$."
-    if marker in text:
-        return PREFIX + text.split(marker, 1)[1].rstrip("`").split("[")[0].upper()
+    path = FieldError.of(exc).path
+    if path.startswith("$."):
+        return PREFIX + path.removeprefix("$.").split("[")[0].upper()
     return PREFIX + "*"
 
 
 def _reason_of(exc: msgspec.ValidationError) -> str:
-    return str(exc).split(" - at `", 1)[0]
+    return FieldError.of(exc).message

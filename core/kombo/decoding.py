@@ -6,25 +6,19 @@ carrying msgspec's JSON path, so callers handle exactly one error type.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
-from core.errors import PayloadInvalid
+from core.errors import FieldError, PayloadInvalid
 
 T = TypeVar("T")
-
-_PATH_RE: Final = re.compile(r" - at `(?P<path>[^`]*)`$")
 
 
 def payload_error(exc: msgspec.MsgspecError, what: str) -> PayloadInvalid:
     """Convert a msgspec error into ours, splitting msgspec's message from its JSON path."""
-    text = str(exc)
-    match = _PATH_RE.search(text)
-    path = match.group("path") if match else "$"
-    reason = _PATH_RE.sub("", text)
-    return PayloadInvalid(f"{what}: {reason} (at {path})", path=path)
+    error = FieldError.of(exc)
+    return PayloadInvalid(f"{what}: {error.message} (at {error.path})", path=error.path)
 
 
 def decode_json(raw: bytes | str, type_: type[T], *, what: str = "document") -> T:
