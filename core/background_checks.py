@@ -13,9 +13,13 @@ employment history, ...). Kombo knows OPEN, COMPLETED and CANCELLED; the mapping
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
+from msgspec import Meta
+
+from core.kombo.results import MAX_ATTACHMENTS
+from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, TIMESTAMP_PATTERN
 
 
 class CaseStatus(StrEnum):
@@ -35,17 +39,23 @@ class CheckStatus(StrEnum):
     NOT_PERFORMED = "not_performed"
 
 
+# A report is checked against the rules of the result it becomes, so a bad one is refused where it arrives
+# (422 to the screening platform, naming the field) rather than failing later as a write-back.
+Text = Annotated[str, Meta(pattern=r"\S")]  # not blank: Kombo refuses blank labels, ids and names
+Url = Annotated[str, Meta(pattern=r"^https?://")]
+
+
 class Check(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    id: str
-    label: str
+    id: Text
+    label: Text
     status: CheckStatus
     note: str = ""
 
 
 class Document(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: str
-    url: str
-    content_type: str = "application/pdf"
+    name: Text
+    url: Url
+    content_type: Annotated[str, Meta(pattern=CONTENT_TYPE_PATTERN)] = "application/pdf"
 
 
 class CaseReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -53,9 +63,9 @@ class CaseReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
     status: CaseStatus
     checks: tuple[Check, ...] = ()
-    report_url: str | None = None
-    documents: tuple[Document, ...] = ()
-    completed_at: str | None = None
+    report_url: Url | None = None
+    documents: Annotated[tuple[Document, ...], Meta(max_length=MAX_ATTACHMENTS)] = ()
+    completed_at: Annotated[str, Meta(pattern=TIMESTAMP_PATTERN)] | None = None
     reason: str = ""
 
 
@@ -86,9 +96,9 @@ def to_result(report: CaseReport, *, result_url: str, now: str) -> dict[str, Any
                 "status": "CANCELLED" if check.status is CheckStatus.NOT_PERFORMED else "COMPLETED",
             }
         )
-        if check.status is CheckStatus.CONSIDER and check.note:
+        if check.status is CheckStatus.CONSIDER and check.note.strip():
             attributes.append({"type": "TEXT", "label": f"{check.label} note", "value": check.note})
-    if report.reason:
+    if report.reason.strip():
         attributes.append({"type": "TEXT", "label": "Reason", "value": report.reason})
     body: dict[str, Any] = {"result_url": report.report_url or result_url, "attributes": attributes}
     if report.status in {CaseStatus.CLEAR, CaseStatus.CONSIDER}:

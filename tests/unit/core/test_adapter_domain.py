@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -109,7 +111,23 @@ reports = st.builds(
     documents=st.lists(st.builds(Document, name=words, url=urls), max_size=5).map(tuple),
     completed_at=st.none() | timestamps,
     reason=st.text(max_size=40),
-)
+).filter(lambda report: valid(report) is not None)
+
+
+def valid(report: CaseReport) -> CaseReport | None:
+    """The report as the adapter receives it: checked against its struct's rules (constructors do not check)."""
+    try:
+        return msgspec.convert(msgspec.to_builtins(report), CaseReport)
+    except msgspec.ValidationError:
+        return None
+
+
+def test_a_report_that_would_break_the_result_rules_is_refused_where_it_arrives() -> None:
+    bad = {"status": "clear", "documents": [{"name": " ", "url": "https://s.example/r.pdf"}]}
+    with pytest.raises(msgspec.ValidationError, match=r"documents\[0\]\.name"):
+        msgspec.convert(bad, CaseReport)
+    with pytest.raises(msgspec.ValidationError, match=r"checks\[0\]\.id"):
+        msgspec.convert({"status": "clear", "checks": [{"id": "", "label": "x", "status": "clear"}]}, CaseReport)
 
 
 @given(reports, timestamps)
