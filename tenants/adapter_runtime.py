@@ -81,6 +81,9 @@ class LinkProblem(AssessgateError):
 
 @dataclass(frozen=True)
 class OpenLink:
+    """A verified, unused link of an open order: what the candidate's pages act on."""
+
+    record: OrderRecord
     order: OrderView
     purpose: str
     form: FormSpec | None
@@ -237,44 +240,49 @@ class AdapterRuntime:
     # ---------------------------------------------------------------- candidate links and the hosted form
     async def open_link(self, token: str) -> OpenLink:
         """What a candidate link leads to; raises :class:`LinkProblem` for a link that cannot be used."""
-        record, claims = await self._linked_order(token)
+        claims = candidate_links.verify(self.settings.secret_keys, token, now_s=self.clock_ms() / 1000)
+        if claims is None:
+            raise LinkProblem("invalid")
+        record = await self.orders.get(claims.order_id, tenant_id=None)
+        if record is None or record.tenant_id is None:
+            raise LinkProblem("invalid")
+        view = await self.view(record)
+        if view.state != "accepted":
+            raise LinkProblem("closed")
         if await self.candidates.used(record.id, claims.purpose):
             raise LinkProblem("used")
-        view = await self.view(record)
         form = None
         if claims.purpose == FORM:
             adapter: object = await self.adapter(view.tenant_id, record.adapter or "")
             if not isinstance(adapter, HostsForm):
                 raise LinkProblem("invalid")
             form = adapter.form(view)
-        return OpenLink(order=view, purpose=claims.purpose, form=form)
+        return OpenLink(record=record, order=view, purpose=claims.purpose, form=form)
 
-    async def follow_link(self, token: str) -> str:
+    async def follow_link(self, link: OpenLink) -> str:
         """The candidate confirmed: record the link's (only) use and return where the adapter sends them."""
-        record, claims = await self._linked_order(token)
-        assert record.tenant_id is not None
-        adapter: object = await self.adapter(record.tenant_id, record.adapter or "")
+        record = link.record
+        adapter: object = await self.adapter(link.order.tenant_id, record.adapter or "")
         if not isinstance(adapter, HandlesEvents):
             raise LinkProblem("invalid")
         answer = await adapter.handle(
-            await self.view(record), LinkOpened(purpose=claims.purpose), self.context(record, f"link:{record.id}")
+            link.order, LinkOpened(purpose=link.purpose), self.context(record, f"link:{record.id}")
         )
         if not isinstance(answer, Redirect):
             raise LinkProblem("invalid")
         async with self.db.tx():
-            if not await self.candidates.redeem(record.id, claims.purpose, at=self._now()):
+            if not await self.candidates.redeem(record.id, link.purpose, at=self._now()):
                 raise LinkProblem("used")
-            await self.orders.add_timeline(record.id, "link.opened", {"purpose": claims.purpose})
+            await self.orders.add_timeline(record.id, "link.opened", {"purpose": link.purpose})
         return answer.url
 
-    async def submit_form(self, token: str, raw: dict[str, str]) -> tuple[OpenLink, dict[str, str]]:
-        """Validate and store a form submission: (the link, errors by field); stored only without errors."""
-        link = await self.open_link(token)
+    async def submit_form(self, link: OpenLink, raw: dict[str, str]) -> dict[str, str]:
+        """Validate and store a form submission; returns the errors by field (stored only without errors)."""
         if link.form is None:
             raise LinkProblem("invalid")
         data, errors = clean_submission(link.form, raw)
         if errors:
-            return link, errors
+            return errors
         submission = uuid.uuid4()
         order = link.order
         async with self.db.tx():
@@ -291,18 +299,7 @@ class AdapterRuntime:
                 tenant_id=order.tenant_id,
                 dedupe_key=f"form:{order.id}",
             )
-        return link, {}
+        return {}
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock_ms() / 1000, tz=UTC)
-
-    async def _linked_order(self, token: str) -> tuple[OrderRecord, candidate_links.LinkClaims]:
-        claims = candidate_links.verify(self.settings.secret_keys, token, now_s=self.clock_ms() / 1000)
-        if claims is None:
-            raise LinkProblem("invalid")
-        record = await self.orders.get(claims.order_id, tenant_id=None)
-        if record is None or record.tenant_id is None:
-            raise LinkProblem("invalid")
-        if await self.results.order_state(record.id, record.state) != "accepted":
-            raise LinkProblem("closed")
-        return record, claims

@@ -18,7 +18,7 @@ from litestar.response import Redirect
 
 from core.adapters import FormSpec
 from core.forms import ADDRESS_ROWS
-from tenants.adapter_runtime import FORM, AdapterRuntime, LinkProblem
+from tenants.adapter_runtime import AdapterRuntime, LinkProblem
 
 HEADERS: Final = {
     "cache-control": "no-store",
@@ -72,15 +72,14 @@ async def use_link(
     token: FromPath[str], request: Request[Any, Any, Any], adapter_runtime: NamedDependency[AdapterRuntime]
 ) -> Response[str] | Redirect:
     try:
-        opened = await adapter_runtime.open_link(token)
-        if opened.purpose != FORM:
-            return Redirect(await adapter_runtime.follow_link(token), status_code=303, headers=HEADERS)
+        link = await adapter_runtime.open_link(token)
+        if link.form is None:
+            return Redirect(await adapter_runtime.follow_link(link), status_code=303, headers=HEADERS)
         raw = {key: str(value) for key, value in (await request.form()).items()}
-        link, errors = await adapter_runtime.submit_form(token, raw)
+        errors = await adapter_runtime.submit_form(link, raw)
     except LinkProblem as problem:
         return problem_page(problem)
     if errors:
-        assert link.form is not None
         return form_page(link.form, token, values=raw, errors=errors, status=422)
     return page(
         "candidate_message.html",
