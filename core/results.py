@@ -13,9 +13,9 @@ import re
 from typing import Any, Final
 
 from core.errors import FieldError
+from core.kombo.results import MAX_ATTACHMENTS
 from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, TIMESTAMP_PATTERN
 
-MAX_ATTACHMENTS: Final = 5
 STATUSES: Final = ("OPEN", "COMPLETED", "CANCELLED")
 FINAL: Final = frozenset({"COMPLETED", "CANCELLED"})
 TOP_LEVEL: Final = frozenset(
