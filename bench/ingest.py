@@ -188,20 +188,32 @@ def measure(
         process.wait(timeout=15)
 
 
+ADMIN_URL = os.environ.get("ASSESSGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def create_postgres_database(prefix: str = "ag_bench") -> str:
+    """A fresh database on the benchmark's PostgreSQL server; returns its URL."""
+    import asyncpg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(ADMIN_URL, timeout=5)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_postgres_database(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(ADMIN_URL, timeout=5)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    await conn.close()
+
+
 def engines() -> list[tuple[str, str]]:
     found = [("sqlite", f"sqlite:///{Path(os.environ.get('TMPDIR', '/tmp')) / f'ag-bench-{uuid.uuid4().hex}.db'}")]
-    admin = os.environ.get("ASSESSGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
     try:
-        import asyncpg
-
-        async def create() -> str:
-            name = f"ag_bench_{uuid.uuid4().hex[:10]}"
-            conn = await asyncpg.connect(admin, timeout=5)
-            await conn.execute(f'CREATE DATABASE "{name}"')
-            await conn.close()
-            return admin.rsplit("/", 1)[0] + "/" + name
-
-        found.append(("postgresql", asyncio.run(create())))
+        found.append(("postgresql", asyncio.run(create_postgres_database())))
     except (OSError, Exception) as exc:  # noqa: BLE001 - the benchmark says it skipped, and why
         print(f"ingest on PostgreSQL: SKIPPED ({type(exc).__name__})")
     return found
@@ -213,15 +225,7 @@ def cleanup(url: str) -> None:
         for path in Path(url[len("sqlite:///") :]).parent.glob(Path(url).name + "*"):
             path.unlink(missing_ok=True)
         return
-    import asyncpg
-
-    async def drop() -> None:
-        admin = os.environ.get("ASSESSGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-        conn = await asyncpg.connect(admin, timeout=5)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    asyncio.run(drop_postgres_database(url))
 
 
 LABELS = {

@@ -26,7 +26,7 @@ import asyncpg
 import httpx
 import msgspec
 
-from bench.ingest import free_port
+from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_database, free_port
 from bench.target import ADMIN
 from bench.write_back import API_KEY, ASSESSGATE, AUTH, FERNET, processes, wait_until_up
 
@@ -35,7 +35,6 @@ TENANTS = int(os.environ.get("BENCH_TENANTS", "10000" if FULL else "1000"))
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000" if FULL else "100000"))
 REQUESTS = 400
 RESULTS = Path(__file__).parent / "results"
-ADMIN_URL = os.environ.get("ASSESSGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def order_json(kombo_id: str, integration: str, n: int) -> str:
@@ -169,20 +168,6 @@ def resident_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-async def create_database() -> str:
-    name = f"ag_scale_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(ADMIN_URL, timeout=5)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-async def drop_database(dsn: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL, timeout=5)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')
-    await conn.close()
-
-
 def new_integrations(sandbox: str, count: int) -> list[str]:
     with httpx.Client(timeout=30) as http:
         return [http.post(f"{sandbox}/_sandbox/integrations", json={}).json()["id"] for _ in range(count)]
@@ -232,14 +217,14 @@ def run(dsn: str) -> dict[str, Any]:
 
 def main() -> int:
     try:
-        dsn = asyncio.run(create_database())
+        dsn = asyncio.run(create_postgres_database("ag_scale"))
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"scale: SKIPPED, no PostgreSQL at {ADMIN_URL} ({type(exc).__name__})")
         return 0
     try:
         row = run(dsn)
     finally:
-        asyncio.run(drop_database(dsn))
+        asyncio.run(drop_postgres_database(dsn))
     base, scale = row["baseline"], row["scale"]
     print(f"\nScale: {TENANTS:,} tenants, {ORDERS:,} orders on PostgreSQL (bulk load {row['load_s']:.0f} s)")
     print(f"{'figure':<34}{'1 tenant':>10}{'at scale':>10}{'ratio':>8}")
