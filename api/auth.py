@@ -1,9 +1,11 @@
-"""Authentication: the admin token of the vendor's operators, and tenant API keys of the vendor's platform.
+"""Authentication and authorization: the admin token of the vendor's operators, tenant API keys with scopes.
 
-``principal`` (a dependency) resolves ``Authorization: Bearer ...`` to :class:`Admin` or
-:class:`TenantKey`; anything else is a 401 problem with ``WWW-Authenticate: Bearer``. A tenant key may act
-only on its own tenant: :func:`visible_tenant` answers 404 for any other id, so a key cannot even learn
-whether another tenant exists. Routes declare ``security=SECURITY`` for the OpenAPI.
+:func:`authenticate` resolves ``Authorization: Bearer ...`` to :class:`Admin` or :class:`TenantKey` once per
+request (anything else is a 401 problem with ``WWW-Authenticate: Bearer``). :func:`authorize` is the one
+guard of every tenant route: each handler declares its rule as ``opt={"access": ...}``
+(:mod:`core.permissions`), and the guard runs before the body is read. A tenant key acting on another
+tenant's id gets a 404, so it cannot learn whether that tenant exists; on its own tenant, a rule it does not
+pass is a 403 naming the scope it lacks. Routes declare ``security=SECURITY`` for the OpenAPI.
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ from typing import Any, Final
 import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Reference, SecurityScheme
 
-from core.errors import NotFound
+from core.errors import Forbidden, NotFound
+from core.permissions import Access, Scope, allows
+from core.permissions import Admin as AdminRule
 from core.settings import Settings
 from core.tenants import API_KEY_PREFIX
+from tenants.audit import ADMIN, key_actor
 from tenants.db import Database
 from tenants.repository import TenantRepository
 
@@ -40,9 +44,11 @@ class Admin(msgspec.Struct, frozen=True, tag="admin"):
 
 
 class TenantKey(msgspec.Struct, frozen=True, tag="tenant"):
-    """The vendor's platform acting for one tenant."""
+    """The vendor's platform acting for one tenant, within the key's scopes."""
 
     tenant_id: uuid.UUID
+    key_id: uuid.UUID
+    scopes: frozenset[Scope]
 
 
 Principal = Admin | TenantKey
@@ -67,29 +73,56 @@ def unauthorized() -> NotAuthorizedException:
     )
 
 
-def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
-    if not is_admin_token(connection.app.state.settings, bearer_token(connection)):
+#: Where the request's principal is kept once resolved (Litestar's ``connection.auth``).
+_SCOPE_KEY: Final = "auth"
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The request's principal, resolved once (a database lookup for a tenant key); 401 without a valid one."""
+    known = connection.scope.get(_SCOPE_KEY)
+    if isinstance(known, Admin | TenantKey):
+        return known
+    token = bearer_token(connection)
+    principal: Principal | None = None
+    if is_admin_token(connection.app.state.settings, token):
+        principal = Admin()
+    elif token is not None and token.startswith(API_KEY_PREFIX):
+        db: Database = connection.app.state.db
+        holder = await TenantRepository(db).authenticate(token)
+        if holder is not None:
+            principal = TenantKey(tenant_id=holder.tenant_id, key_id=holder.key_id, scopes=holder.scopes)
+    if principal is None:
         raise unauthorized()
+    connection.scope[_SCOPE_KEY] = principal
+    return principal
 
 
-async def provide_principal(request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Principal:
-    token = bearer_token(request)
-    if is_admin_token(request.app.state.settings, token):
-        return Admin()
-    if token is not None and token.startswith(API_KEY_PREFIX):
-        tenant_id = await TenantRepository(db).authenticate(token)
-        if tenant_id is not None:
-            return TenantKey(tenant_id=tenant_id)
-    raise unauthorized()
-
-
-def visible_tenant(principal: Principal, tenant_id: uuid.UUID) -> uuid.UUID:
-    """The tenant id if the caller may see it; otherwise NotFound (never reveal that it exists)."""
-    if isinstance(principal, TenantKey) and principal.tenant_id != tenant_id:
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The guard of every tenant route: the handler's ``access`` rule against the caller (see module doc)."""
+    rule: Access | None = handler.opt.get("access")
+    if rule is None:  # a route without a rule is a programming error: refuse rather than guess
+        raise Forbidden(f"the route {handler.name or handler} declares no access rule")
+    principal = await authenticate(connection)
+    if isinstance(principal, Admin):
+        return
+    tenant_id = connection.path_params.get("tenant_id")
+    if tenant_id is not None and tenant_id != principal.tenant_id:
         raise NotFound(f"no tenant {tenant_id}")
-    return tenant_id
+    if isinstance(rule, AdminRule):
+        raise Forbidden("only the admin token may do this")
+    if not allows(principal.scopes, rule):
+        raise Forbidden(f"this API key lacks the scope {rule.value!r}")
 
 
-def require_admin(principal: Principal) -> None:
-    if not isinstance(principal, Admin):
-        raise PermissionDeniedException(detail="only the admin token may do this")
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    return await authenticate(request)
+
+
+def actor_of(principal: Principal) -> str:
+    """Who did it, for the audit log: ``admin`` or ``api_key:<key id>``."""
+    return ADMIN if isinstance(principal, Admin) else key_actor(principal.key_id)
+
+
+def only_tenant(principal: Principal) -> uuid.UUID | None:
+    """The one tenant a tenant key sees in lists (``None``: the admin token sees every tenant)."""
+    return principal.tenant_id if isinstance(principal, TenantKey) else None

@@ -24,6 +24,7 @@ from core.errors import (
     CredentialError,
     DatabaseUnavailable,
     FieldError,
+    Forbidden,
     KomboError,
     NotFound,
     PayloadInvalid,
@@ -31,6 +32,7 @@ from core.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from core.kombo.policy import refused_input
 from core.redaction import Redactor
 
 MEDIA_TYPE: Final = "application/problem+json"
@@ -54,6 +56,7 @@ STATUS_OF: Final[tuple[tuple[type[AssessgateError], int], ...]] = (
     (PayloadInvalid, 400),
     (SignatureInvalid, 401),
     (Unauthorized, 401),
+    (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
     (DatabaseUnavailable, 503),
@@ -67,7 +70,7 @@ DEFAULT_PROBLEMS: Final = (400, 413, 500)
 def kombo_status(exc: KomboError) -> int:
     """Kombo refused what the caller gave us (an unknown integration or token): 422. Kombo is busy or
     unreachable: 503, try again. Anything else (our API key, Kombo's own fault): 502."""
-    if exc.code in {"PLATFORM.INPUT_INVALID", "PLATFORM.INTEGRATION_NOT_FOUND"} or exc.http_status in {400, 404, 422}:
+    if refused_input(exc):
         return 422
     if exc.retryable:
         return 503

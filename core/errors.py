@@ -12,6 +12,7 @@ worker uses :attr:`AssessgateError.retryable` to choose between a retry and the 
     ├── NotFound               the object does not exist (or belongs to another tenant)
     ├── Conflict               the request contradicts the current state
     ├── Unauthorized           no valid credential
+    ├── Forbidden              a valid credential that may not do this (its scope, or admin only)
     ├── CredentialError        a stored secret cannot be decrypted or is bound to another owner
     ├── DatabaseUnavailable    the database cannot be reached (retryable)
     └── AdapterError           a handler adapter failed (retryable as it says)
@@ -108,6 +109,12 @@ class Unauthorized(AssessgateError):
     """No valid credential was presented."""
 
     title = "Unauthorized"
+
+
+class Forbidden(AssessgateError):
+    """A valid credential that may not do this: the route is the admin's, or the API key lacks the scope."""
+
+    title = "Forbidden"
 
 
 class CredentialError(AssessgateError):

@@ -10,6 +10,8 @@ from typing import Final
 
 import msgspec
 
+from core.permissions import Scope
+
 API_KEY_PREFIX: Final = "agk_"
 
 
@@ -28,8 +30,19 @@ class ApiKey(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     tenant_id: uuid.UUID
     name: str
+    scopes: frozenset[Scope]
     created_at: datetime
     revoked_at: datetime | None = None
+    #: The key that minted this one (``None``: the admin token). Revoking a key revokes what it minted.
+    created_by: uuid.UUID | None = None
+
+
+class KeyHolder(msgspec.Struct, frozen=True, kw_only=True):
+    """A live API key as authentication sees it: whose it is and what it may do."""
+
+    key_id: uuid.UUID
+    tenant_id: uuid.UUID
+    scopes: frozenset[Scope]
 
 
 def new_api_key() -> str:

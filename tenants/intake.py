@@ -32,8 +32,9 @@ from core.kombo import (
 from core.kombo.vocabulary import IntegrationState
 from core.metrics import Counter
 from tenants.db import Database
+from tenants.integrations import record_binding
 from tenants.order_intake import RECEIVED, Answer, IntakeCounters, OrderIntake
-from tenants.order_jobs import ReconcileCounters, after_binding
+from tenants.order_jobs import ReconcileCounters
 from tenants.outbox import Outbox
 from tenants.repository import TenantRepository
 
@@ -167,8 +168,9 @@ class Intake:
         holder = await self.tenants.by_integration(integration_id)
         if holder is not None and holder.id != tenant_id:
             return tenant_id, integration_id, "the integration is bound to another tenant; left as it was", None
-        await self.tenants.bind_integration(tenant_id, integration_id, state=IntegrationState.ACTIVE)
-        await after_binding(self.outbox, tenant_id, integration_id, self.clock_ms())
+        await record_binding(
+            self.db, tenant_id, integration_id, IntegrationState.ACTIVE, actor=None, now_ms=self.clock_ms()
+        )
         return tenant_id, integration_id, "integration bound", None
 
     async def _state_changed(

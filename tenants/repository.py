@@ -9,7 +9,8 @@ from typing import Any
 import msgspec
 
 from core.errors import Conflict, NotFound
-from core.tenants import ApiKey, Tenant, hash_api_key, new_api_key
+from core.permissions import Scope, decode_scopes, encode_scopes
+from core.tenants import ApiKey, KeyHolder, Tenant, hash_api_key, new_api_key
 from tenants.db import Database
 
 _TENANT_COLUMNS = "id, name, external_id, integration_id, integration_state, created_at, updated_at, deleted_at"
@@ -32,7 +33,7 @@ class TenantRepository:
         now = _now()
         async with self.db.tx():
             if external_id is not None and await self._by_external_id(external_id) is not None:
-                raise Conflict(f"a tenant with external_id {external_id!r} exists")
+                raise Conflict("another tenant has this external_id")
             await self.db.fetch(
                 "INSERT INTO tenant (id, name, external_id, created_at, updated_at) VALUES ({}, {}, {}, {}, {})",
                 tenant_id,
@@ -87,7 +88,7 @@ class TenantRepository:
             if external_id is not None and external_id != current.external_id:
                 other = await self._by_external_id(external_id)
                 if other is not None:
-                    raise Conflict(f"a tenant with external_id {external_id!r} exists")
+                    raise Conflict("another tenant has this external_id")
             await self.db.fetch(
                 "UPDATE tenant SET name = {}, external_id = {}, updated_at = {} WHERE id = {}",
                 name if name is not None else current.name,
@@ -209,50 +210,77 @@ class TenantRepository:
                 )
 
     # ---------------------------------------------------------------- API keys
-    async def create_api_key(self, tenant_id: uuid.UUID, name: str) -> tuple[ApiKey, str]:
+    async def create_api_key(
+        self, tenant_id: uuid.UUID, name: str, scopes: frozenset[Scope], *, created_by: uuid.UUID | None = None
+    ) -> tuple[ApiKey, str]:
         """Returns the key's record and its plaintext, which is never stored and cannot be shown again."""
         plaintext = new_api_key()
         key_id = uuid.uuid4()
         async with self.db.tx():
             await self.require(tenant_id)
             await self.db.fetch(
-                "INSERT INTO tenant_api_key (id, tenant_id, name, key_hash, created_at) VALUES ({}, {}, {}, {}, {})",
+                "INSERT INTO tenant_api_key (id, tenant_id, name, key_hash, created_at, scopes, created_by)"
+                " VALUES ({}, {}, {}, {}, {}, {}, {})",
                 key_id,
                 tenant_id,
                 name,
                 hash_api_key(plaintext),
                 _now(),
+                encode_scopes(scopes),
+                created_by,
             )
         keys = await self.api_keys(tenant_id)
         return next(k for k in keys if k.id == key_id), plaintext
 
     async def api_keys(self, tenant_id: uuid.UUID) -> list[ApiKey]:
         rows = await self.db.fetch(
-            "SELECT id, tenant_id, name, created_at, revoked_at FROM tenant_api_key WHERE tenant_id = {}"
-            " ORDER BY created_at, id",
+            "SELECT id, tenant_id, name, scopes, created_at, revoked_at, created_by FROM tenant_api_key"
+            " WHERE tenant_id = {} ORDER BY created_at, id",
             tenant_id,
         )
-        return [msgspec.convert(row, ApiKey) for row in rows]
+        return [msgspec.convert({**row, "scopes": decode_scopes(row["scopes"])}, ApiKey) for row in rows]
 
-    async def revoke_api_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+    async def revoke_api_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID) -> list[uuid.UUID]:
+        """Revoke a live key and every live key it minted, transitively; returns the ids revoked (empty: none)."""
+        revoked: list[uuid.UUID] = []
         async with self.db.tx():
-            rows = await self.db.fetch(
-                "UPDATE tenant_api_key SET revoked_at = {} WHERE id = {} AND tenant_id = {} AND revoked_at IS NULL"
-                " RETURNING id",
-                _now(),
-                key_id,
-                tenant_id,
-            )
-        return bool(rows)
+            frontier = [key_id]
+            while frontier:
+                current = frontier.pop()
+                rows = await self.db.fetch(
+                    "UPDATE tenant_api_key SET revoked_at = {} WHERE id = {} AND tenant_id = {}"
+                    " AND revoked_at IS NULL RETURNING id",
+                    _now(),
+                    current,
+                    tenant_id,
+                )
+                if not rows and current == key_id:
+                    return []
+                revoked += [uuid.UUID(str(r["id"])) for r in rows]
+                children = await self.db.fetch(
+                    "SELECT id FROM tenant_api_key WHERE created_by = {} AND tenant_id = {} AND revoked_at IS NULL",
+                    current,
+                    tenant_id,
+                )
+                frontier += [uuid.UUID(str(r["id"])) for r in children]
+        return revoked
 
-    async def authenticate(self, plaintext: str) -> uuid.UUID | None:
-        """The tenant a live key belongs to (the lookup is by hash; the hash is the unique index)."""
+    async def authenticate(self, plaintext: str) -> KeyHolder | None:
+        """The live key with this plaintext, if any (the lookup is by hash; the hash is the unique index)."""
         rows = await self.db.fetch(
-            "SELECT k.tenant_id AS tenant_id FROM tenant_api_key k JOIN tenant t ON t.id = k.tenant_id"
+            "SELECT k.id AS key_id, k.tenant_id AS tenant_id, k.scopes AS scopes FROM tenant_api_key k"
+            " JOIN tenant t ON t.id = k.tenant_id"
             " WHERE k.key_hash = {} AND k.revoked_at IS NULL AND t.deleted_at IS NULL",
             hash_api_key(plaintext),
         )
-        return uuid.UUID(str(rows[0]["tenant_id"])) if rows else None
+        if not rows:
+            return None
+        row = rows[0]
+        return KeyHolder(
+            key_id=uuid.UUID(str(row["key_id"])),
+            tenant_id=uuid.UUID(str(row["tenant_id"])),
+            scopes=decode_scopes(row["scopes"]),
+        )
 
     async def _by_external_id(self, external_id: str) -> Tenant | None:
         rows = await self.db.fetch(

@@ -31,6 +31,8 @@ class TenantApiKey(Table, tablename="tenant_api_key"):
     key_hash = Varchar(length=64, unique=True)
     created_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
+    scopes = Text()
+    created_by = UUID(null=True, default=None)
 
 
 class TenantSecret(Table, tablename="tenant_secret"):
@@ -71,6 +73,17 @@ class WebhookEvent(Table, tablename="webhook_event"):
     response_body = Text()
     note = Text(null=True, default=None)
     data = Text(null=True, default=None)
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    """What an operator, a tenant key or Kombo did to a tenant: who, when, what."""
+
+    id = UUID(primary_key=True)
+    at = Timestamptz()
+    tenant_id = ForeignKey(Tenant, on_delete=OnDelete.restrict, null=True, db_column_name="tenant_id")
+    actor = Varchar(length=100)
+    action = Varchar(length=100)
+    detail = Text(null=True, default=None)
 
 
 class AssessmentOrder(Table, tablename="assessment_order"):
@@ -182,6 +195,7 @@ TABLES: Final[tuple[type[Table], ...]] = (
     TenantCatalog,
     VendorCatalog,
     WebhookEvent,
+    AuditEvent,
     AssessmentOrder,
     OrderTimeline,
     TenantRoute,

@@ -13,10 +13,11 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from api.auth import ADMIN_SECURITY, admin_only
+from api.auth import ADMIN_SECURITY, authorize
 from api.problems import problem_responses
 from core.errors import Conflict, NotFound, PayloadInvalid
 from core.jobs import Job, JobState
+from core.permissions import Admin
 from tenants.db import Database
 from tenants.outbox import Outbox
 from tenants.worker import wall_clock_ms
@@ -85,10 +86,11 @@ def parse_job_id(job_id: str) -> str:
 class JobsController(Controller):
     path = "/v1/jobs"
     tags = ["jobs"]  # noqa: RUF012 - Litestar's own attribute
-    guards = [admin_only]  # noqa: RUF012
+    guards = [authorize]  # noqa: RUF012
+    opt = {"access": Admin.ONLY}  # noqa: RUF012 - every handler here: the admin token's (core/permissions.py)
     security = ADMIN_SECURITY
 
-    @get("/", summary="List jobs, newest first", responses=problem_responses(401))
+    @get("/", summary="List jobs, newest first", responses=problem_responses(401, 403))
     async def list_jobs(
         self,
         db: NamedDependency[Database],
@@ -105,7 +107,7 @@ class JobsController(Controller):
         more = len(jobs) > limit
         return JobPage(items=[job_out(j) for j in page], next_cursor=encode_cursor(page[-1]) if more else None)
 
-    @get("/{job_id:str}", summary="One job", responses=problem_responses(401, 404))
+    @get("/{job_id:str}", summary="One job", responses=problem_responses(401, 403, 404))
     async def get_job(self, db: NamedDependency[Database], job_id: FromPath[str]) -> JobOut:
         job = await Outbox(db).get(parse_job_id(job_id))
         if job is None:
@@ -116,7 +118,7 @@ class JobsController(Controller):
         "/{job_id:str}/retry",
         summary="Queue a dead or parked job again",
         status_code=200,
-        responses=problem_responses(401, 404, 409),
+        responses=problem_responses(401, 403, 404, 409),
     )
     async def retry_job(self, db: NamedDependency[Database], job_id: FromPath[str]) -> JobOut:
         return await self._change(db, job_id, retry=True)
@@ -125,7 +127,7 @@ class JobsController(Controller):
         "/{job_id:str}/discard",
         summary="Give up on a queued, parked or dead job",
         status_code=200,
-        responses=problem_responses(401, 404, 409),
+        responses=problem_responses(401, 403, 404, 409),
     )
     async def discard_job(self, db: NamedDependency[Database], job_id: FromPath[str]) -> JobOut:
         return await self._change(db, job_id, retry=False)

@@ -9,8 +9,9 @@ import msgspec
 from litestar import get
 from litestar.di import NamedDependency
 
-from api.auth import ADMIN_SECURITY, admin_only
+from api.auth import ADMIN_SECURITY, authorize
 from api.problems import problem_responses
+from core.permissions import Admin
 from tenants.db import Database
 from tenants.orders import Orders
 
@@ -27,9 +28,10 @@ class UnroutedOrder(msgspec.Struct, kw_only=True):
     "/v1/orders/unrouted",
     tags=["orders"],
     summary="Orders held until their integration is bound (admin)",
-    guards=[admin_only],
+    guards=[authorize],
+    opt={"access": Admin.ONLY},
     security=ADMIN_SECURITY,
-    responses=problem_responses(401),
+    responses=problem_responses(401, 403),
 )
 async def unrouted_orders(db: NamedDependency[Database]) -> list[UnroutedOrder]:
     return [

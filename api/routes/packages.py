@@ -9,10 +9,12 @@ from litestar import Controller, get, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
-from api.auth import SECURITY, Principal, provide_principal, require_admin
+from api.auth import SECURITY, Principal, actor_of, authorize, provide_principal
 from api.problems import problem_responses
 from core.catalog import CatalogPackage
+from core.permissions import Admin, Scope
 from core.settings import Settings
+from tenants.audit import AuditLog
 from tenants.catalogs import Catalogs, VendorCatalogView
 from tenants.db import Database
 from tenants.worker import wall_clock_ms
@@ -27,18 +29,24 @@ class VendorPackagesController(Controller):
     tags = ["packages"]  # noqa: RUF012 - Litestar's own attribute
     security = SECURITY
     dependencies = {"principal": Provide(provide_principal)}  # noqa: RUF012
+    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
-    @get("/", summary="The vendor's package catalog", responses=problem_responses(401))
+    @get(
+        "/",
+        summary="The vendor's package catalog",
+        responses=problem_responses(401, 403),
+        opt={"access": Scope.TENANT_READ},
+    )
     async def get_vendor_packages(
-        self, principal: NamedDependency[Principal], db: NamedDependency[Database], settings: NamedDependency[Settings]
+        self, db: NamedDependency[Database], settings: NamedDependency[Settings]
     ) -> VendorCatalogView:
-        del principal  # any credential may read what the vendor offers
         return await Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share).vendor()
 
     @put(
         "/",
         summary="Replace the vendor's catalog (admin); tenants offering from it are pushed again",
         responses=problem_responses(401, 403, 409, 422),
+        opt={"access": Admin.ONLY},
     )
     async def set_vendor_packages(
         self,
@@ -47,6 +55,10 @@ class VendorPackagesController(Controller):
         settings: NamedDependency[Settings],
         data: JSONBody[VendorPackagesIn],
     ) -> VendorCatalogView:
-        require_admin(principal)
         catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
-        return await catalogs.set_vendor(data.packages, now_ms=wall_clock_ms())
+        async with db.tx():
+            view = await catalogs.set_vendor(data.packages, now_ms=wall_clock_ms())
+            await AuditLog(db).record(
+                None, actor_of(principal), "vendor_catalog.set", f"{len(data.packages)} package(s)"
+            )
+        return view

@@ -12,11 +12,13 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import Principal, provide_principal, require_admin, visible_tenant
+from api.auth import Principal, actor_of, authorize, provide_principal
 from api.plugins import Adapters
 from api.problems import problem_responses
 from core.errors import ValidationFailed
+from core.permissions import Admin, Scope
 from tenants.adapter_runtime import AdapterRuntime
+from tenants.audit import AuditLog
 from tenants.db import Database
 from tenants.repository import TenantRepository
 
@@ -37,13 +39,17 @@ class TenantAdaptersController(Controller):
     tags = ["adapters"]  # noqa: RUF012 - Litestar's own attribute
     security = SECURITY_REQUIREMENT
     dependencies = {"principal": Provide(provide_principal)}  # noqa: RUF012
+    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
-    @get("/{tenant_id:uuid}/adapters", summary="The tenant's adapter settings", responses=problem_responses(401, 404))
-    async def get_settings(
-        self, principal: NamedDependency[Principal], db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]
-    ) -> AdapterSettingsOut:
+    @get(
+        "/{tenant_id:uuid}/adapters",
+        summary="The tenant's adapter settings",
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.TENANT_READ},
+    )
+    async def get_settings(self, db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]) -> AdapterSettingsOut:
         repo = TenantRepository(db)
-        await repo.require(visible_tenant(principal, tenant_id))
+        await repo.require(tenant_id)
         return AdapterSettingsOut(adapters=await repo.all_adapter_settings(tenant_id))
 
     @put(
@@ -51,6 +57,7 @@ class TenantAdaptersController(Controller):
         summary="Override an adapter's settings for this tenant (admin). The body is merged over [adapters.<name>] of "
         "plugins.toml (tables key by key) and validated against the adapter's config; {} removes the overrides",
         responses=problem_responses(401, 403, 404, 422),
+        opt={"access": Admin.ONLY},
     )
     async def set_settings(
         self,
@@ -62,28 +69,28 @@ class TenantAdaptersController(Controller):
         name: FromPath[AdapterName],
         data: JSONBody[dict[str, Any]],
     ) -> AdapterSettingsOut:
-        visible_tenant(principal, tenant_id)
-        require_admin(principal)
         errors = adapters.check_settings(name, data)
         if errors:
             raise ValidationFailed(errors)
         repo = TenantRepository(db)
-        await repo.set_adapter_settings(tenant_id, name, data)
+        async with db.tx():
+            await repo.set_adapter_settings(tenant_id, name, data)
+            await AuditLog(db).record(tenant_id, actor_of(principal), "adapter_settings.set", name)
         return AdapterSettingsOut(adapters=await repo.all_adapter_settings(tenant_id))
 
     @post(
         "/{tenant_id:uuid}/orders/{order_id:uuid}/events",
         status_code=202,
         summary="Report an event about an order to its adapter (e.g. a background check's progress)",
-        responses=problem_responses(401, 404, 409, 422, 502),
+        responses=problem_responses(401, 403, 404, 409, 422, 502),
+        opt={"access": Scope.RESULTS_WRITE},
     )
     async def callback(
         self,
-        principal: NamedDependency[Principal],
         adapter_runtime: NamedDependency[AdapterRuntime],
         tenant_id: FromPath[uuid.UUID],
         order_id: FromPath[uuid.UUID],
         data: JSONBody[dict[str, Any]],
     ) -> CallbackAccepted:
-        await adapter_runtime.callback(visible_tenant(principal, tenant_id), order_id, data)
+        await adapter_runtime.callback(tenant_id, order_id, data)
         return CallbackAccepted(handled=True)

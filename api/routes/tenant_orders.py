@@ -9,16 +9,17 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import Principal, provide_principal, visible_tenant
+from api.auth import authorize
 from api.problems import problem_responses
 from api.routes.tenants import decode_cursor, encode_cursor
 from core.errors import FieldError, NotFound, ValidationFailed
 from core.kombo import OrderReceivedData
 from core.kombo.vocabulary import CONTENT_TYPE_PATTERN
+from core.permissions import Scope
 from core.settings import Settings
 from tenants.db import Database
 from tenants.orders import OrderRecord, Orders, TimelineEntry
@@ -77,12 +78,16 @@ class TenantOrdersController(Controller):
     path = "/v1/tenants"
     tags = ["orders"]  # noqa: RUF012 - Litestar's own attribute
     security = SECURITY_REQUIREMENT
-    dependencies = {"principal": Provide(provide_principal)}  # noqa: RUF012
+    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
-    @get("/{tenant_id:uuid}/orders", summary="The tenant's orders, newest first", responses=problem_responses(401, 404))
+    @get(
+        "/{tenant_id:uuid}/orders",
+        summary="The tenant's orders, newest first",
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.ORDERS_READ},
+    )
     async def list_orders(
         self,
-        principal: NamedDependency[Principal],
         db: NamedDependency[Database],
         tenant_id: FromPath[uuid.UUID],
         *,
@@ -93,7 +98,7 @@ class TenantOrdersController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> OrderPage:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        await TenantRepository(db).require(tenant_id)
         after = decode_cursor(cursor) if cursor else None
         found = await Orders(db).list_orders(
             tenant_id,
@@ -111,16 +116,15 @@ class TenantOrdersController(Controller):
     @get(
         "/{tenant_id:uuid}/orders/{order_id:uuid}",
         summary="One order with its timeline",
-        responses=problem_responses(401, 404),
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.ORDERS_READ},
     )
     async def get_order(
         self,
-        principal: NamedDependency[Principal],
         db: NamedDependency[Database],
         tenant_id: FromPath[uuid.UUID],
         order_id: FromPath[uuid.UUID],
     ) -> OrderDetail:
-        visible_tenant(principal, tenant_id)
         orders = Orders(db)
         record = await orders.get(order_id, tenant_id=tenant_id)
         if record is None:
@@ -131,37 +135,36 @@ class TenantOrdersController(Controller):
         "/{tenant_id:uuid}/orders/{order_id:uuid}/result",
         status_code=202,
         summary="Submit the order's result (Kombo's result body); it is written back to the ATS in the background",
-        responses=problem_responses(401, 404, 409, 422),
+        responses=problem_responses(401, 403, 404, 409, 422),
+        opt={"access": Scope.RESULTS_WRITE},
     )
     async def submit_result(
         self,
         *,
-        principal: NamedDependency[Principal],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         tenant_id: FromPath[uuid.UUID],
         order_id: FromPath[uuid.UUID],
         data: JSONBody[dict[str, Any]],
     ) -> Submitted:
-        visible_tenant(principal, tenant_id)
         return await Results(db, settings, wall_clock_ms).submit(tenant_id, order_id, data)
 
     @post(
         "/{tenant_id:uuid}/uploads",
         summary="Upload a file to attach to a result (body: the file)",
-        responses=problem_responses(401, 404, 422),
+        responses=problem_responses(401, 403, 404, 422),
+        opt={"access": Scope.RESULTS_WRITE},
     )
     async def upload(
         self,
         *,
         request: Request[Any, Any, Any],
-        principal: NamedDependency[Principal],
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         tenant_id: FromPath[uuid.UUID],
         name: Annotated[str, QueryParameter(min_length=1, max_length=300)],
     ) -> Upload:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        await TenantRepository(db).require(tenant_id)
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if not re.match(CONTENT_TYPE_PATTERN, content_type) or content_type == "application/octet-stream":
             message = "send the file's own media type (e.g. application/pdf), as Kombo asks"

@@ -17,22 +17,23 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import Principal, TenantKey, provide_principal, require_admin, visible_tenant
+from api.auth import Principal, TenantKey, actor_of, authorize, only_tenant, provide_principal
 from api.plugins import Adapters
 from api.problems import problem_responses
 from core.catalog import TenantPackage
-from core.errors import Conflict, FieldError, NotFound, PayloadInvalid, ValidationFailed
+from core.errors import Conflict, FieldError, Forbidden, NotFound, PayloadInvalid, ValidationFailed
 from core.kombo import CreateLinkRequest
 from core.kombo.vocabulary import IntegrationState, Language
+from core.permissions import DEFAULT_SCOPES, Admin, Scope, encode_scopes
 from core.plugins_file import ROUTE_KEYS
 from core.ports import KomboApi
 from core.settings import Settings
 from core.tenants import ApiKey, Tenant
+from tenants.audit import KOMBO, AuditLog
 from tenants.catalogs import Catalogs, CatalogView
 from tenants.db import Database
-from tenants.order_jobs import after_binding
+from tenants.integrations import IntegrationBinding
 from tenants.orders import OrderRecord, Orders
-from tenants.outbox import Outbox
 from tenants.repository import TenantRepository
 from tenants.vault import Vault
 from tenants.worker import wall_clock_ms
@@ -92,19 +93,21 @@ class BindIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class ApiKeyIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: Name = "default"
+    #: What the key may do (docs/security.md); absent: tenant:read, orders:read and results:write.
+    scopes: Annotated[list[Scope], msgspec.Meta(min_length=1)] | None = None
 
 
 class ApiKeyOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     name: str
+    scopes: list[Scope]
     created_at: datetime
     revoked_at: datetime | None
+    #: The key that created this one (``null``: the admin token).
+    created_by: uuid.UUID | None
 
 
-class ApiKeyCreated(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    name: str
-    created_at: datetime
+class ApiKeyCreated(ApiKeyOut, kw_only=True):
     #: Shown once: only its hash is stored.
     key: str
 
@@ -119,9 +122,12 @@ class SecretNames(msgspec.Struct, kw_only=True):
 
 class TenantEvent(msgspec.Struct, kw_only=True):
     event_id: str
+    #: Kombo's event type (``integration-created``, ...) or our change (``integration.bound``, ...).
     type: str
     received_at: datetime
     note: str | None
+    #: Who: ``kombo``, ``admin`` or ``api_key:<key id>``.
+    actor: str
 
 
 class RoutesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -158,7 +164,14 @@ def tenant_out(tenant: Tenant) -> TenantOut:
 
 
 def key_out(key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(id=key.id, name=key.name, created_at=key.created_at, revoked_at=key.revoked_at)
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        scopes=sorted(key.scopes),
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+        created_by=key.created_by,
+    )
 
 
 def encode_cursor(row: Tenant | OrderRecord) -> str:
@@ -181,15 +194,25 @@ class TenantsController(Controller):
     tags = ["tenants"]  # noqa: RUF012 - Litestar's own attribute
     security = SECURITY_REQUIREMENT
     dependencies = {"principal": Provide(provide_principal)}  # noqa: RUF012
+    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
-    @post("/", summary="Create a tenant (admin)", responses=problem_responses(401, 403, 409))
+    @post(
+        "/", summary="Create a tenant (admin)", responses=problem_responses(401, 403, 409), opt={"access": Admin.ONLY}
+    )
     async def create_tenant(
         self, principal: NamedDependency[Principal], db: NamedDependency[Database], data: JSONBody[TenantIn]
     ) -> TenantOut:
-        require_admin(principal)
-        return tenant_out(await TenantRepository(db).create(name=data.name, external_id=data.external_id))
+        async with db.tx():
+            tenant = await TenantRepository(db).create(name=data.name, external_id=data.external_id)
+            await AuditLog(db).record(tenant.id, actor_of(principal), "tenant.created", tenant.name)
+        return tenant_out(tenant)
 
-    @get("/", summary="List tenants (a tenant key sees only its own)", responses=problem_responses(401))
+    @get(
+        "/",
+        summary="List tenants (a tenant key sees only its own)",
+        responses=problem_responses(401, 403),
+        opt={"access": Scope.TENANT_READ},
+    )
     async def list_tenants(
         self,
         principal: NamedDependency[Principal],
@@ -197,23 +220,27 @@ class TenantsController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> TenantPage:
-        only = principal.tenant_id if isinstance(principal, TenantKey) else None
+        only = only_tenant(principal)
         after = decode_cursor(cursor) if cursor else None
         found = await TenantRepository(db).list_tenants(after=after, limit=limit + 1, only=only)
         page = found[:limit]
         next_cursor = encode_cursor(page[-1]) if len(found) > limit else None
         return TenantPage(items=[tenant_out(t) for t in page], next_cursor=next_cursor)
 
-    @get("/{tenant_id:uuid}", summary="One tenant", responses=problem_responses(401, 404))
-    async def get_tenant(
-        self, principal: NamedDependency[Principal], db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]
-    ) -> TenantOut:
-        return tenant_out(await TenantRepository(db).require(visible_tenant(principal, tenant_id)))
+    @get(
+        "/{tenant_id:uuid}",
+        summary="One tenant",
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.TENANT_READ},
+    )
+    async def get_tenant(self, db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]) -> TenantOut:
+        return tenant_out(await TenantRepository(db).require(tenant_id))
 
     @patch(
         "/{tenant_id:uuid}",
-        summary="Rename a tenant or change its external id",
-        responses=problem_responses(401, 404, 409),
+        summary="Rename a tenant or change its external id (admin)",
+        responses=problem_responses(401, 403, 404, 409),
+        opt={"access": Admin.ONLY},
     )
     async def update_tenant(
         self,
@@ -222,15 +249,18 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         data: JSONBody[TenantPatch],
     ) -> TenantOut:
-        tenant = await TenantRepository(db).update(
-            visible_tenant(principal, tenant_id), name=data.name, external_id=data.external_id
-        )
+        async with db.tx():
+            tenant = await TenantRepository(db).update(tenant_id, name=data.name, external_id=data.external_id)
+            await AuditLog(db).record(
+                tenant_id, actor_of(principal), "tenant.updated", msgspec.json.encode(data).decode()
+            )
         return tenant_out(tenant)
 
     @delete(
         "/{tenant_id:uuid}",
         summary="Delete a tenant (admin; kept as deleted, never dropped)",
         responses=problem_responses(401, 403, 404, 409),
+        opt={"access": Admin.ONLY},
     )
     async def delete_tenant(
         self,
@@ -239,28 +269,28 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         force: Annotated[bool, QueryParameter()] = False,
     ) -> None:
-        visible_tenant(principal, tenant_id)  # another tenant's id is a 404 before anything else
-        require_admin(principal)
         open_orders = await Orders(db).open_count(tenant_id)
         if open_orders and not force:
             raise Conflict(f"the tenant has {open_orders} open order(s); pass force=true to delete it anyway")
-        await TenantRepository(db).soft_delete(tenant_id)
+        async with db.tx():
+            await TenantRepository(db).soft_delete(tenant_id)
+            await AuditLog(db).record(tenant_id, actor_of(principal), "tenant.deleted", f"force={force}")
 
     @post(
         "/{tenant_id:uuid}/connect-link",
         status_code=200,
         summary="A Kombo Connect link for this tenant",
-        responses=problem_responses(401, 404, 422, 502, 503),
+        responses=problem_responses(401, 403, 404, 422, 502, 503),
+        opt={"access": Scope.INTEGRATION_MANAGE},
     )
     async def connect_link(
         self,
-        principal: NamedDependency[Principal],
         db: NamedDependency[Database],
         kombo: NamedDependency[KomboApi],
         tenant_id: FromPath[uuid.UUID],
         data: JSONBody[ConnectLinkIn],
     ) -> LinkOut:
-        tenant = await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        tenant = await TenantRepository(db).require(tenant_id)
         request = CreateLinkRequest(
             end_user_email=data.end_user_email,
             end_user_organization_name=tenant.name,
@@ -273,8 +303,9 @@ class TenantsController(Controller):
     @post(
         "/{tenant_id:uuid}/integration/exchange",
         status_code=200,
-        summary="Bind the integration a Kombo Connect token names",
-        responses=problem_responses(401, 404, 409, 422, 502, 503),
+        summary="Bind the integration a Kombo Connect token names (a tenant key: only one connected for its tenant)",
+        responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+        opt={"access": Scope.INTEGRATION_MANAGE},
     )
     async def exchange(
         self,
@@ -284,17 +315,17 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         data: JSONBody[ExchangeIn],
     ) -> TenantOut:
-        tenant = await TenantRepository(db).require(visible_tenant(principal, tenant_id))
-        found = await kombo.integration_by_token(data.token)
-        origin = found.end_user_origin_id if isinstance(found.end_user_origin_id, str) else None
-        if origin is not None and origin != str(tenant.id):
-            raise Conflict("that connection was made for another tenant")
-        return await self._bind(db, tenant.id, found.id, "ACTIVE")
+        binding = IntegrationBinding(db, kombo, wall_clock_ms)
+        owner_only = only_tenant(principal) is not None
+        return tenant_out(
+            await binding.exchange(tenant_id, data.token, actor=actor_of(principal), owner_only=owner_only)
+        )
 
     @put(
         "/{tenant_id:uuid}/integration",
-        summary="Bind an existing integration",
-        responses=problem_responses(401, 404, 409, 422, 502, 503),
+        summary="Bind an existing integration (a tenant key: only one connected for its tenant)",
+        responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+        opt={"access": Scope.INTEGRATION_MANAGE},
     )
     async def bind(
         self,
@@ -304,15 +335,17 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         data: JSONBody[BindIn],
     ) -> TenantOut:
-        visible_tenant(principal, tenant_id)
-        integration = await kombo.get_integration(data.integration_id)
-        return await self._bind(db, tenant_id, integration.id, integration.status)
+        binding = IntegrationBinding(db, kombo, wall_clock_ms)
+        owner_only = only_tenant(principal) is not None
+        tenant = await binding.bind(tenant_id, data.integration_id, actor=actor_of(principal), owner_only=owner_only)
+        return tenant_out(tenant)
 
     @post(
         "/{tenant_id:uuid}/relink-link",
         status_code=200,
         summary="A link that repairs the integration's credentials",
-        responses=problem_responses(401, 404, 409, 422, 502, 503),
+        responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+        opt={"access": Scope.INTEGRATION_MANAGE},
     )
     async def relink(
         self,
@@ -321,12 +354,22 @@ class TenantsController(Controller):
         kombo: NamedDependency[KomboApi],
         tenant_id: FromPath[uuid.UUID],
     ) -> LinkOut:
-        tenant = await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        tenant = await TenantRepository(db).require(tenant_id)
         if tenant.integration_id is None:
             raise Conflict("the tenant has no integration to relink; create a connect link instead")
-        return LinkOut(link=await kombo.relink(tenant.integration_id))
+        link = await kombo.relink(tenant.integration_id)
+        async with db.tx():
+            await AuditLog(db).record(
+                tenant_id, actor_of(principal), "integration.relink_requested", tenant.integration_id
+            )
+        return LinkOut(link=link)
 
-    @post("/{tenant_id:uuid}/api-keys", summary="Create an API key (shown once)", responses=problem_responses(401, 404))
+    @post(
+        "/{tenant_id:uuid}/api-keys",
+        summary="Create an API key (shown once). Without scopes it gets the default; a key grants only scopes it holds",
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.KEYS_MANAGE},
+    )
     async def create_api_key(
         self,
         principal: NamedDependency[Principal],
@@ -334,23 +377,36 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         data: JSONBody[ApiKeyIn],
     ) -> ApiKeyCreated:
-        key, plaintext = await TenantRepository(db).create_api_key(visible_tenant(principal, tenant_id), data.name)
-        return ApiKeyCreated(id=key.id, name=key.name, created_at=key.created_at, key=plaintext)
+        scopes = frozenset(data.scopes) if data.scopes is not None else DEFAULT_SCOPES
+        minted_by = principal.key_id if isinstance(principal, TenantKey) else None
+        if isinstance(principal, TenantKey) and not scopes <= principal.scopes:
+            missing = ", ".join(sorted(scopes - principal.scopes))
+            raise Forbidden(f"an API key can only grant scopes it holds itself; it lacks {missing}")
+        async with db.tx():
+            key, plaintext = await TenantRepository(db).create_api_key(
+                tenant_id, data.name, scopes, created_by=minted_by
+            )
+            await AuditLog(db).record(
+                tenant_id, actor_of(principal), "api_key.created", f"{key.id} {key.name!r} [{encode_scopes(scopes)}]"
+            )
+        return ApiKeyCreated(**msgspec.structs.asdict(key_out(key)), key=plaintext)
 
     @get(
         "/{tenant_id:uuid}/api-keys",
         summary="List API keys (never their values)",
-        responses=problem_responses(401, 404),
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.KEYS_MANAGE},
     )
-    async def list_api_keys(
-        self, principal: NamedDependency[Principal], db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]
-    ) -> list[ApiKeyOut]:
+    async def list_api_keys(self, db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]) -> list[ApiKeyOut]:
         repo = TenantRepository(db)
-        await repo.require(visible_tenant(principal, tenant_id))
+        await repo.require(tenant_id)
         return [key_out(k) for k in await repo.api_keys(tenant_id)]
 
     @delete(
-        "/{tenant_id:uuid}/api-keys/{key_id:uuid}", summary="Revoke an API key", responses=problem_responses(401, 404)
+        "/{tenant_id:uuid}/api-keys/{key_id:uuid}",
+        summary="Revoke an API key and every key it created",
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.KEYS_MANAGE},
     )
     async def revoke_api_key(
         self,
@@ -359,14 +415,20 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         key_id: FromPath[uuid.UUID],
     ) -> None:
-        if not await TenantRepository(db).revoke_api_key(visible_tenant(principal, tenant_id), key_id):
-            raise NotFound(f"no live API key {key_id}")
+        async with db.tx():
+            revoked = await TenantRepository(db).revoke_api_key(tenant_id, key_id)
+            if not revoked:
+                raise NotFound(f"no live API key {key_id}")
+            await AuditLog(db).record(
+                tenant_id, actor_of(principal), "api_key.revoked", " ".join(str(k) for k in revoked)
+            )
 
     @put(
         "/{tenant_id:uuid}/secrets/{name:str}",
         status_code=204,
         summary="Store a secret (write-only)",
-        responses=problem_responses(401, 404),
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.SECRETS_WRITE},
     )
     async def put_secret(
         self,
@@ -378,25 +440,29 @@ class TenantsController(Controller):
         name: FromPath[SecretName],
         data: JSONBody[SecretIn],
     ) -> None:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
-        await Vault(db, settings.secret_keys).put(tenant_id, name, data.value)
+        await TenantRepository(db).require(tenant_id)
+        async with db.tx():
+            await Vault(db, settings.secret_keys).put(tenant_id, name, data.value)
+            await AuditLog(db).record(tenant_id, actor_of(principal), "secret.set", name)
 
     @get(
         "/{tenant_id:uuid}/secrets",
         summary="Names of the stored secrets (values are never returned)",
-        responses=problem_responses(401, 404),
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.TENANT_READ},
     )
     async def secret_names(
-        self,
-        principal: NamedDependency[Principal],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        tenant_id: FromPath[uuid.UUID],
+        self, db: NamedDependency[Database], settings: NamedDependency[Settings], tenant_id: FromPath[uuid.UUID]
     ) -> SecretNames:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        await TenantRepository(db).require(tenant_id)
         return SecretNames(names=await Vault(db, settings.secret_keys).names(tenant_id))
 
-    @delete("/{tenant_id:uuid}/secrets/{name:str}", summary="Delete a secret", responses=problem_responses(401, 404))
+    @delete(
+        "/{tenant_id:uuid}/secrets/{name:str}",
+        summary="Delete a secret",
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.SECRETS_WRITE},
+    )
     async def delete_secret(
         self,
         principal: NamedDependency[Principal],
@@ -405,14 +471,17 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         name: FromPath[SecretName],
     ) -> None:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
-        if not await Vault(db, settings.secret_keys).delete(tenant_id, name):
-            raise NotFound(f"no secret {name!r}")
+        await TenantRepository(db).require(tenant_id)
+        async with db.tx():
+            if not await Vault(db, settings.secret_keys).delete(tenant_id, name):
+                raise NotFound(f"no secret {name!r}")
+            await AuditLog(db).record(tenant_id, actor_of(principal), "secret.deleted", name)
 
     @put(
         "/{tenant_id:uuid}/packages",
         summary="Set the tenant's catalog; it is pushed to Kombo in the background",
-        responses=problem_responses(401, 404, 409, 422),
+        responses=problem_responses(401, 403, 404, 409, 422),
+        opt={"access": Scope.CATALOG_WRITE},
     )
     async def set_packages(
         self,
@@ -422,59 +491,64 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         data: JSONBody[PackagesIn],
     ) -> CatalogView:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        await TenantRepository(db).require(tenant_id)
         catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
-        return await catalogs.set_desired(
-            tenant_id, data.packages, confirm_deletions=data.confirm_deletions, now_ms=wall_clock_ms()
-        )
+        async with db.tx():
+            view = await catalogs.set_desired(
+                tenant_id, data.packages, confirm_deletions=data.confirm_deletions, now_ms=wall_clock_ms()
+            )
+            await AuditLog(db).record(tenant_id, actor_of(principal), "catalog.set", f"{len(data.packages)} package(s)")
+        return view
 
     @get(
         "/{tenant_id:uuid}/packages",
         summary="The catalog, its diff against Kombo and the sync state",
-        responses=problem_responses(401, 404),
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.TENANT_READ},
     )
     async def get_packages(
-        self,
-        principal: NamedDependency[Principal],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
-        tenant_id: FromPath[uuid.UUID],
+        self, db: NamedDependency[Database], settings: NamedDependency[Settings], tenant_id: FromPath[uuid.UUID]
     ) -> CatalogView:
-        await TenantRepository(db).require(visible_tenant(principal, tenant_id))
+        await TenantRepository(db).require(tenant_id)
         return await Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share).view(tenant_id)
 
     @get(
         "/{tenant_id:uuid}/events",
-        summary="The tenant's event log (Kombo's integration events)",
-        responses=problem_responses(401, 404),
+        summary="The tenant's event log: Kombo's events and what operators and API keys changed, newest first",
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.TENANT_READ},
     )
     async def events(
         self,
-        principal: NamedDependency[Principal],
         db: NamedDependency[Database],
         tenant_id: FromPath[uuid.UUID],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[TenantEvent]:
         repo = TenantRepository(db)
-        await repo.require(visible_tenant(principal, tenant_id))
-        return [msgspec.convert(row, TenantEvent) for row in await repo.events(tenant_id, limit=limit)]
+        await repo.require(tenant_id)
+        kombo_events = [TenantEvent(**{**row, "actor": KOMBO}) for row in await repo.events(tenant_id, limit=limit)]
+        changes = [
+            TenantEvent(event_id=str(e.id), type=e.action, received_at=e.at, note=e.detail, actor=e.actor)
+            for e in await AuditLog(db).of_tenant(tenant_id, limit=limit)
+        ]
+        return sorted(kombo_events + changes, key=lambda e: e.received_at, reverse=True)[:limit]
 
     @get(
         "/{tenant_id:uuid}/routes",
         summary="The tenant's adapter routing overrides",
-        responses=problem_responses(401, 404),
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.TENANT_READ},
     )
-    async def get_routes(
-        self, principal: NamedDependency[Principal], db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]
-    ) -> RoutesOut:
+    async def get_routes(self, db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]) -> RoutesOut:
         repo = TenantRepository(db)
-        await repo.require(visible_tenant(principal, tenant_id))
+        await repo.require(tenant_id)
         return RoutesOut(routes=await repo.routes(tenant_id))
 
     @put(
         "/{tenant_id:uuid}/routes",
         summary="Send this tenant's package types to other adapters (admin)",
         responses=problem_responses(401, 403, 404, 422),
+        opt={"access": Admin.ONLY},
     )
     async def set_routes(
         self,
@@ -484,8 +558,6 @@ class TenantsController(Controller):
         tenant_id: FromPath[uuid.UUID],
         data: JSONBody[RoutesIn],
     ) -> RoutesOut:
-        visible_tenant(principal, tenant_id)
-        require_admin(principal)
         errors = [
             FieldError(path=f"$.routes.{key}", message=f"not a route key; use one of {', '.join(sorted(ROUTE_KEYS))}")
             for key in data.routes
@@ -497,12 +569,9 @@ class TenantsController(Controller):
         ]
         if errors:
             raise ValidationFailed(errors)
-        return RoutesOut(routes=await TenantRepository(db).set_routes(tenant_id, data.routes))
-
-    @staticmethod
-    async def _bind(db: Database, tenant_id: uuid.UUID, integration_id: str, state: str) -> TenantOut:
         async with db.tx():
-            tenant = await TenantRepository(db).bind_integration(tenant_id, integration_id, state=state)
-            # Catalog pushes that waited for an integration run now; orders held for it are processed.
-            await after_binding(Outbox(db), tenant_id, integration_id, wall_clock_ms())
-        return tenant_out(tenant)
+            routes = await TenantRepository(db).set_routes(tenant_id, data.routes)
+            await AuditLog(db).record(
+                tenant_id, actor_of(principal), "routes.set", msgspec.json.encode(routes).decode()
+            )
+        return RoutesOut(routes=routes)

@@ -24,6 +24,15 @@ class Outcome(StrEnum):
     DEAD = "dead"
 
 
+def refused_input(error: KomboError) -> bool:
+    """Kombo refused what the caller gave (an unknown integration, token or order), not its own fault."""
+    return error.code in {"PLATFORM.INPUT_INVALID", "PLATFORM.INTEGRATION_NOT_FOUND"} or error.http_status in {
+        400,
+        404,
+        422,
+    }
+
+
 def classify(error: KomboError) -> Outcome:
     if error.code in PARK_CODES or (error.code or "").endswith(".AUTHENTICATION_INVALID"):
         return Outcome.PARK

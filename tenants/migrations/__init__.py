@@ -29,6 +29,7 @@ from tenants.migrations import (
     m0009_results,
     m0010_adapter_runtime,
     m0011_order_pii_purge,
+    m0012_key_scopes_and_audit,
 )
 
 MIGRATIONS: Final[Sequence[ModuleType]] = (
@@ -43,6 +44,7 @@ MIGRATIONS: Final[Sequence[ModuleType]] = (
     m0009_results,
     m0010_adapter_runtime,
     m0011_order_pii_purge,
+    m0012_key_scopes_and_audit,
 )
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from agtest import FUZZ_SCALE
 from agtest.servers import free_port, serve
 from api.app import create_app
+from core.permissions import ALL_SCOPES
 from core.settings import load_settings
 from sandbox.app import create_sandbox_app
 from sandbox.settings import SandboxSettings
@@ -59,7 +60,7 @@ async def _prepare() -> str:
     await migrate(db)
     db.bind(TABLES)
     tenant = await TenantRepository(db).create(name="Contract", external_id=None)
-    _, key = await TenantRepository(db).create_api_key(tenant.id, "contract")
+    _, key = await TenantRepository(db).create_api_key(tenant.id, "contract", ALL_SCOPES)
     await db.close()
     return key
 

@@ -27,7 +27,8 @@ async def test_no_secret_in_clear_in_database_responses_or_logs(
     responses: list[str] = []
     async with AsyncTestClient(create_app(test_settings)) as client:
         tenant = (await client.post("/v1/tenants", json={"name": "T"}, headers=ADMIN)).json()["id"]
-        key = (await client.post(f"/v1/tenants/{tenant}/api-keys", json={}, headers=ADMIN)).json()["key"]
+        scopes = {"scopes": ["secrets:write"]}
+        key = (await client.post(f"/v1/tenants/{tenant}/api-keys", json=scopes, headers=ADMIN)).json()["key"]
         stored = await client.put(
             f"/v1/tenants/{tenant}/secrets/smtp_password",
             json={"value": SECRET},

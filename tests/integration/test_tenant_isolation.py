@@ -1,8 +1,11 @@
 """Isolation: with tenant A's key, no request about tenant B reveals or changes anything of B.
 
-The routes come from the OpenAPI document, so a new tenant route is covered (or this test fails until it
-has a request body here). Hypothesis picks routes, methods and B's ids in random orders; after every
-request B must look exactly as before, seen through the admin token.
+A's key holds every scope (the strongest key an attacker could steal). The routes come from the OpenAPI
+document, so a new tenant route is covered (or this test fails until it has a request body here).
+Hypothesis picks routes, methods and B's ids in random orders; after every request B must look exactly as
+before, seen through the admin token. The second property turns to ownership: A acting on its own tenant
+but naming B's objects (B's integration, key, order, upload and external id) or changing what only the
+admin may change (its tenant's fields, routes, adapter settings) changes nothing of B's either.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from agtest import FIXTURES
 from agtest.sandbox_support import API_KEY, SandboxHandle
 from api.app import create_app
 from core.kombo import signature
+from core.permissions import Scope
 from core.settings import KomboSettings, Settings
 from tenants.db import Database
 
@@ -63,10 +67,14 @@ BODIES: dict[tuple[str, str], Any] = {
 
 class World(msgspec.Struct):
     client: AsyncTestClient[Any]
+    a: str
     a_key: str
+    a_order_id: str
     b: str
     b_key_id: str
     b_order_id: str
+    b_integration: str
+    b_upload_id: str
 
 
 @pytest.fixture
@@ -76,26 +84,48 @@ async def world(db: Database, test_settings: Settings, sandbox: SandboxHandle) -
     async with AsyncTestClient(app) as client:
         a = (await client.post("/v1/tenants", json={"name": "A"}, headers=ADMIN)).json()["id"]
         b = (await client.post("/v1/tenants", json={"name": "B", "external_id": "b-ext"}, headers=ADMIN)).json()["id"]
-        a_key = (await client.post(f"/v1/tenants/{a}/api-keys", json={}, headers=ADMIN)).json()["key"]
+        every = {"scopes": [s.value for s in Scope]}
+        a_key = (await client.post(f"/v1/tenants/{a}/api-keys", json=every, headers=ADMIN)).json()["key"]
         b_key_id = (await client.post(f"/v1/tenants/{b}/api-keys", json={}, headers=ADMIN)).json()["id"]
         integration = sandbox.new_integration(origin_id=b)
         await client.put(f"/v1/tenants/{b}/integration", json={"integration_id": integration}, headers=ADMIN)
         await client.put(f"/v1/tenants/{b}/secrets/smtp_password", json={"value": "b-secret-value"}, headers=ADMIN)
         packages = [{"id": "p", "type": "SKILLS_TEST", "name": "P", "description": ""}]
-        await client.put(f"/v1/tenants/{b}/packages", json={"packages": packages}, headers=ADMIN)
-        order = sample_order(integration, "p")  # an order of B's, received the way every order is
-        signed = {
-            "content-type": "application/json",
-            "x-kombo-signature": signature.sign(kombo.webhook_secrets[0], order),
-        }
-        assert (await client.post("/kombo/webhooks", content=order, headers=signed)).status_code == 200
+        a_integration = sandbox.new_integration(origin_id=a)
+        await client.put(f"/v1/tenants/{a}/integration", json={"integration_id": a_integration}, headers=ADMIN)
+        for tenant, tenant_integration in ((a, a_integration), (b, integration)):
+            await client.put(f"/v1/tenants/{tenant}/packages", json={"packages": packages}, headers=ADMIN)
+            order = sample_order(tenant_integration, "p")  # received the way every order is
+            signed = {
+                "content-type": "application/json",
+                "x-kombo-signature": signature.sign(kombo.webhook_secrets[0], order),
+            }
+            assert (await client.post("/kombo/webhooks", content=order, headers=signed)).status_code == 200
+        [a_order] = (await client.get(f"/v1/tenants/{a}/orders", headers=ADMIN)).json()["items"]
         [b_order] = (await client.get(f"/v1/tenants/{b}/orders", headers=ADMIN)).json()["items"]
-        yield World(client=client, a_key=a_key, b=b, b_key_id=b_key_id, b_order_id=b_order["id"])
+        b_upload = await client.post(
+            f"/v1/tenants/{b}/uploads",
+            content=b"%PDF-1.4 B's report",
+            params={"name": "b.pdf"},
+            headers={**ADMIN, "content-type": "application/pdf"},
+        )
+        yield World(
+            client=client,
+            a=a,
+            a_key=a_key,
+            a_order_id=a_order["id"],
+            b=b,
+            b_key_id=b_key_id,
+            b_order_id=b_order["id"],
+            b_integration=integration,
+            b_upload_id=b_upload.json()["id"],
+        )
 
 
 def sample_order(integration_id: str, package_id: str) -> bytes:
     body = json.loads((FIXTURES / "kombo" / "webhook_assessment_order_received.json").read_text())
-    body["data"].update(integration_id=integration_id, package_id=package_id)
+    body["data"].update(integration_id=integration_id, package_id=package_id, id=f"order-{integration_id}")
+    body["id"] = f"event-{integration_id}"
     return json.dumps(body).encode()
 
 
@@ -173,4 +203,65 @@ async def test_listing_with_a_key_shows_only_its_tenant(world: World) -> None:
     assert world.b not in {t["id"] for t in listed["items"]}
     assert len(listed["items"]) == 1
     jobs = await world.client.get("/v1/jobs", headers={"authorization": f"Bearer {world.a_key}"})
-    assert jobs.status_code == 401  # operations are the admin's
+    assert jobs.status_code == 403  # operations are the admin's
+
+
+def result_with(**attachment: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": "COMPLETED",
+        "result_url": "https://x.example/r",
+        "completed_at": "2026-01-01T00:00:00Z",
+    }
+    if attachment:
+        body["attachments"] = [{"name": "report.pdf", "content_type": "application/pdf", **attachment}]
+    return body
+
+
+#: (method, path on A's own tenant, body, the answers allowed): A names B's objects or reaches for the admin's.
+OWNERSHIP: dict[str, tuple[str, str, Any, set[int]]] = {
+    "bind B's integration": ("put", "/v1/tenants/{a}/integration", {"integration_id": "{b_integration}"}, {404}),
+    "revoke B's key": ("delete", "/v1/tenants/{a}/api-keys/{b_key_id}", None, {404}),
+    "read B's order": ("get", "/v1/tenants/{a}/orders/{b_order_id}", None, {404}),
+    "result for B's order": ("put", "/v1/tenants/{a}/orders/{b_order_id}/result", result_with(), {404}),
+    "report on B's order": ("post", "/v1/tenants/{a}/orders/{b_order_id}/events", {"type": "x"}, {404}),
+    "B's upload in A's result": (
+        "put",
+        "/v1/tenants/{a}/orders/{a_order_id}/result",
+        result_with(upload_id="{b_upload_id}"),
+        {422},
+    ),
+    "take B's external id": ("patch", "/v1/tenants/{a}", {"external_id": "b-ext"}, {403}),
+    "rename itself": ("patch", "/v1/tenants/{a}", {"name": "B"}, {403}),
+    "route itself": ("put", "/v1/tenants/{a}/routes", {"routes": {"SKILLS_TEST": "accept"}}, {403}),
+    "own adapter settings": (
+        "put",
+        "/v1/tenants/{a}/adapters/forward/settings",
+        {"forward_url": "http://169.254.169.254/"},
+        {403},
+    ),
+    "own secret of B's name": ("put", "/v1/tenants/{a}/secrets/smtp_password", {"value": "a-secret"}, {204}),
+    "mint a key": ("post", "/v1/tenants/{a}/api-keys", {"name": "spare"}, {201}),
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(attacks=st.lists(st.sampled_from(sorted(OWNERSHIP)), min_size=1, max_size=4))
+async def test_tenant_a_owns_only_what_is_its_own(world: World, attacks: list[str]) -> None:
+    before = await snapshot(world)
+    ids = msgspec.structs.asdict(world)
+    for attack in attacks:
+        method, template, body, allowed = OWNERSHIP[attack]
+        filled = json.loads(json.dumps(body).replace("{b_upload_id}", world.b_upload_id)) if body else None
+        if isinstance(filled, dict) and filled.get("integration_id") == "{b_integration}":
+            filled["integration_id"] = world.b_integration
+        response = await world.client.request(
+            method.upper(),
+            template.format(**ids),
+            headers={"authorization": f"Bearer {world.a_key}"},
+            **({"json": filled} if filled is not None else {}),
+        )
+        assert response.status_code in allowed, (attack, response.text)
+        assert world.b not in response.text
+        assert "b-secret-value" not in response.text
+        assert "b-ext" not in response.text or attack == "take B's external id"
+    assert await snapshot(world) == before

@@ -211,7 +211,8 @@ async def test_invalid_catalogs_are_refused_naming_the_field(
 
 async def test_tenant_keys_act_only_on_their_own_tenant(client: AsyncTestClient[Any]) -> None:
     mine, theirs = await new_tenant(client, "Mine"), await new_tenant(client, "Theirs")
-    created = (await client.post(f"/v1/tenants/{mine}/api-keys", json={"name": "platform"}, headers=ADMIN)).json()
+    scoped = {"name": "platform", "scopes": ["tenant:read", "keys:manage"]}
+    created = (await client.post(f"/v1/tenants/{mine}/api-keys", json=scoped, headers=ADMIN)).json()
     key = {"authorization": f"Bearer {created['key']}"}
     assert (await client.get(f"/v1/tenants/{mine}", headers=key)).status_code == 200
     assert (await client.get(f"/v1/tenants/{theirs}", headers=key)).status_code == 404

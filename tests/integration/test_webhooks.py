@@ -194,5 +194,7 @@ async def test_integration_events_from_the_sandbox_bind_and_update_the_tenant(
         "integration-state-changed",
         "integration-state-changed",
         "integration-created",
+        "tenant.created",
     ]
+    assert {e["actor"] for e in events} == {"kombo", "admin"}
     assert deleted["integration"] is None
