@@ -1,4 +1,5 @@
-"""The adapters' outbound HTTP client (httpx): transport failures become retryable errors."""
+"""The adapters' outbound HTTP client (httpx): transport failures become retryable errors, a URL the outbound
+policy refuses a final ``OutboundRefused``."""
 
 from __future__ import annotations
 
@@ -6,19 +7,23 @@ from collections.abc import Mapping
 
 import httpx
 
+from adapters.outbound import guarded_client
 from core.adapters import HttpReply
 from core.errors import AssessgateError
+from core.outbound import OutboundPolicy
 
 
 class HttpxClient:
-    """Opens its httpx client on first use (and again after :meth:`aclose`, when an app restarts)."""
+    """Opens its httpx client on first use (and again after :meth:`aclose`, when an app restarts). Every
+    request passes the outbound policy: adapters call URLs that tenants' settings and platforms supply."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: OutboundPolicy) -> None:
+        self.policy = policy
         self._client: httpx.AsyncClient | None = None
 
     async def post(self, url: str, *, content: bytes, headers: Mapping[str, str], timeout_s: float) -> HttpReply:
         if self._client is None or self._client.is_closed:
-            self._client = httpx.AsyncClient(headers={"User-Agent": "assessgate"})
+            self._client = guarded_client(self.policy, headers={"User-Agent": "assessgate"})
         try:
             response = await self._client.post(url, content=content, headers=dict(headers), timeout=timeout_s)
         except httpx.TimeoutException:

@@ -20,6 +20,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
+from adapters.outbound import guarded_client
 from api.auth import SECURITY_SCHEMES
 from api.bootstrap import SANDBOX_PATH
 from api.jobs import build_registry
@@ -78,6 +79,8 @@ def mount_sandbox(settings: Settings, db: Database) -> Sandbox:
             public_url=f"{settings.base_url}{SANDBOX_PATH}",
         ),
         store=DatabaseSandboxStore(db),
+        # Kombo downloads attachments from URLs tenants give; in this process that is the gateway's request.
+        downloader=guarded_client(settings.outbound_policy()),
     )
 
 

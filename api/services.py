@@ -30,7 +30,7 @@ class OrderServices:
 
 def order_services(settings: Settings, db: Database, kombo: KomboApi, clock: Callable[[], int]) -> OrderServices:
     adapters = load_adapters(load_plugins_file(settings.plugins_file), settings.adapters)
-    http = HttpxClient()
+    http = HttpxClient(settings.outbound_policy())
     runtime = AdapterRuntime(
         db,
         settings,

@@ -15,6 +15,7 @@ from typing import Any, Final
 from core.errors import FieldError
 from core.kombo.results import MAX_ATTACHMENTS
 from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, TIMESTAMP_PATTERN
+from core.outbound import valid_url
 
 STATUSES: Final = ("OPEN", "COMPLETED", "CANCELLED")
 FINAL: Final = frozenset({"COMPLETED", "CANCELLED"})
@@ -133,7 +134,7 @@ def _attachments(attachments: Any) -> list[FieldError]:
                 errors.append(FieldError(path=f"{at}.content_type", message="required with data"))
             if not _base64(item["data"]):
                 errors.append(FieldError(path=f"{at}.data", message="must be base64"))
-        if "data_url" in item and not (isinstance(item["data_url"], str) and item["data_url"].startswith("http")):
+        if "data_url" in item and not (isinstance(item["data_url"], str) and valid_url(item["data_url"])):
             errors.append(
                 FieldError(path=f"{at}.data_url", message="must be an http(s) URL Kombo can fetch without credentials")
             )

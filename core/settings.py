@@ -18,6 +18,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from core.errors import ConfigError, FieldError
+from core.outbound import OutboundPolicy
 
 PREFIX: Final = "ASSESSGATE_"
 DEFAULT_KOMBO_API_URL: Final = "https://api.kombo.dev/v1"
@@ -122,6 +123,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: Uploaded attachments reach Kombo as a short-lived signed URL (``signed_url``) or inline (``base64``).
     attachments: AttachmentMode = "signed_url"
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
+    #: Networks and URL prefixes a request to a tenant-supplied URL may reach beside the public internet.
+    outbound_allow: tuple[str, ...] = ()
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
     mail: MailSettings = MailSettings()
@@ -130,6 +133,11 @@ class Settings(Struct, frozen=True, kw_only=True):
     def base_url(self) -> str:
         """The URL the outside world reaches us at (``ASSESSGATE_PUBLIC_URL``, else host and port)."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def outbound_policy(self) -> OutboundPolicy:
+        """What requests to tenant-supplied URLs may reach: the public internet, the operator's allow-list, and
+        this gateway's own signed file links (the in-process sandbox downloads attachments from them)."""
+        return OutboundPolicy.parse(self.outbound_allow).with_prefix(f"{self.base_url}/files/")
 
     def secrets(self) -> tuple[str, ...]:
         """Every configured secret value, for the log and response redaction filters."""
@@ -177,6 +185,7 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     reconcile_lookback_days: Annotated[int, Meta(ge=1, le=365)] = 30
     attachments: AttachmentMode = "signed_url"
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
+    outbound_allow: str = ""
     smtp_url: str = "log:"
     mail_from: str = "assessgate <no-reply@localhost>"
 
@@ -248,6 +257,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         reconcile_lookback_days=env.reconcile_lookback_days,
         attachments=env.attachments,
         attachment_url_ttl_s=env.attachment_url_ttl_s,
+        outbound_allow=_outbound_allow(env.outbound_allow),
         database=DatabaseSettings(url=database_url, pool_max_size=env.database_pool_max_size),
         kombo=KomboSettings(
             api_url=env.kombo_api_url.rstrip("/"),
@@ -284,6 +294,15 @@ def is_fernet_key(key: str) -> bool:
         return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32  # noqa: PLR2004 - Fernet's key size
     except (binascii.Error, ValueError, UnicodeEncodeError):
         return False
+
+
+def _outbound_allow(value: str) -> tuple[str, ...]:
+    entries = _split(value)
+    try:
+        OutboundPolicy.parse(entries)
+    except ValueError as exc:
+        raise ConfigError(PREFIX + "OUTBOUND_ALLOW", str(exc)) from None
+    return entries
 
 
 def _split(value: str) -> tuple[str, ...]:

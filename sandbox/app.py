@@ -57,6 +57,8 @@ def sandbox_lifespan(sandbox: Sandbox) -> Callable[[Litestar], AbstractAsyncCont
         finally:
             await sandbox.webhooks.drain()
             await sandbox.client.aclose()
+            if sandbox.downloader is not sandbox.client:
+                await sandbox.downloader.aclose()
 
     return lifespan
 

@@ -25,6 +25,7 @@ from core.kombo import (
     decode_json,
 )
 from core.kombo.vocabulary import TIMESTAMP_PATTERN, is_kombo_timestamp
+from core.outbound import REFUSED, OutboundRefused
 from sandbox.errors import KomboApiError, input_invalid
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
@@ -41,12 +42,18 @@ PAGE_SIZE_MAX = 250
 
 class Sandbox:
     def __init__(
-        self, settings: SandboxSettings, client: httpx.AsyncClient | None = None, store: SandboxStore | None = None
+        self,
+        settings: SandboxSettings,
+        client: httpx.AsyncClient | None = None,
+        store: SandboxStore | None = None,
+        downloader: httpx.AsyncClient | None = None,
     ) -> None:
         self.settings = settings
         self.state = SandboxState()
         self.faults = Faults()
         self.client = client or httpx.AsyncClient()
+        #: Fetches attachments' ``data_url``s; inside the gateway, a client held to its outbound policy.
+        self.downloader = downloader or self.client
         self.store: SandboxStore = store or MemoryStore()
         self._save_lock = asyncio.Lock()
         self.rng = random.Random()  # noqa: S311 - fault sampling, not security
@@ -247,7 +254,9 @@ class Sandbox:
                 )
                 continue
             try:
-                response = await self.client.get(url, timeout=30)
+                response = await self.downloader.get(url, timeout=30)
+            except OutboundRefused:
+                raise input_invalid(f"Attachment {item.name!r} could not be downloaded: {REFUSED}.") from None
             except httpx.HTTPError as exc:
                 raise input_invalid(
                     f"Attachment {item.name!r} could not be downloaded: {type(exc).__name__}."

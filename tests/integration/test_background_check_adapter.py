@@ -94,7 +94,13 @@ def bg_settings(
         f'[routes]\nBACKGROUND_CHECK = "background_check"\n\n[adapters.background_check]\n'
         f'forward_url = "{platform.url}"\nretention_days = 30\n'
     )
-    settings = stack_settings(test_settings, *ports, plugins_file=str(plugins), mail=MailSettings(url=smtp[1]))
+    settings = stack_settings(  # the screening platform runs on loopback: the operator's allow-list admits it
+        test_settings,
+        *ports,
+        plugins_file=str(plugins),
+        mail=MailSettings(url=smtp[1]),
+        outbound_allow=("127.0.0.1/32",),
+    )
     on_loop(migrate, settings)
     return settings
 

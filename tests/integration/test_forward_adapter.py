@@ -24,7 +24,8 @@ async def forward_stack(
 ) -> AsyncIterator[Stack]:
     plugins = tmp_path / "plugins.toml"
     plugins.write_text(f'[routes]\ndefault = "forward"\n\n[adapters.forward]\n{adapter_settings}\n')
-    settings = stack_settings(test_settings, *ports, plugins_file=str(plugins))
+    # The platform runs on loopback, which the outbound policy refuses unless the operator allows it.
+    settings = stack_settings(test_settings, *ports, plugins_file=str(plugins), outbound_allow=("127.0.0.1/32",))
     with running(settings, ports[1]) as (gateway_url, sandbox_url):
         async with httpx.AsyncClient(timeout=30) as http:
             yield Stack(gateway=gateway_url, sandbox=sandbox_url, settings=settings, http=http)

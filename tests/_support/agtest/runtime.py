@@ -25,7 +25,11 @@ def runtime_for(
     routes = PluginsFile(routes=Routes(default=default or next(iter(loaded))))
     directory = Adapters(routes=routes, loaded=loaded)
     return AdapterRuntime(
-        db, settings, directory, AdapterServices(mailer=LogMailer(), http=HttpxClient()), wall_clock_ms
+        db,
+        settings,
+        directory,
+        AdapterServices(mailer=LogMailer(), http=HttpxClient(settings.outbound_policy())),
+        wall_clock_ms,
     )
 
 
