@@ -114,9 +114,8 @@ def test_tenant_urls_cannot_reach_internal_addresses(database_url: str, tmp_path
     asyncio.run(migrated())
     with serve(create_app(settings), port) as url, httpx.Client(base_url=url, timeout=30) as http:
         tenant = http.post("/v1/tenants", json={"name": "T"}, headers=ADMIN).json()["id"]
-        key = {
-            "authorization": f"Bearer {http.post(f'/v1/tenants/{tenant}/api-keys', json={}, headers=ADMIN).json()['key']}"
-        }
+        created = http.post(f"/v1/tenants/{tenant}/api-keys", json={}, headers=ADMIN).json()
+        key = {"authorization": f"Bearer {created['key']}"}
         integration = http.post("/sandbox/_sandbox/integrations", json={"origin_id": tenant}).json()["id"]
         packages = [{"id": "p1", "type": "SKILLS_TEST", "name": "P", "description": ""}]
         assert http.put(f"/v1/tenants/{tenant}/packages", json={"packages": packages}, headers=ADMIN).is_success

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import pytest
 from hypothesis import given
@@ -60,7 +61,7 @@ def test_the_allow_list_admits_its_networks_and_prefixes_only() -> None:
 
 @pytest.mark.parametrize("entry", ["nonsense", "ftp://x.example/", "http://", "10.0.0.0/33"])
 def test_a_bad_allow_list_entry_is_named(entry: str) -> None:
-    with pytest.raises(ValueError, match="nonsense|ftp|http|10.0.0.0"):
+    with pytest.raises(ValueError, match=re.escape(repr(entry))):
         OutboundPolicy.parse([entry])
 
 
