@@ -33,6 +33,7 @@ from core.adapters import (
     LinkOpened,
     OrderView,
     Redirect,
+    Requirement,
     Timer,
 )
 from core.errors import AssessgateError
@@ -72,6 +73,9 @@ def launch_signature(secret: str, order_id: str, expires: int) -> str:
 class AssessmentAdapter:
     def __init__(self, config: AssessmentConfig) -> None:
         self.config = config
+
+    def requirements(self) -> list[Requirement]:
+        return [Requirement(secret=self.config.launch_secret_name, why="signs the candidate's launch URL")]
 
     async def decide(self, order: OrderView, ctx: AdapterContext) -> Decision:
         if order.inline:

@@ -34,6 +34,7 @@ from core.adapters import (
     Inline,
     OrderView,
     Redirect,
+    Requirement,
     Timer,
 )
 from core.background_checks import CaseReport, CaseStatus, to_result
@@ -69,8 +70,8 @@ class BackgroundCheckConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_un
     retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
     link_valid_hours: Annotated[int, Meta(ge=1, le=24 * 90)] = 336
     reminder_after_hours: tuple[int, ...] = (72,)
-    #: The screening platform the case is handed to once the form is in ("" keeps it here: the platform
-    #: reads nothing and reports through callbacks only).
+    #: The screening platform the case is handed to once the form is in (required: set it here or per tenant;
+    #: without it a tenant's routes to this adapter are refused and its orders wait).
     forward_url: str = ""
     #: The tenant secret (``whsec_...``) that signs deliveries to ``forward_url``.
     forward_secret_name: str = "forward_signing_secret"  # noqa: S105 - a secret's name, not a secret
@@ -81,6 +82,12 @@ class BackgroundCheckConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_un
 class BackgroundCheckAdapter:
     def __init__(self, config: BackgroundCheckConfig) -> None:
         self.config = config
+
+    def requirements(self) -> list[Requirement]:
+        needed = [Requirement(secret=self.config.forward_secret_name, why="signs the hand-off to forward_url")]
+        if not self.config.forward_url:
+            needed.append(Requirement(setting="forward_url", why="the screening platform the case is handed to"))
+        return needed
 
     def form(self, order: OrderView) -> FormSpec:
         del order

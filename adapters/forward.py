@@ -30,6 +30,7 @@ from core.adapters import (
     OrderView,
     Redirect,
     Reject,
+    Requirement,
 )
 from core.errors import AssessgateError
 
@@ -56,6 +57,12 @@ class _SyncAnswer(msgspec.Struct, frozen=True):
 class ForwardAdapter:
     def __init__(self, config: ForwardConfig) -> None:
         self.config = config
+
+    def requirements(self) -> list[Requirement]:
+        needed = [Requirement(secret=self.config.secret_name, why="signs deliveries to the vendor's platform")]
+        if not self.config.url:
+            needed.append(Requirement(setting="url", why="the vendor platform's endpoint"))
+        return needed
 
     async def decide(self, order: OrderView, ctx: AdapterContext) -> Decision:
         if not self.config.sync:

@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
 from adapters.outbound import guarded_client
+from api.adapter_check import AdapterCheck
 from api.auth import SECURITY_SCHEMES
 from api.bootstrap import SANDBOX_PATH
 from api.jobs import build_registry
@@ -96,6 +97,7 @@ def create_app(
     worker_metrics = WorkerMetrics()
     intake_metrics = IntakeMetrics(services.intake_counters, services.reconcile_counters)
     intake = Intake(db, intake_metrics, wall_clock_ms, orders=services.intake)
+    adapter_check = AdapterCheck(services.runtime)
 
     @asynccontextmanager
     async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -118,10 +120,13 @@ def create_app(
                 metrics=worker_metrics,
             )
             worker_task = asyncio.create_task(worker.run(stop), name="embedded-worker")
+        await adapter_check.check()  # misconfigured tenants are named in the log before the first request
+        check_task = asyncio.create_task(adapter_check.run(stop), name="adapter-check")
         try:
             yield
         finally:
             stop.set()
+            await check_task
             if worker_task is not None:
                 await worker_task
             await kombo.client.aclose()
@@ -151,6 +156,9 @@ def create_app(
 
     def provide_intake_metrics() -> IntakeMetrics:
         return intake_metrics
+
+    def provide_adapter_check() -> AdapterCheck:
+        return adapter_check
 
     route_handlers: list[ControllerRouterHandler] = [
         health.health,
@@ -191,6 +199,7 @@ def create_app(
             "adapters": Provide(provide_adapters, sync_to_thread=False),
             "adapter_runtime": Provide(provide_adapter_runtime, sync_to_thread=False),
             "intake_metrics": Provide(provide_intake_metrics, sync_to_thread=False),
+            "adapter_check": Provide(provide_adapter_check, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },

@@ -130,12 +130,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.bootstrap import SANDBOX_PATH, complete_settings
+    from api.demo import seed_demo
     from api.logging import configure_logging
-    from core.catalog import CatalogPackage, TenantPackage
-    from core.kombo import PackageType
-    from tenants.catalogs import Catalogs
-    from tenants.repository import TenantRepository
-    from tenants.worker import wall_clock_ms
 
     base = _settings(args)
     if not base.kombo.sandbox:
@@ -144,40 +140,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The demo runs its worker in-process on either engine, so the catalog push happens with nothing else running.
     settings = msgspec.structs.replace(complete_settings(base), embedded_worker="on")
     app = create_app(settings)
-    vendor_catalog = [
-        CatalogPackage(id="demo-java", type=PackageType.SKILLS_TEST, name="Java (Senior)", description="90 minutes"),
-        CatalogPackage(id="demo-video", type=PackageType.VIDEO_INTERVIEW, name="Video interview", description="15 min"),
-        CatalogPackage(id="demo-bg", type=PackageType.BACKGROUND_CHECK, name="Background check", description="EU"),
-    ]
-    demo_selection = [TenantPackage(id=p.id) for p in vendor_catalog]
 
     async def seed(app: Litestar) -> None:
-        """After the sandbox restored its state: a demo tenant bound to a sandbox integration, with a catalog.
-
-        Reused when it exists; the catalog push runs as a job of the embedded worker, over HTTP to the sandbox.
-        """
-        sandbox, db = app.state.sandbox, app.state.db
-        repo = TenantRepository(db)
-        tenant = next((t for t in await repo.list_tenants(limit=1000) if t.external_id == "demo"), None)
-        if tenant is None:
-            tenant = await repo.create(name="Demo Customer Inc.", external_id="demo")
-        integration = next(
-            (i for i in sandbox.state.integrations.values() if i.origin_id == str(tenant.id)), None
-        ) or await sandbox.create_integration(organization_name=tenant.name, origin_id=str(tenant.id))
-        await repo.bind_integration(tenant.id, integration.id)
-        catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
-        await catalogs.set_vendor(vendor_catalog, now_ms=wall_clock_ms())
-        await catalogs.set_desired(tenant.id, demo_selection, confirm_deletions=True, now_ms=wall_clock_ms())
+        """After the sandbox restored its state: what the demo needs and is missing (``api/demo.py``)."""
+        demo = await seed_demo(app.state.sandbox, app.state.db, max_deletion_share=settings.catalog_max_deletion_share)
+        added = f"added {', '.join(demo.created)}" if demo.created else "nothing to add: the demo is as it was left"
         print(
             "\nassessgate demo (sandbox mode)\n"
-            f"  ATS simulator:  {settings.base_url}{SANDBOX_PATH}/_sandbox/ui?integration={integration.id}\n"
-            f"  demo tenant:    {settings.base_url}/v1/tenants/{tenant.id} (admin token in "
+            f"  ATS simulator:  {settings.base_url}{SANDBOX_PATH}/_sandbox/ui?integration={demo.integration_id}\n"
+            f"  demo tenant:    {settings.base_url}/v1/tenants/{demo.tenant.id} (admin token in "
             f"{settings.data_dir}/admin-token)\n"
             f"  gateway health: {settings.base_url}/health\n"
             f"  OpenAPI:        {settings.base_url}/schema\n"
-            "The demo catalog is pushed to the sandbox by the embedded worker within a second or two. Orders placed "
-            "on the simulator page are sent to the gateway's webhook endpoint; until order intake is built they "
-            "stay OPEN in the sandbox.\n",
+            f"This start {added}. The demo catalog is pushed to the sandbox by the embedded worker within a second\n"
+            "or two; orders placed on the simulator page reach the gateway's webhook endpoint and the order API.\n",
             flush=True,
         )
 

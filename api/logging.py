@@ -38,7 +38,9 @@ def configure_logging(settings: Settings) -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, settings.log_level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        # No file given: each log call writes to the sys.stdout of that moment, not the one at configuration
+        # (which, under pytest, is one test's capture buffer: later tests' lines would land there or on the terminal).
+        logger_factory=structlog.PrintLoggerFactory(),
         cache_logger_on_first_use=False,
     )
     # Route the standard library's loggers (uvicorn, asyncio) through the same level.

@@ -22,6 +22,12 @@ plugins.toml, with a tenant's overrides merged over it) and offers:
 ``form(order) -> FormSpec`` (optional)
     The fields of the candidate form the gateway hosts for this order (links minted with purpose ``form``).
 
+``requirements() -> list[Requirement]`` (optional)
+    What the adapter needs before it can serve a tenant: tenant secrets it reads, and settings its config
+    lacks. The gateway refuses routes and settings that leave one unmet (422 naming it), names misconfigured
+    tenants at start and in ``/ready``, and defers (503, Kombo retries) an order that reaches an adapter with
+    one unmet, so a candidate never meets a half-configured adapter.
+
 ``ctx`` (:class:`AdapterContext`) is the adapter's whole view of the gateway: the tenant, its secrets
 (read-only), a mailer, an HTTP client, candidate links, timers, the timeline, the candidate's submitted
 form data and ``submit_result`` (the same path as the results API, with the same rules).
@@ -215,6 +221,26 @@ class HandlesEvents(Protocol):
 @runtime_checkable
 class HostsForm(Protocol):
     def form(self, order: OrderView) -> FormSpec: ...
+
+
+class Requirement(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing an adapter needs from a tenant: a secret (by name) or a setting (by key), and why."""
+
+    secret: str | None = None
+    setting: str | None = None
+    why: str
+
+    def describe(self, adapter: str) -> str:
+        if self.secret is not None:
+            return f"{adapter} needs the tenant secret {self.secret!r} ({self.why})"
+        return f"{adapter} needs the setting {self.setting!r} ({self.why})"
+
+
+@runtime_checkable
+class HasRequirements(Protocol):
+    def requirements(self) -> list[Requirement]:
+        """The secrets the adapter reads and the settings missing from its config (see the module doc)."""
+        ...
 
 
 class AdapterPlugin(msgspec.Struct, frozen=True, kw_only=True):

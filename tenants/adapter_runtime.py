@@ -8,7 +8,7 @@ Every adapter call goes through here, so an adapter sees one gateway whatever ca
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -25,6 +25,7 @@ from core.adapters import (
     FormSpec,
     FormSubmitted,
     HandlesEvents,
+    HasRequirements,
     HostsForm,
     HttpClient,
     LinkOpened,
@@ -40,6 +41,7 @@ from core.kombo import OrderReceivedData
 from core.ports import AdapterDirectory
 from core.settings import Settings
 from tenants.candidate_data import CandidateData
+from tenants.catalogs import Catalogs
 from tenants.db import Database
 from tenants.orders import OrderRecord, Orders
 from tenants.outbox import Outbox
@@ -127,10 +129,49 @@ class AdapterRuntime:
         self.results = Results(db, settings, clock_ms)
         self.vault = Vault(db, settings.secret_keys)
         self.candidates = CandidateData(db, self.vault)
+        self.catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
 
     # ---------------------------------------------------------------- adapters and their context
     async def adapter(self, tenant_id: uuid.UUID, name: str) -> Adapter | None:
         return self.directory.adapter(name, await self.tenants.adapter_settings(tenant_id, name))
+
+    async def unmet(self, tenant_id: uuid.UUID, name: str, adapter: object) -> list[str]:
+        """What ``adapter`` (the tenant's instance of ``name``) still needs from the tenant, each said in words."""
+        if not isinstance(adapter, HasRequirements):
+            return []
+        needed = adapter.requirements()
+        stored = set(await self.vault.names(tenant_id)) if any(r.secret for r in needed) else set()
+        return [r.describe(name) for r in needed if r.secret is None or r.secret not in stored]
+
+    async def misconfiguration(
+        self,
+        tenant_id: uuid.UUID,
+        overrides: Mapping[str, str] | None = None,
+        *,
+        only: set[str] | None = None,
+    ) -> list[str]:
+        """Unmet requirements of every adapter the tenant's catalog routes to (``overrides``: its routes as they
+        would be; ``only``: just these adapters), e.g. ``assessment needs the tenant secret '...' (...)``."""
+        routes = overrides if overrides is not None else await self.tenants.routes(tenant_id)
+        catalog = await self.catalogs.desired(tenant_id)
+        types = {package.type.value for package in (catalog[1] if catalog else [])}
+        names = {self.directory.route(t, inline=inline, overrides=routes) for t in types for inline in (False, True)}
+        if only is not None:
+            names &= only
+        problems: list[str] = []
+        for name in sorted(names):
+            adapter = await self.adapter(tenant_id, name)
+            problems += [f"{name} is not loaded"] if adapter is None else await self.unmet(tenant_id, name, adapter)
+        return problems
+
+    async def misconfigured_tenants(self) -> dict[str, list[str]]:
+        """Every live tenant with a catalog whose adapters still need something (tenant id -> what)."""
+        found: dict[str, list[str]] = {}
+        for tenant_id in await self.catalogs.tenants_with_catalogs():
+            problems = await self.misconfiguration(tenant_id)
+            if problems:
+                found[str(tenant_id)] = problems
+        return found
 
     async def view(self, record: OrderRecord) -> OrderView:
         """The order as its adapter sees it; a final result already submitted counts as the order's state."""
@@ -210,12 +251,12 @@ class AdapterRuntime:
             return
         await adapter.handle(await self.view(record), payload.event, self.context(record, ctx.idempotency_key))
 
-    async def callback(self, tenant_id: uuid.UUID, order_id: uuid.UUID, payload: dict[str, Any]) -> None:
-        """The vendor's platform posted an event for the order: the adapter handles it now, so the platform
-        hears of a bad report at once (422); what the adapter submits is durable before the answer."""
-        record = await self.orders.get(order_id, tenant_id=tenant_id)
-        if record is None or record.state in {"unrouted", "rejected"} or record.adapter is None:
-            raise NotFound(f"no open order {order_id}")
+    async def callback(self, tenant_id: uuid.UUID, order_ref: str, payload: dict[str, Any]) -> None:
+        """The vendor's platform posted an event for the order (the gateway's id or Kombo's): the adapter handles
+        it now, so the platform hears of a bad report at once (422); what it submits is durable before the answer."""
+        record = await self.orders.resolve(tenant_id, order_ref)
+        if record.state in {"unrouted", "rejected"} or record.adapter is None:
+            raise NotFound(f"no open order {order_ref!r}")
         adapter: object = await self.adapter(tenant_id, record.adapter)
         if not isinstance(adapter, HandlesEvents):
             raise Conflict(f"the order's adapter {record.adapter!r} takes no callbacks")

@@ -164,6 +164,10 @@ class OrderIntake:
         if adapter is None:
             log.error("adapter_missing", adapter=name, package_type=package.type.value)
             return None, None, f"adapter {name!r} is not loaded; the order stays OPEN at Kombo and is retried"
+        unmet = await self.runtime.unmet(record.tenant_id, name, adapter)
+        if unmet:  # a candidate must never meet a half-configured adapter: wait, as for a missing one
+            log.error("adapter_unconfigured", tenant_id=str(record.tenant_id), adapter=name, unmet=unmet)
+            return None, None, f"{'; '.join(unmet)}; the order stays OPEN at Kombo and is retried"
         view = order_view(record, data)
         context = self.runtime.context(record, f"decide:{record.id}", timeline_buffer=entries)
         try:

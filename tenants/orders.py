@@ -8,14 +8,17 @@ from typing import Any, Final
 
 import msgspec
 
+from core.errors import NotFound
+from core.order_status import OPEN_STATUSES
 from tenants.db import Database
 
 _COLUMNS: Final = (
     "id, kombo_order_id, tenant_id, integration_id, package_id, package_type, inline, state, adapter,"
     " rejection_message, assessment_url, source, order_json, created_at, updated_at"
 )
+_SELECT: Final = _COLUMNS + ", pii_purged_at"
 #: States in which an order still waits for its result (a tenant holding one is not deleted without force).
-OPEN_STATES: Final = ("accepted",)
+OPEN_STATES: Final = tuple(str(s) for s in OPEN_STATUSES)
 
 
 class OrderRecord(msgspec.Struct, kw_only=True):
@@ -26,7 +29,7 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     package_id: str
     package_type: str | None
     inline: bool
-    state: str  # unrouted | accepted | rejected
+    state: str  # an OrderStatus (core/order_status.py)
     adapter: str | None
     rejection_message: str | None
     assessment_url: str | None
@@ -34,6 +37,8 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     order_json: str
     created_at: datetime
     updated_at: datetime
+    #: When the candidate's name, email and phone were erased after the retention period (``None``: not yet).
+    pii_purged_at: datetime | None = None
 
 
 class TimelineEntry(msgspec.Struct, kw_only=True):
@@ -52,7 +57,7 @@ class Orders:
 
     async def by_kombo_id(self, kombo_order_id: str) -> OrderRecord | None:
         rows = await self.db.fetch(
-            f"SELECT {_COLUMNS} FROM assessment_order WHERE kombo_order_id = {{}}", kombo_order_id
+            f"SELECT {_SELECT} FROM assessment_order WHERE kombo_order_id = {{}}", kombo_order_id
         )
         return msgspec.convert(rows[0], OrderRecord) if rows else None
 
@@ -60,8 +65,22 @@ class Orders:
         """One order; with ``tenant_id`` only if it belongs to that tenant."""
         clause = "" if tenant_id is None else " AND tenant_id = {}"
         args: list[Any] = [order_id] + ([] if tenant_id is None else [tenant_id])
-        rows = await self.db.fetch(f"SELECT {_COLUMNS} FROM assessment_order WHERE id = {{}}{clause}", *args)
+        rows = await self.db.fetch(f"SELECT {_SELECT} FROM assessment_order WHERE id = {{}}{clause}", *args)
         return msgspec.convert(rows[0], OrderRecord) if rows else None
+
+    async def resolve(self, tenant_id: uuid.UUID, ref: str) -> OrderRecord:
+        """The tenant's order named by the gateway's id (a UUID) or by Kombo's order id, whichever ``ref`` is."""
+        try:
+            as_uuid: uuid.UUID | None = uuid.UUID(ref)
+        except ValueError:
+            as_uuid = None
+        record = await self.get(as_uuid, tenant_id=tenant_id) if as_uuid is not None else None
+        if record is None:
+            record = await self.by_kombo_id(ref)
+            record = record if record is not None and record.tenant_id == tenant_id else None
+        if record is None:
+            raise NotFound(f"no order {ref!r}: give the gateway's order id (a UUID) or Kombo's order id")
+        return record
 
     async def insert(self, record: OrderRecord) -> bool:
         """False when an order with this Kombo id already exists (a concurrent duplicate won)."""
@@ -121,15 +140,26 @@ class Orders:
 
     async def unrouted(self, integration_id: str) -> list[OrderRecord]:
         rows = await self.db.fetch(
-            f"SELECT {_COLUMNS} FROM assessment_order WHERE integration_id = {{}} AND state = 'unrouted'"
+            f"SELECT {_SELECT} FROM assessment_order WHERE integration_id = {{}} AND state = 'unrouted'"
             " ORDER BY created_at",
             integration_id,
         )
         return [msgspec.convert(r, OrderRecord) for r in rows]
 
-    async def all_unrouted(self, limit: int = 500) -> list[OrderRecord]:
+    async def all_unrouted(
+        self, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int = 500
+    ) -> list[OrderRecord]:
+        """Held orders, oldest first, after a position in (created_at, id) order."""
+        clause, args = (
+            ("", [])
+            if after is None
+            else (" AND (created_at > {} OR (created_at = {} AND id > {}))", [after[0], after[0], after[1]])
+        )
         rows = await self.db.fetch(
-            f"SELECT {_COLUMNS} FROM assessment_order WHERE state = 'unrouted' ORDER BY created_at LIMIT {{}}", limit
+            f"SELECT {_SELECT} FROM assessment_order WHERE state = 'unrouted'{clause}"
+            " ORDER BY created_at, id LIMIT {}",
+            *args,
+            limit,
         )
         return [msgspec.convert(r, OrderRecord) for r in rows]
 
@@ -148,6 +178,23 @@ class Orders:
             f"SELECT COUNT(*) AS n FROM assessment_order WHERE tenant_id = {{}} AND state IN ({states})", tenant_id
         )
         return int(rows[0]["n"])
+
+    async def changes(
+        self, tenant_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, until: datetime, limit: int
+    ) -> list[OrderRecord]:
+        """The tenant's orders changed after a position in (updated_at, id) order, oldest change first, up to
+        ``until`` (a moment slightly in the past, so a transaction still committing is not skipped)."""
+        clauses = ["tenant_id = {}", "updated_at <= {}"]
+        args: list[Any] = [tenant_id, until]
+        if after is not None:
+            clauses.append("(updated_at > {} OR (updated_at = {} AND id > {}))")
+            args += [after[0], after[0], after[1]]
+        rows = await self.db.fetch(
+            f"SELECT {_SELECT} FROM assessment_order WHERE {' AND '.join(clauses)} ORDER BY updated_at, id LIMIT {{}}",
+            *args,
+            limit,
+        )
+        return [msgspec.convert(r, OrderRecord) for r in rows]
 
     async def list_orders(
         self,
@@ -175,7 +222,7 @@ class Orders:
             clauses.append("(created_at < {} OR (created_at = {} AND id < {}))")
             args += [after[0], after[0], after[1]]
         rows = await self.db.fetch(
-            f"SELECT {_COLUMNS} FROM assessment_order WHERE {' AND '.join(clauses)}"
+            f"SELECT {_SELECT} FROM assessment_order WHERE {' AND '.join(clauses)}"
             " ORDER BY created_at DESC, id DESC LIMIT {}",
             *args,
             limit,

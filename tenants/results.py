@@ -25,6 +25,7 @@ from core.job_kinds import JobContext, JobKind
 from core.jobs import ParkJob
 from core.kombo import ResultBody, convert
 from core.kombo.policy import describe, job_failure
+from core.order_status import AFTER_RESULT, OrderStatus
 from core.ports import KomboApi
 from core.results import FINAL, validate_submission
 from core.settings import Settings
@@ -34,7 +35,6 @@ from tenants.outbox import Outbox
 
 log = structlog.get_logger()
 WRITE_BACK_KIND: Final = "result.write_back"
-ORDER_STATE_AFTER: Final = {"COMPLETED": "completed", "CANCELLED": "cancelled", "OPEN": "accepted"}
 
 
 class WriteBack(msgspec.Struct, frozen=True):
@@ -185,13 +185,21 @@ class Results:
             }
             await self.orders.add_timeline(order_id, "write_back.failed", detail)
             if not failure.retryable and not isinstance(failure, ParkJob):
-                await self._mark(result_id, "failed")  # dead: an operator fixes the cause and retries the job
+                # Dead: the order needs an operator, who fixes the cause and retries the job.
+                async with self.db.tx():
+                    await self._mark(result_id, "failed")
+                    await self.db.fetch(
+                        "UPDATE assessment_order SET state = {}, updated_at = {} WHERE id = {}",
+                        OrderStatus.NEEDS_ATTENTION,
+                        datetime.now(UTC),
+                        order_id,
+                    )
             raise failure from None
         async with self.db.tx():
             await self._mark(result_id, "written")
             await self.db.fetch(
                 "UPDATE assessment_order SET state = {}, updated_at = {} WHERE id = {}",
-                ORDER_STATE_AFTER[str(doc["status"])],
+                AFTER_RESULT[str(doc["status"])],
                 datetime.now(UTC),
                 order_id,
             )
@@ -238,8 +246,8 @@ class Results:
 
     async def order_state(self, order_id: uuid.UUID, stored: str) -> str:
         """The order's state counting results submitted but not yet written back: a final result closes it."""
-        latest = await self._latest(order_id) if stored == "accepted" else None
-        return ORDER_STATE_AFTER[str(latest["status"])] if latest is not None else stored
+        latest = await self._latest(order_id) if stored == OrderStatus.ACCEPTED else None
+        return AFTER_RESULT[str(latest["status"])] if latest is not None else stored
 
     async def _latest(self, order_id: uuid.UUID) -> dict[str, Any] | None:
         rows = await self.db.fetch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib.metadata import version
 
 import msgspec
@@ -9,6 +10,7 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.exceptions import ServiceUnavailableException
 
+from api.adapter_check import AdapterCheck
 from api.problems import problem_responses
 from core.settings import Settings
 from tenants.db import Database
@@ -27,6 +29,10 @@ class Readiness(msgspec.Struct, kw_only=True):
     status: str
     database: str
     pending_migrations: list[str]
+    #: Tenants whose adapters still need a secret or a setting (tenant id -> what); their orders wait.
+    misconfigured_tenants: dict[str, list[str]]
+    #: When that was last checked (at start, then every five minutes); ``null``: not yet.
+    adapters_checked_at: datetime | None
 
 
 @get("/health", tags=["operations"], summary="Liveness: the process serves requests", responses=problem_responses())
@@ -41,7 +47,7 @@ async def health(db: NamedDependency[Database], settings: NamedDependency[Settin
     summary="Readiness: the database answers and every migration is applied",
     responses=problem_responses(503),
 )
-async def ready(db: NamedDependency[Database]) -> Readiness:
+async def ready(db: NamedDependency[Database], adapter_check: NamedDependency[AdapterCheck]) -> Readiness:
     if not await db.ping():
         raise ServiceUnavailableException(detail="the database does not answer")
     pending = await pending_ids(db)
@@ -49,4 +55,10 @@ async def ready(db: NamedDependency[Database]) -> Readiness:
         raise ServiceUnavailableException(
             detail=f"migrations not applied: {', '.join(pending)}; run `assessgate migrate`"
         )
-    return Readiness(status="ready", database="ok", pending_migrations=[])
+    return Readiness(
+        status="ready",
+        database="ok",
+        pending_migrations=[],
+        misconfigured_tenants=adapter_check.misconfigured,
+        adapters_checked_at=adapter_check.checked_at,
+    )

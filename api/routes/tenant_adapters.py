@@ -15,7 +15,9 @@ from api.auth import SECURITY as SECURITY_REQUIREMENT
 from api.auth import Principal, actor_of, authorize, provide_principal
 from api.plugins import Adapters
 from api.problems import problem_responses
-from core.errors import ValidationFailed
+from api.routes.tenants import OrderRef
+from core.adapters import HasRequirements
+from core.errors import FieldError, ValidationFailed
 from core.permissions import Admin, Scope
 from tenants.adapter_runtime import AdapterRuntime
 from tenants.audit import AuditLog
@@ -70,6 +72,13 @@ class TenantAdaptersController(Controller):
         data: JSONBody[dict[str, Any]],
     ) -> AdapterSettingsOut:
         errors = adapters.check_settings(name, data)
+        configured: object = adapters.adapter(name, data) if not errors else None
+        if isinstance(configured, HasRequirements):  # a setting the adapter cannot work without, left empty
+            errors = [
+                FieldError(path=f"$.{r.setting}", message=r.describe(name))
+                for r in configured.requirements()
+                if r.setting is not None
+            ]
         if errors:
             raise ValidationFailed(errors)
         repo = TenantRepository(db)
@@ -79,7 +88,7 @@ class TenantAdaptersController(Controller):
         return AdapterSettingsOut(adapters=await repo.all_adapter_settings(tenant_id))
 
     @post(
-        "/{tenant_id:uuid}/orders/{order_id:uuid}/events",
+        "/{tenant_id:uuid}/orders/{order_id:str}/events",
         status_code=202,
         summary="Report an event about an order to its adapter (e.g. a background check's progress)",
         responses=problem_responses(401, 403, 404, 409, 422, 502),
@@ -89,7 +98,7 @@ class TenantAdaptersController(Controller):
         self,
         adapter_runtime: NamedDependency[AdapterRuntime],
         tenant_id: FromPath[uuid.UUID],
-        order_id: FromPath[uuid.UUID],
+        order_id: FromPath[OrderRef],
         data: JSONBody[dict[str, Any]],
     ) -> CallbackAccepted:
         await adapter_runtime.callback(tenant_id, order_id, data)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Final
 
 import msgspec
 from litestar import Controller, Request, get, post, put
@@ -15,10 +15,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import SECURITY as SECURITY_REQUIREMENT
 from api.auth import authorize
 from api.problems import problem_responses
-from api.routes.tenants import decode_cursor, encode_cursor
-from core.errors import FieldError, NotFound, ValidationFailed
+from api.routes.tenants import OrderRef, decode_cursor, encode_cursor, position_cursor
+from core.errors import FieldError, ValidationFailed
 from core.kombo import OrderReceivedData
 from core.kombo.vocabulary import CONTENT_TYPE_PATTERN
+from core.order_status import OrderStatus
 from core.permissions import Scope
 from core.settings import Settings
 from tenants.db import Database
@@ -27,16 +28,18 @@ from tenants.repository import TenantRepository
 from tenants.results import Results, Submitted, Upload
 from tenants.worker import wall_clock_ms
 
-OrderState = Literal["accepted", "rejected"]
+#: A change is listed once it is this old, so a transaction still committing an earlier change is not skipped.
+CHANGES_SETTLE: Final = timedelta(seconds=1)
 
 
 class OrderOut(msgspec.Struct, kw_only=True):
+    #: The gateway's id; every order route also takes ``kombo_order_id`` in its place.
     id: uuid.UUID
     kombo_order_id: str
     package_id: str
     package_type: str | None
     inline: bool
-    status: str
+    status: OrderStatus
     adapter: str | None
     rejection_message: str | None
     assessment_url: str | None
@@ -46,13 +49,27 @@ class OrderOut(msgspec.Struct, kw_only=True):
     updated_at: datetime
 
 
-class OrderDetail(OrderOut, kw_only=True):
+class OrderFull(OrderOut, kw_only=True):
+    #: The order as Kombo sent it: candidate, application, job, hiring team, remote fields. After the retention
+    #: period the candidate's name, email and phone are erased from it, and ``personal_data_erased_at`` says when.
+    order: dict[str, Any]
+    personal_data_erased_at: datetime | None
+
+
+class OrderDetail(OrderFull, kw_only=True):
     timeline: list[TimelineEntry]
 
 
 class OrderPage(msgspec.Struct, kw_only=True):
     items: list[OrderOut]
     next_cursor: str | None
+
+
+class OrderChanges(msgspec.Struct, kw_only=True):
+    #: Orders created or changed since the cursor, oldest change first (each whole, as in the detail).
+    items: list[OrderFull]
+    #: Always set: keep it and pass it next time to get what changed since.
+    next_cursor: str
 
 
 def order_out(record: OrderRecord) -> OrderOut:
@@ -63,7 +80,7 @@ def order_out(record: OrderRecord) -> OrderOut:
         package_id=record.package_id,
         package_type=record.package_type,
         inline=record.inline,
-        status=record.state,
+        status=OrderStatus(record.state),
         adapter=record.adapter,
         rejection_message=record.rejection_message,
         assessment_url=record.assessment_url,
@@ -71,6 +88,14 @@ def order_out(record: OrderRecord) -> OrderOut:
         candidate_email=data.candidate.email,
         created_at=record.created_at,
         updated_at=record.updated_at,
+    )
+
+
+def order_full(record: OrderRecord) -> OrderFull:
+    return OrderFull(
+        **msgspec.structs.asdict(order_out(record)),
+        order=msgspec.json.decode(record.order_json),
+        personal_data_erased_at=record.pii_purged_at,
     )
 
 
@@ -91,7 +116,7 @@ class TenantOrdersController(Controller):
         db: NamedDependency[Database],
         tenant_id: FromPath[uuid.UUID],
         *,
-        status: Annotated[OrderState | None, QueryParameter()] = None,
+        status: Annotated[OrderStatus | None, QueryParameter()] = None,
         package_id: Annotated[str | None, QueryParameter(max_length=200)] = None,
         created_from: Annotated[datetime | None, QueryParameter()] = None,
         created_to: Annotated[datetime | None, QueryParameter()] = None,
@@ -114,8 +139,28 @@ class TenantOrdersController(Controller):
         return OrderPage(items=[order_out(o) for o in page], next_cursor=next_cursor)
 
     @get(
-        "/{tenant_id:uuid}/orders/{order_id:uuid}",
-        summary="One order with its timeline",
+        "/{tenant_id:uuid}/orders/changes",
+        summary="Orders created or changed since a cursor you keep (poll it; each order whole)",
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.ORDERS_READ},
+    )
+    async def order_changes(
+        self,
+        db: NamedDependency[Database],
+        tenant_id: FromPath[uuid.UUID],
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> OrderChanges:
+        await TenantRepository(db).require(tenant_id)
+        after = decode_cursor(cursor) if cursor else None
+        until = datetime.now(UTC) - CHANGES_SETTLE
+        found = await Orders(db).changes(tenant_id, after=after, until=until, limit=limit)
+        next_cursor = position_cursor(found[-1].updated_at, found[-1].id) if found else (cursor or "")
+        return OrderChanges(items=[order_full(o) for o in found], next_cursor=next_cursor)
+
+    @get(
+        "/{tenant_id:uuid}/orders/{order_id:str}",
+        summary="One order, whole, with its timeline (the gateway's id or Kombo's order id)",
         responses=problem_responses(401, 403, 404),
         opt={"access": Scope.ORDERS_READ},
     )
@@ -123,16 +168,14 @@ class TenantOrdersController(Controller):
         self,
         db: NamedDependency[Database],
         tenant_id: FromPath[uuid.UUID],
-        order_id: FromPath[uuid.UUID],
+        order_id: FromPath[OrderRef],
     ) -> OrderDetail:
         orders = Orders(db)
-        record = await orders.get(order_id, tenant_id=tenant_id)
-        if record is None:
-            raise NotFound(f"no order {order_id}")
-        return OrderDetail(**msgspec.structs.asdict(order_out(record)), timeline=await orders.timeline(record.id))
+        record = await orders.resolve(tenant_id, order_id)
+        return OrderDetail(**msgspec.structs.asdict(order_full(record)), timeline=await orders.timeline(record.id))
 
     @put(
-        "/{tenant_id:uuid}/orders/{order_id:uuid}/result",
+        "/{tenant_id:uuid}/orders/{order_id:str}/result",
         status_code=202,
         summary="Submit the order's result (Kombo's result body); it is written back to the ATS in the background",
         responses=problem_responses(401, 403, 404, 409, 422),
@@ -144,10 +187,11 @@ class TenantOrdersController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         tenant_id: FromPath[uuid.UUID],
-        order_id: FromPath[uuid.UUID],
+        order_id: FromPath[OrderRef],
         data: JSONBody[dict[str, Any]],
     ) -> Submitted:
-        return await Results(db, settings, wall_clock_ms).submit(tenant_id, order_id, data)
+        record = await Orders(db).resolve(tenant_id, order_id)
+        return await Results(db, settings, wall_clock_ms).submit(tenant_id, record.id, data)
 
     @post(
         "/{tenant_id:uuid}/uploads",

@@ -29,6 +29,7 @@ from core.plugins_file import ROUTE_KEYS
 from core.ports import KomboApi
 from core.settings import Settings
 from core.tenants import ApiKey, Tenant
+from tenants.adapter_runtime import AdapterRuntime
 from tenants.audit import KOMBO, AuditLog
 from tenants.catalogs import Catalogs, CatalogView
 from tenants.db import Database
@@ -39,6 +40,8 @@ from tenants.vault import Vault
 from tenants.worker import wall_clock_ms
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
+#: An order as routes name it: the gateway's id (a UUID) or Kombo's order id.
+OrderRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 SecretName = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_.-]{1,100}$")]
 
 
@@ -176,7 +179,12 @@ def key_out(key: ApiKey) -> ApiKeyOut:
 
 def encode_cursor(row: Tenant | OrderRecord) -> str:
     """An opaque position in a list ordered by (created_at, id)."""
-    raw = f"{row.created_at.isoformat()}|{row.id}".encode()
+    return position_cursor(row.created_at, row.id)
+
+
+def position_cursor(at: datetime, row_id: uuid.UUID) -> str:
+    """An opaque position in a list ordered by a timestamp and then the id."""
+    raw = f"{at.isoformat()}|{row_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -552,9 +560,11 @@ class TenantsController(Controller):
     )
     async def set_routes(
         self,
+        *,
         principal: NamedDependency[Principal],
         db: NamedDependency[Database],
         adapters: NamedDependency[Adapters],
+        adapter_runtime: NamedDependency[AdapterRuntime],
         tenant_id: FromPath[uuid.UUID],
         data: JSONBody[RoutesIn],
     ) -> RoutesOut:
@@ -567,6 +577,9 @@ class TenantsController(Controller):
             for key, name in data.routes.items()
             if name not in adapters.loaded
         ]
+        if not errors:  # what the adapters these routes send the tenant's catalog to still need
+            unmet = await adapter_runtime.misconfiguration(tenant_id, data.routes, only=set(data.routes.values()))
+            errors = [FieldError(path="$.routes", message=problem) for problem in unmet]
         if errors:
             raise ValidationFailed(errors)
         async with db.tx():

@@ -30,6 +30,7 @@ from tenants.migrations import (
     m0010_adapter_runtime,
     m0011_order_pii_purge,
     m0012_key_scopes_and_audit,
+    m0013_order_changes,
 )
 
 MIGRATIONS: Final[Sequence[ModuleType]] = (
@@ -45,6 +46,7 @@ MIGRATIONS: Final[Sequence[ModuleType]] = (
     m0010_adapter_runtime,
     m0011_order_pii_purge,
     m0012_key_scopes_and_audit,
+    m0013_order_changes,
 )
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 

@@ -188,6 +188,10 @@ async def test_an_inline_order_gets_its_link_at_once_and_no_email(
 async def test_a_tenant_gets_its_own_branding_and_language(db: Database, mail_stack: tuple[Stack, Inbox]) -> None:
     stack, inbox = mail_stack
     tenant, integration = await stack.tenant_with_integration()
+    secret = {"value": LAUNCH_SECRET}  # the adapter's requirement: without it the order would wait
+    await stack.http.put(
+        f"{stack.gateway}/v1/tenants/{tenant}/secrets/launch_signing_secret", json=secret, headers=ADMIN
+    )
     branding = {"branding": {"company": "Acme GmbH", "language": "de"}}
     url = f"{stack.gateway}/v1/tenants/{tenant}/adapters/assessment/settings"
     assert (await stack.http.put(url, json=branding, headers=ADMIN)).status_code == 200

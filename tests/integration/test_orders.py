@@ -52,7 +52,7 @@ async def test_an_order_held_for_an_unbound_integration_is_processed_once_bound(
     tenant, integration = await stack.tenant_with_integration(bind=False)
     placed = await stack.place(integration)
     assert placed["status"] == "OPEN"
-    held = (await stack.http.get(f"{stack.gateway}/v1/orders/unrouted", headers=ADMIN)).json()
+    held = (await stack.http.get(f"{stack.gateway}/v1/orders/unrouted", headers=ADMIN)).json()["items"]
     assert [o["kombo_order_id"] for o in held] == [placed["id"]]
     bound = await stack.http.put(
         f"{stack.gateway}/v1/tenants/{tenant}/integration", json={"integration_id": integration}, headers=ADMIN
@@ -63,7 +63,7 @@ async def test_an_order_held_for_an_unbound_integration_is_processed_once_bound(
     assert order["status"] == "accepted"
     assert order["source"] == "held"
     assert "start.done" in await timeline_kinds(stack, tenant, order["id"])
-    assert (await stack.http.get(f"{stack.gateway}/v1/orders/unrouted", headers=ADMIN)).json() == []
+    assert (await stack.http.get(f"{stack.gateway}/v1/orders/unrouted", headers=ADMIN)).json()["items"] == []
 
 
 async def test_with_the_reject_setting_an_unbound_order_is_rejected(

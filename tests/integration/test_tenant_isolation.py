@@ -50,6 +50,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("get", "/v1/tenants/{tenant_id}/packages"): None,
     ("get", "/v1/tenants/{tenant_id}/events"): None,
     ("get", "/v1/tenants/{tenant_id}/orders"): None,
+    ("get", "/v1/tenants/{tenant_id}/orders/changes"): None,
     ("get", "/v1/tenants/{tenant_id}/orders/{order_id}"): None,
     ("get", "/v1/tenants/{tenant_id}/routes"): None,
     ("put", "/v1/tenants/{tenant_id}/routes"): {"routes": {"SKILLS_TEST": "accept"}},

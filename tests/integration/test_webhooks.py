@@ -130,7 +130,7 @@ async def test_an_order_for_an_unbound_integration_is_held(client: AsyncTestClie
     body = (FIXTURES / "kombo" / "webhook_assessment_order_received.json").read_bytes()
     response = await client.post("/kombo/webhooks", content=body, headers=signed(body))
     assert (response.status_code, response.json()) == (200, {"received": True})
-    held = (await client.get("/v1/orders/unrouted", headers=ADMIN)).json()
+    held = (await client.get("/v1/orders/unrouted", headers=ADMIN)).json()["items"]
     assert [o["kombo_order_id"] for o in held] == ["Ho4Jk7Mn2Pq5Rs8Tu3Vw6Xy9"]
 
 

@@ -1,0 +1,31 @@
+"""An order's status as the order API shows it, and which statuses still wait for a result."""
+
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+
+class OrderStatus(enum.StrEnum):
+    #: Kombo's order for an integration no tenant holds yet (only ``GET /v1/orders/unrouted`` shows these).
+    UNROUTED = "unrouted"
+    #: Taken by its adapter; waiting for a result.
+    ACCEPTED = "accepted"
+    #: Refused at once with a message the recruiter saw (422 to Kombo).
+    REJECTED = "rejected"
+    #: A COMPLETED result was written back to the ATS.
+    COMPLETED = "completed"
+    #: A CANCELLED result was written back to the ATS.
+    CANCELLED = "cancelled"
+    #: The result's write-back failed for good (the job is dead): the timeline says why; retry the job once fixed.
+    NEEDS_ATTENTION = "needs_attention"
+
+
+#: Statuses in which an order still waits for its result (a tenant holding one is not deleted without force).
+OPEN_STATUSES: Final = (OrderStatus.ACCEPTED, OrderStatus.NEEDS_ATTENTION)
+#: What a written-back result's status makes of the order.
+AFTER_RESULT: Final = {
+    "COMPLETED": OrderStatus.COMPLETED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "OPEN": OrderStatus.ACCEPTED,
+}
