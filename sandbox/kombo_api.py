@@ -9,6 +9,7 @@ import msgspec
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromHeader, FromPath, FromQuery
+from litestar.types import ControllerRouterHandler
 
 from sandbox.service import Sandbox
 
@@ -128,7 +129,8 @@ async def put_result(
     return ok({}, warnings=warnings)
 
 
-def kombo_router() -> Router:
+def kombo_router(*more: ControllerRouterHandler) -> Router:
+    """Kombo's API at ``/v1``: the assessment flow here, plus ``more`` (``sandbox.general_api``)."""
     return Router(
         path="/v1",
         route_handlers=[
@@ -143,6 +145,7 @@ def kombo_router() -> Router:
             get_orders,
             get_open_orders,
             put_result,
+            *more,
         ],
         include_in_schema=False,
     )
