@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromHeader, FromPath, FromQuery
 from litestar.types import ControllerRouterHandler
 
+from sandbox.schema import EmptyBody, decode
 from sandbox.service import Sandbox
 
 
@@ -54,10 +55,12 @@ async def get_integration(
 
 @delete("/integrations/{integration_id:str}", status_code=200)
 async def delete_integration(
-    sandbox: NamedDependency[Sandbox], integration_id: FromPath[str], authorization: Auth = None
+    request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox], integration_id: FromPath[str]
 ) -> Response[bytes]:
-    await sandbox.gate(authorization, "DELETE /integrations/{integration_id}")
-    await sandbox.delete_integration(sandbox.integration(unquote(integration_id)))
+    await sandbox.gate(request.headers.get("authorization"), "DELETE /integrations/{integration_id}")
+    integration = sandbox.integration(unquote(integration_id))
+    decode(await request.body(), EmptyBody, reject_unknown=sandbox.settings.reject_unknown_fields, empty_ok=True)
+    await sandbox.delete_integration(integration)
     return ok({})
 
 

@@ -99,6 +99,7 @@ class Passthrough(Struct, frozen=True, kw_only=True):
     headers: dict[str, str] | UnsetType = UNSET
     params: dict[str, str] | UnsetType = UNSET
     data: Any = UNSET
+    response_as_base64: bool | UnsetType = UNSET
     multipart_form_data: list[dict[str, Any]] | UnsetType = UNSET
     api_options: dict[str, str] | UnsetType = UNSET
 
