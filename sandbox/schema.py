@@ -9,6 +9,7 @@ docs/sandbox.md). Every failure becomes ``PLATFORM.INPUT_INVALID``.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any, Final, Literal, TypeVar
 
@@ -23,10 +24,9 @@ from sandbox.errors import input_invalid
 T = TypeVar("T")
 
 #: What the sandbox takes for JSON Schema's ``format: email``: one ``@``, no spaces, a dot in the domain.
-EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-#: ``format: uri`` is an absolute URI: a scheme, then no whitespace (``http``/``https`` also need a host).
-URI: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
-_HTTP: Final = re.compile(r"^https?://[^/?#\s]+", re.IGNORECASE)
+EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+#: ``format: uri`` is an absolute URI: a scheme, then no whitespace; ``http``/``https`` also need a host.
+URI_PATTERN: Final = r"(?i)^(?:https?://[^/?#\s]+\S*|(?!https?:)[a-z][a-z0-9+.-]*:\S+)$"
 
 Language = Literal["en", "de", "fr", "it", "es"]
 LinkType = Literal["EMBEDDED", "MAGIC_LINK"]
@@ -34,14 +34,17 @@ Category = Literal["HRIS", "ATS", "ASSESSMENT", "LMS"]
 NonEmpty = Annotated[str, Meta(min_length=1)]
 
 
-def is_email(value: str) -> bool:
-    return EMAIL.match(value) is not None
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
-def is_uri(value: str) -> bool:
-    if URI.match(value) is None:
-        return False
-    return not value.lower().startswith(("http:", "https:")) or _HTTP.match(value) is not None
+def is_email(value: str, pattern: str = EMAIL_PATTERN) -> bool:
+    return _compiled(pattern).match(value) is not None
+
+
+def is_uri(value: str, pattern: str = URI_PATTERN) -> bool:
+    return _compiled(pattern).match(value) is not None
 
 
 class Package(Struct, frozen=True, kw_only=True):
@@ -150,15 +153,15 @@ def _fields(type_: type[Any]) -> tuple[str, ...]:
     return fields
 
 
-def check_create_link(body: CreateLink) -> None:
-    if not is_email(body.end_user_email):
+def check_create_link(body: CreateLink, email_pattern: str = EMAIL_PATTERN) -> None:
+    if not is_email(body.end_user_email, email_pattern):
         raise input_invalid("request body: end_user_email must be an email address (at $.end_user_email)")
 
 
-def check_result(body: ResultBody) -> None:
+def check_result(body: ResultBody, uri_pattern: str = URI_PATTERN) -> None:
     """The ``uri`` formats msgspec cannot express: ``result_url`` and every attachment's ``data_url``."""
-    if not is_uri(body.result_url):
+    if not is_uri(body.result_url, uri_pattern):
         raise input_invalid("request body: result_url must be an absolute URI (at $.result_url)")
     for index, item in enumerate(body.attachments):
-        if isinstance(item.data_url, str) and not is_uri(item.data_url):
+        if isinstance(item.data_url, str) and not is_uri(item.data_url, uri_pattern):
             raise input_invalid(f"request body: data_url must be an absolute URI (at $.attachments[{index}].data_url)")

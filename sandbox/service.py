@@ -198,7 +198,7 @@ class Sandbox:
         if order is None or order.integration_id != integration.id:
             raise self.not_found(f"No assessment order {order_id!r}.")
         body = decode(raw, ResultBody, reject_unknown=self.settings.reject_unknown_fields)
-        check_result(body)
+        check_result(body, self.settings.uri_pattern)
         final = body.status in (ResultStatus.COMPLETED, ResultStatus.CANCELLED)
         if order.status == "REJECTED":
             raise KomboApiError(
@@ -287,10 +287,12 @@ class Sandbox:
             )
         else:
             request = decode(raw, CreateLink, reject_unknown=self.settings.reject_unknown_fields)
-            check_create_link(request)
+            check_create_link(request, self.settings.email_pattern)
             if request.integration_category != "ASSESSMENT":
                 raise input_invalid("The sandbox only offers the ASSESSMENT category.")
             tool = request.integration_tool if isinstance(request.integration_tool, str) else None
+            if tool not in (None, "sandbox") and not self.settings.connect_any_tool:
+                raise input_invalid(f"The sandbox connects only the sandbox tool, not {tool!r}.")
             link = ConnectLink(
                 token=token,
                 end_user_email=request.end_user_email,

@@ -10,6 +10,8 @@ from typing import Literal
 
 import msgspec
 
+from sandbox.schema import EMAIL_PATTERN, URI_PATTERN
+
 
 class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     #: The bearer key clients must send (``Authorization: Bearer <key>``).
@@ -62,3 +64,9 @@ class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     reject_unknown_fields: bool = True
     #: §3.7: whether ``PUT /integrations/{id}/enabled`` sends ``integration-state-changed``.
     state_webhook_on_enabled: bool = True
+    #: The schema says ``format: email`` / ``format: uri`` without naming a validator; these are the sandbox's.
+    email_pattern: str = EMAIL_PATTERN
+    uri_pattern: str = URI_PATTERN
+    #: ``create-link`` with an ``integration_tool`` other than ``sandbox``: connect a ``sandbox:`` integration
+    #: anyway (true) or refuse it with PLATFORM.INPUT_INVALID (false).
+    connect_any_tool: bool = True

@@ -160,3 +160,26 @@ def test_these_are_not_emails(text: str) -> None:
 @pytest.mark.parametrize("text", ["not a url", "https://", "http:///path", "//example.org/x", "report.pdf", ""])
 def test_these_are_not_uris(text: str) -> None:
     assert not is_uri(text)
+
+
+@pytest.mark.anyio
+async def test_email_and_uri_checks_and_other_tools_are_settings() -> None:
+    link = {"end_user_email": "ops@intranet", "end_user_organization_name": "A", "integration_category": "ASSESSMENT"}
+    strict, loose = new_sandbox(), new_sandbox(email_pattern=r"^\S+@\S+$", uri_pattern=r"^\S+$")
+    refused = await refusal(strict.create_link(msgspec.json.encode(link)))
+    assert "end_user_email" in refused.message
+    assert "token=" in await loose.create_link(msgspec.json.encode(link))
+    for sandbox in (strict, loose):
+        integration = await sandbox.create_integration(organization_name="Acme")
+        order = await sandbox.place_order(integration, package_id="p", candidate={"email": "c@example.org"})
+        body = msgspec.json.encode({**RESULT, "result_url": "report.pdf"})
+        if sandbox is strict:
+            assert "result_url" in (await refusal(sandbox.put_result(integration, order.id, body))).message
+        else:
+            assert await sandbox.put_result(integration, order.id, body) == []
+    greenhouse = msgspec.json.encode({**link, "end_user_email": "ops@acme.example", "integration_tool": "greenhouse"})
+    assert "token=" in await strict.create_link(greenhouse)
+    only_sandbox = new_sandbox(connect_any_tool=False)
+    assert "greenhouse" in (await refusal(only_sandbox.create_link(greenhouse))).message
+    for sandbox in (strict, loose, only_sandbox):
+        await sandbox.client.aclose()
