@@ -18,7 +18,7 @@ import ssl
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -168,7 +168,6 @@ class Case:
     expect: Check | Refused
     integration: Callable[[Ctx], str | None] = _own_integration
     api_key: str | None = None
-    label: str = field(default="")
 
 
 def unknown_integration(_ctx: Ctx) -> str | None:
