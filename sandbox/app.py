@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException
 
 from sandbox.control import control_router
 from sandbox.errors import KomboApiError, on_http_error, on_kombo_error
+from sandbox.general_api import GENERAL_HANDLERS
 from sandbox.kombo_api import kombo_router
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
@@ -38,7 +39,7 @@ def sandbox_router(sandbox: Sandbox, path: str = "/") -> Router:
 
     return Router(
         path=path,
-        route_handlers=[kombo_router(), control_router(), ui_router()],
+        route_handlers=[kombo_router(*GENERAL_HANDLERS), control_router(), ui_router()],
         dependencies={"sandbox": Provide(provide, sync_to_thread=False)},
         exception_handlers={KomboApiError: on_kombo_error, HTTPException: on_http_error},
         after_request=add_ratelimit_headers(sandbox),
@@ -74,5 +75,8 @@ def create_sandbox_app(settings: SandboxSettings) -> Litestar:
         route_handlers=[sandbox_router(sandbox), root],
         lifespan=[sandbox_lifespan(sandbox)],
         state=State({"sandbox": sandbox, "sandbox_prefix": ""}),
+        # Alone, the sandbox owns the app: the router's own 404/405 (which only app-level handlers see) use
+        # Kombo's envelope too.
+        exception_handlers={HTTPException: on_http_error},
         openapi_config=None,
     )

@@ -18,6 +18,7 @@ TITLES = {
     "PLATFORM.UNKNOWN_ERROR": "Unknown error",
     "INTEGRATION.INACTIVE": "Integration inactive",
     "INTEGRATION.AUTHENTICATION_INVALID": "Integration authentication invalid",
+    "INTEGRATION.MODEL_NOT_AVAILABLE": "This data model isn't supported for the selected integration.",
 }
 
 

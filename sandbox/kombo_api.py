@@ -9,7 +9,9 @@ import msgspec
 from litestar import Request, Response, Router, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromHeader, FromPath, FromQuery
+from litestar.types import ControllerRouterHandler
 
+from sandbox.schema import EmptyBody, decode
 from sandbox.service import Sandbox
 
 
@@ -53,10 +55,12 @@ async def get_integration(
 
 @delete("/integrations/{integration_id:str}", status_code=200)
 async def delete_integration(
-    sandbox: NamedDependency[Sandbox], integration_id: FromPath[str], authorization: Auth = None
+    request: Request[Any, Any, Any], sandbox: NamedDependency[Sandbox], integration_id: FromPath[str]
 ) -> Response[bytes]:
-    await sandbox.gate(authorization, "DELETE /integrations/{integration_id}")
-    await sandbox.delete_integration(sandbox.integration(unquote(integration_id)))
+    await sandbox.gate(request.headers.get("authorization"), "DELETE /integrations/{integration_id}")
+    integration = sandbox.integration(unquote(integration_id))
+    decode(await request.body(), EmptyBody, reject_unknown=sandbox.settings.reject_unknown_fields, empty_ok=True)
+    await sandbox.delete_integration(integration)
     return ok({})
 
 
@@ -128,7 +132,8 @@ async def put_result(
     return ok({}, warnings=warnings)
 
 
-def kombo_router() -> Router:
+def kombo_router(*more: ControllerRouterHandler) -> Router:
+    """Kombo's API at ``/v1``: the assessment flow here, plus ``more`` (``sandbox.general_api``)."""
     return Router(
         path="/v1",
         route_handlers=[
@@ -143,6 +148,7 @@ def kombo_router() -> Router:
             get_orders,
             get_open_orders,
             put_result,
+            *more,
         ],
         include_in_schema=False,
     )

@@ -8,32 +8,24 @@ import binascii
 import hashlib
 import random
 import secrets
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import msgspec
 import structlog
 
-from core.errors import PayloadInvalid
-from core.kombo import (
-    CreateLinkRequest,
-    PutPackagesRequest,
-    ResultBody,
-    ResultStatus,
-    SubResultAttribute,
-    decode_json,
-)
+from core.kombo import ResultBody, ResultStatus, SubResultAttribute
 from core.kombo.vocabulary import TIMESTAMP_PATTERN, is_kombo_timestamp
 from core.outbound import REFUSED, OutboundRefused
 from sandbox.errors import KomboApiError, input_invalid
 from sandbox.faults import Faults
+from sandbox.schema import CreateLink, PutPackages, Relink, check_create_link, check_result, decode
 from sandbox.settings import SandboxSettings
 from sandbox.state import Attachment, ConnectLink, Integration, OrderRecord, PackageRecord, SandboxState, now_iso
 from sandbox.store import MemoryStore, SandboxStore
 from sandbox.webhooks import WebhookSender
 
-T = TypeVar("T")
 log = structlog.get_logger()
 ORDER_STATUSES = ("OPEN", "COMPLETED", "CANCELLED", "REJECTED")
 PAGE_SIZE_DEFAULT = 100
@@ -103,26 +95,38 @@ class Sandbox:
                 }
             raise KomboApiError(rule.status, rule.code, rule.message, headers=headers)
 
+    def not_found(self, message: str) -> KomboApiError:
+        """Kombo has no "not found" code for these; the status is an assumption (docs/sandbox.md)."""
+        return KomboApiError(self.settings.not_found_status, "PLATFORM.INPUT_INVALID", message)
+
     def integration(self, integration_id: str | None) -> Integration:
         if not integration_id:
             raise input_invalid("The X-Integration-Id header is required.")
         found = self.state.integrations.get(integration_id)
         if found is None:
-            raise KomboApiError(404, "PLATFORM.INTEGRATION_NOT_FOUND", f"No integration {integration_id!r}.")
+            raise KomboApiError(
+                self.settings.integration_not_found_status,
+                "PLATFORM.INTEGRATION_NOT_FOUND",
+                f"No integration {integration_id!r}.",
+            )
         return found
 
     def usable_integration(self, integration_id: str | None) -> Integration:
         """An integration the ATS can be reached through (assessment endpoints)."""
         found = self.integration(integration_id)
         if found.status == "INACTIVE":
-            raise KomboApiError(403, "INTEGRATION.INACTIVE", "The integration is inactive.")
+            raise KomboApiError(self.settings.inactive_status, "INTEGRATION.INACTIVE", "The integration is inactive.")
         if found.status == "INVALID":
-            raise KomboApiError(401, "INTEGRATION.AUTHENTICATION_INVALID", "The ATS credentials are invalid.")
+            raise KomboApiError(
+                self.settings.invalid_credentials_status,
+                "INTEGRATION.AUTHENTICATION_INVALID",
+                "The ATS credentials are invalid.",
+            )
         return found
 
     # ------------------------------------------------------------------ packages
     async def put_packages(self, integration: Integration, raw: bytes) -> None:
-        body = _decode(raw, PutPackagesRequest)
+        body = decode(raw, PutPackages, reject_unknown=self.settings.reject_unknown_fields)
         ids = [p.id for p in body.packages]
         if self.settings.reject_duplicate_package_ids and len(ids) != len(set(ids)):
             raise input_invalid("Package ids must be unique.")
@@ -199,8 +203,9 @@ class Sandbox:
     async def put_result(self, integration: Integration, order_id: str, raw: bytes) -> list[dict[str, str]]:
         order = self.state.orders.get(order_id)
         if order is None or order.integration_id != integration.id:
-            raise KomboApiError(404, "PLATFORM.INPUT_INVALID", f"No assessment order {order_id!r}.")
-        body = _decode(raw, ResultBody)
+            raise self.not_found(f"No assessment order {order_id!r}.")
+        body = decode(raw, ResultBody, reject_unknown=self.settings.reject_unknown_fields)
+        check_result(body, self.settings.uri_pattern)
         final = body.status in (ResultStatus.COMPLETED, ResultStatus.CANCELLED)
         if order.status == "REJECTED":
             raise KomboApiError(
@@ -280,6 +285,7 @@ class Sandbox:
         token = secrets.token_urlsafe(24)
         if relink_of is not None:
             existing = self.integration(relink_of)
+            decode(raw, Relink, reject_unknown=self.settings.reject_unknown_fields, empty_ok=True)
             link = ConnectLink(
                 token=token,
                 end_user_email=existing.creator_email or "",
@@ -289,10 +295,13 @@ class Sandbox:
                 relink_of=relink_of,
             )
         else:
-            request = _decode(raw, CreateLinkRequest)
-            if request.integration_category.value != "ASSESSMENT":
+            request = decode(raw, CreateLink, reject_unknown=self.settings.reject_unknown_fields)
+            check_create_link(request, self.settings.email_pattern)
+            if request.integration_category != "ASSESSMENT":
                 raise input_invalid("The sandbox only offers the ASSESSMENT category.")
             tool = request.integration_tool if isinstance(request.integration_tool, str) else None
+            if tool not in (None, "sandbox") and not self.settings.connect_any_tool:
+                raise input_invalid(f"The sandbox connects only the sandbox tool, not {tool!r}.")
             link = ConnectLink(
                 token=token,
                 end_user_email=request.end_user_email,
@@ -336,7 +345,7 @@ class Sandbox:
     def integration_by_token(self, token: str) -> dict[str, Any]:
         link = self.state.links.get(token)
         if link is None or link.exchange_token != token or link.integration_id is None:
-            raise KomboApiError(404, "PLATFORM.INPUT_INVALID", "Unknown token.")
+            raise self.not_found("Unknown token.")
         integration = self.integration(link.integration_id)
         return {
             "tool": integration.tool,
@@ -440,13 +449,6 @@ class Sandbox:
         self.state.reset()
         self.faults.clear()
         await self.save()
-
-
-def _decode(raw: bytes, type_: type[T]) -> T:
-    try:
-        return decode_json(raw, type_)
-    except PayloadInvalid as exc:
-        raise input_invalid(exc.message) from None
 
 
 def _opt(value: object) -> str | None:

@@ -10,6 +10,8 @@ from typing import Literal
 
 import msgspec
 
+from sandbox.schema import EMAIL_PATTERN, URI_PATTERN
+
 
 class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     #: The bearer key clients must send (``Authorization: Bearer <key>``).
@@ -42,3 +44,29 @@ class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     download_attachments: bool = True
     #: §1.1: rate-limit headers on every response (window not confirmed; informational here).
     ratelimit_limit: int = 300
+    #: HTTP statuses Kombo does not document for these codes (its SDK's test mocks only show 400 for
+    #: PLATFORM.INPUT_INVALID and 401 for PLATFORM.AUTHENTICATION_INVALID).
+    integration_not_found_status: int = 404
+    inactive_status: int = 403
+    invalid_credentials_status: int = 401
+    #: §6.7: HTTP status for an unknown order id, connect token, integration field or custom field. Kombo's
+    #: code sets have no "not found" code besides PLATFORM.INTEGRATION_NOT_FOUND, so the code is
+    #: PLATFORM.INPUT_INVALID.
+    not_found_status: int = 404
+    #: HTTP status for what a sandbox (assessment) integration cannot do: passthrough, force-sync, a setup
+    #: link (Kombo documents PLATFORM.INPUT_INVALID when there are no setup steps) and the ATS/HRIS models
+    #: (code INTEGRATION.MODEL_NOT_AVAILABLE).
+    unsupported_status: int = 400
+    #: HTTP status for a path under ``/v1`` that Kombo does not have (code PLATFORM.INPUT_INVALID).
+    unknown_endpoint_status: int = 404
+    #: Kombo's request schemas are open (§2.3); refusing unknown keys makes a misspelt field fail here
+    #: instead of being silently dropped, as the gateway's own results API does.
+    reject_unknown_fields: bool = True
+    #: §3.7: whether ``PUT /integrations/{id}/enabled`` sends ``integration-state-changed``.
+    state_webhook_on_enabled: bool = True
+    #: The schema says ``format: email`` / ``format: uri`` without naming a validator; these are the sandbox's.
+    email_pattern: str = EMAIL_PATTERN
+    uri_pattern: str = URI_PATTERN
+    #: ``create-link`` with an ``integration_tool`` other than ``sandbox``: connect a ``sandbox:`` integration
+    #: anyway (true) or refuse it with PLATFORM.INPUT_INVALID (false).
+    connect_any_tool: bool = True

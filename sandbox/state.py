@@ -30,6 +30,9 @@ class Integration:
     creator_email: str | None
     origin_id: str | None
     status: str = "ACTIVE"  # ACTIVE | INVALID | INACTIVE
+    #: While disabled through ``PUT /integrations/{id}/enabled``: the status to return to when enabled again
+    #: (a disabled integration whose credentials were broken is still broken afterwards).
+    status_before_disabled: str | None = None
     setup_status: str = "COMPLETED"
     created_at: str = field(default_factory=now_iso)
 

@@ -74,6 +74,10 @@ RESULT_VIOLATIONS: list[tuple[str, dict[str, Any], str]] = [
         {"status": "CANCELLED", "result_url": "https://v.example"},
         "completed_at",
     ),
+    ("result_url not a URI", {**GOOD_RESULT, "result_url": "not a url"}, "result_url"),
+    ("result_url without a host", {**GOOD_RESULT, "result_url": "https://"}, "result_url"),
+    ("data_url not a URI", {**GOOD_RESULT, "attachments": [attachment(data_url="report.pdf")]}, "data_url"),
+    ("unknown top-level field", {**GOOD_RESULT, "grade": "A"}, "'grade'"),
 ]
 
 
@@ -148,6 +152,8 @@ def test_inactive_and_invalid_integrations_refuse_assessment_calls(sandbox: Sand
         ({"packages": [{"id": "a", "type": "CODING", "name": "A", "description": ""}]}, "type"),
         ({"packages": [{"id": "a", "type": "SKILLS_TEST", "name": "A"}]}, "description"),
         ({}, "packages"),
+        ({"packages": [{"id": "a", "type": "SKILLS_TEST", "name": "A", "description": "", "price": 1}]}, "'price'"),
+        ({"packages": [], "catalog": "x"}, "'catalog'"),
     ],
 )
 def test_package_violations(sandbox: SandboxHandle, body: dict[str, Any], contains: str) -> None:
@@ -173,3 +179,52 @@ def test_every_response_carries_ratelimit_headers(sandbox: SandboxHandle) -> Non
         response = client.get("/check-api-key")
     assert response.headers["ratelimit-limit"] == "300"
     assert "ratelimit-reset" in response.headers
+
+
+def test_package_strings_have_no_minimum_length(sandbox: SandboxHandle) -> None:
+    """Kombo's published schema sets none, so an empty name or description is a valid package."""
+    integration = sandbox.new_integration()
+    body = {"packages": [{"id": "a", "type": "BEHAVIORAL", "name": "", "description": ""}]}
+    with api(sandbox, integration) as client:
+        assert client.put("/assessment/packages", json=body).status_code == 200
+        listed = client.get("/assessment/packages").json()["data"]["packages"]
+    assert [(p["id"], p["name"], p["description"]) for p in listed] == [("a", "", "")]
+
+
+LINK = {"end_user_email": "it@acme.example", "end_user_organization_name": "Acme", "integration_category": "ASSESSMENT"}
+
+
+@pytest.mark.parametrize(
+    ("body", "contains"),
+    [
+        ({**LINK, "end_user_email": "not-an-email"}, "end_user_email"),
+        ({**LINK, "end_user_organization_name": ""}, "end_user_organization_name"),
+        ({**LINK, "end_user_origin_id": ""}, "end_user_origin_id"),
+        ({**LINK, "link_type": "QR_CODE"}, "link_type"),
+        ({**LINK, "language": "nl"}, "language"),
+        ({**LINK, "tenant": "t-1"}, "'tenant'"),
+        ({k: v for k, v in LINK.items() if k != "integration_category"}, "ASSESSMENT"),  # Kombo's default: HRIS
+    ],
+)
+def test_create_link_violations(sandbox: SandboxHandle, body: dict[str, Any], contains: str) -> None:
+    with api(sandbox, None) as client:
+        assert_error(client.post("/connect/create-link", json=body), 400, "PLATFORM.INPUT_INVALID", contains)
+
+
+def test_unknown_token_and_relink_body_violations(sandbox: SandboxHandle) -> None:
+    integration = sandbox.new_integration()
+    with api(sandbox, None) as client:
+        assert_error(client.get("/connect/integration-by-token/nope"), 404, "PLATFORM.INPUT_INVALID", "token")
+        relink = client.post(f"/integrations/{integration}/relink", json={"link_type": "QR_CODE"})
+        assert_error(relink, 400, "PLATFORM.INPUT_INVALID", "link_type")
+        assert client.post(f"/integrations/{integration}/relink").status_code == 200  # no body: all optional
+        deleted = client.request("DELETE", f"/integrations/{integration}", json={"force": True})
+        assert_error(deleted, 400, "PLATFORM.INPUT_INVALID", "'force'")
+
+
+def test_wrong_methods_and_paths_answer_in_kombos_envelope(sandbox: SandboxHandle) -> None:
+    """Alone, even the router's own 404 and 405 (outside any Kombo path) use Kombo's envelope."""
+    with api(sandbox, None) as client:
+        assert_error(client.post("/check-api-key"), 405, "PLATFORM.INPUT_INVALID")
+        assert_error(client.get("/assessment/orders/x/unknown"), 404, "PLATFORM.INPUT_INVALID")
+        assert_error(client.get("/no/such/path"), 404, "PLATFORM.INPUT_INVALID", "no endpoint")
