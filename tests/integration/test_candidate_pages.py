@@ -212,17 +212,8 @@ def test_the_form_and_its_errors_work_from_the_keyboard_alone(candidate: Candida
     link = candidate.link(integration, "pkg-bg")
     with audited_page(browser, viewport={"width": 375, "height": 667}) as page:
         page.goto(link)
-        controls = page.eval_on_selector_all(
-            "form input, form select, form textarea, form button", "es => es.map(e => e.id)"
-        )
-        assert len(controls) == DEFAULT_CONTROLS
-        reached: list[str] = []
-        while not reached or reached[-1] != "submit":  # every stop shows a 3 px outline, the date picker's too
-            stop = press_tab(page)
-            if not reached or reached[-1] != stop:
-                reached.append(stop)
-            assert len(reached) <= DEFAULT_CONTROLS, reached
-        assert reached == controls
+        assert len(controls(page)) == DEFAULT_CONTROLS
+        assert walk(page) == controls(page)  # every stop shows a 3 px outline, the date picker's too
         page.keyboard.press("Enter")
 
         # After the submit: the title says so, focus is on the summary, its links name their fields.
@@ -270,9 +261,11 @@ def test_the_form_and_its_errors_work_from_the_keyboard_alone(candidate: Candida
 
 
 def follow_summary_link(page: Page, target: str) -> None:
-    """Shift+Tab back to the summary's link to ``target``, follow it: focus lands on the control it names."""
+    """Tab (from the summary) or Shift+Tab (from the form) to the summary's link to ``target`` and follow it:
+    focus lands on the control it names."""
+    key = "Tab" if focused(page) == "error-summary" else "Shift+Tab"
     for _ in range(DEFAULT_CONTROLS * 4):
-        press_tab(page, "Shift+Tab")
+        press_tab(page, key)
         if page.evaluate("(t) => document.activeElement.getAttribute('href') === t", target):
             page.keyboard.press("Enter")
             assert page.evaluate("(t) => document.activeElement.matches(t)", target), focused(page)
@@ -335,3 +328,60 @@ def test_a_purpose_that_is_not_one_is_refused(candidate: Candidate, field: dict[
     assert response.headers["content-type"].startswith("application/problem+json")
     assert problem in response.text
     assert "fields[0]" in response.text
+
+
+def walk(page: Page) -> list[str]:
+    """Tab from the top of the page to the submit button: the ids of the controls reached, in order (a date
+    input's month, day, year and calendar button are one control); every stop shows a visible focus outline."""
+    reached: list[str] = []
+    while not reached or reached[-1] != "submit":
+        stop = press_tab(page)
+        if not reached or reached[-1] != stop:
+            reached.append(stop)
+        assert len(reached) <= DEFAULT_CONTROLS * 2, reached
+    return reached
+
+
+def controls(page: Page) -> list[str]:
+    ids: list[str] = page.eval_on_selector_all(
+        "form input, form select, form textarea, form button", "es => es.map(e => e.id)"
+    )
+    return ids
+
+
+def test_a_tenant_form_with_every_kind_of_field_works_from_the_keyboard(candidate: Candidate, browser: Browser) -> None:
+    _, integration = candidate.tenant(TENANT_FIELDS)
+    with audited_page(browser) as page:
+        page.goto(candidate.link(integration, "pkg-bg"))
+        assert walk(page) == controls(page)
+        page.keyboard.press("Enter")
+        expect(page).to_have_title("Error: Background check")
+        assert focused(page) == "error-summary"
+        texts = page.locator("#error-summary a").all_inner_texts()
+        assert [text.split(":")[0] for text in texts] == [
+            *("First name", "Last name", "Email address", "Country of birth", "Check level", "Current address"),
+            "I agree to the check",
+        ]
+        follow_summary_link(page, "#field-level")
+        assert_in_view(page, "label[for=field-level]", "#error-level")
+        page.keyboard.press("ArrowDown")  # a closed select takes its next option from the keyboard
+        assert page.input_value("#field-level") == "Basic"
+        follow_summary_link(page, "#field-consent")
+        assert_in_view(page, "label[for=field-consent]", "#error-consent")
+        page.keyboard.press("Space")
+        assert page.is_checked("#field-consent")
+
+
+def test_the_confirmation_page_works_from_the_keyboard(candidate: Candidate, browser: Browser) -> None:
+    tenant, integration = candidate.tenant()
+    secret = {"value": "vendor-launch-secret-0123456789"}
+    url = f"{candidate.gateway}/v1/tenants/{tenant}/secrets/launch_signing_secret"
+    assert candidate.http.put(url, json=secret, headers=ADMIN).status_code == 204
+    with audited_page(browser) as page:
+        # The vendor's test platform is not on loopback: the browser's request to it is answered here.
+        page.route("https://tests.vendor.example/**", lambda route: route.fulfill(body="<title>Vendor</title>"))
+        page.goto(candidate.link(integration, "pkg-java"))
+        assert press_tab(page) == "start"
+        with page.expect_request(lambda request: request.url.startswith("https://tests.vendor.example/start")):
+            page.keyboard.press("Enter")
+        expect(page).to_have_title("Vendor")

@@ -164,7 +164,9 @@ def test_the_ats_simulator_passes_the_audit_in_every_state(sandbox: SandboxHandl
         page.screenshot(path=str(Path(tempfile.gettempdir()) / "assessgate-sandbox-page-a11y.png"), full_page=True)
 
 
-def test_the_connect_pages_pass_the_audit(sandbox: SandboxHandle, browser: Browser, axe: Axe) -> None:
+def test_the_connect_pages_pass_the_audit_and_work_from_the_keyboard(
+    sandbox: SandboxHandle, browser: Browser, axe: Axe
+) -> None:
     link = httpx.post(
         f"{sandbox.api_url}/connect/create-link",
         json={"end_user_email": "it@acme.example", "end_user_organization_name": "Acme GmbH"},
@@ -173,7 +175,8 @@ def test_the_connect_pages_pass_the_audit(sandbox: SandboxHandle, browser: Brows
     with audited_page(browser) as page:
         page.goto(link)
         axe.check(page, "sandbox connect page")
-        page.click("#connect")
+        tab_to(page, "#connect")  # from the keyboard alone
+        page.keyboard.press("Enter")
         expect(page.locator("#connected")).to_be_visible()
         axe.check(page, "sandbox connect page, connected")
 
