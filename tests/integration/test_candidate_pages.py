@@ -177,13 +177,8 @@ def test_every_candidate_page_passes_the_audit(candidate: Candidate, browser: Br
             expect(page.get_by_role("heading", name=heading)).to_be_visible()
             axe.check(page, name)
 
-        [order] = [
-            o
-            for o in candidate.http.get(f"{candidate.gateway}/v1/tenants/{tenant}/orders", headers=ADMIN).json()[
-                "items"
-            ]
-            if o["adapter"] == "assessment"
-        ]
+        orders = candidate.http.get(f"{candidate.gateway}/v1/tenants/{tenant}/orders", headers=ADMIN).json()["items"]
+        [order] = [o for o in orders if o["adapter"] == "assessment"]
         result = {
             "status": "COMPLETED",
             "result_url": "https://tests.vendor.example/r/1",
