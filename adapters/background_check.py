@@ -44,8 +44,11 @@ from core.kombo import format_timestamp
 FORM: Final = "form"
 HOUR_S: Final = 3600
 REPORT: Final = "background_check.report"
+#: The built-in fields declare their input purpose (WCAG 1.3.5): a date of birth is ``bday``; the address
+#: history names the purposes of its parts itself (``core.forms.ADDRESS_PARTS``). A tenant's own fields set
+#: ``autocomplete`` the same way.
 DEFAULT_FIELDS: Final = (
-    FormField(name="date_of_birth", label="Date of birth", kind="date"),
+    FormField(name="date_of_birth", label="Date of birth", kind="date", autocomplete="bday"),
     FormField(
         name="address_history",
         label="Your addresses over the last five years, the current one first",

@@ -46,6 +46,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import msgspec
 
+from core import input_purposes
 from core.kombo import Application, Candidate, Job
 
 API_VERSION = 2
@@ -138,6 +139,21 @@ class FormField(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     required: bool = True
     help: str = ""
     options: tuple[str, ...] = ()
+    #: The field's input purpose (WCAG 1.3.5) as an HTML autocomplete value (``bday``, ``email``, ``tel``,
+    #: ``given-name``, ``off`` ...; see :mod:`core.input_purposes`) when it asks about the candidate; "" sends
+    #: none. An ``address_history`` names the purposes of its parts itself, and a checkbox has none.
+    autocomplete: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.autocomplete:
+            return
+        if self.kind in ("address_history", "checkbox"):
+            raise ValueError(f"a {self.kind} field takes no autocomplete")
+        if not input_purposes.is_valid(self.autocomplete):
+            raise ValueError(
+                f"autocomplete {self.autocomplete!r} names no input purpose (for example bday, email, tel, "
+                "given-name, postal-code, or off)"
+            )
 
 
 class FormSpec(msgspec.Struct, frozen=True, kw_only=True):

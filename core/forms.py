@@ -2,7 +2,8 @@
 
 Only the fields the form declares are kept (data minimisation): anything else in the submission is dropped.
 An ``address_history`` field arrives as numbered rows (``<name>-<i>-street`` ...) and becomes a list of
-addresses; empty rows are ignored.
+addresses; empty rows are ignored. Row 0 is the current address. Its parts, their labels and their input
+purposes (WCAG 1.3.5) are declared here, once, for the page and for the checks.
 """
 
 from __future__ import annotations
@@ -10,15 +11,68 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from core.adapters import FormField, FormSpec
 
-ADDRESS_PARTS: Final = ("street", "city", "postal_code", "country", "from", "to")
+
+class AddressPart(NamedTuple):
+    key: str
+    label: str
+    #: How an error message names the part.
+    short: str
+    #: The part's purpose in the current address (the previous addresses prefix a ``section-``).
+    autocomplete: str
+    required: bool
+
+
+class AddressFault(NamedTuple):
+    """What is wrong with an address history: the row, the parts to correct, and the message."""
+
+    row: int
+    parts: tuple[str, ...]
+    message: str
+
+
+ADDRESS_PARTS: Final = (
+    AddressPart("street", "Street and number", "street and number", "address-line1", required=True),
+    AddressPart("postal_code", "Postal code (optional)", "postal code", "postal-code", required=False),
+    AddressPart("city", "City or town", "city or town", "address-level2", required=True),
+    AddressPart("country", "Country", "country", "country-name", required=True),
+    # Typed text, not <input type=month>: Chromium draws a month-name picker that ignores a typed "2019-03",
+    # and other browsers draw a plain box; one format, stated in the label, works everywhere.
+    AddressPart("from", "Lived here from (YYYY-MM, for example 2019-03)", "the month you moved in", "off", True),
+    AddressPart("to", "Until (YYYY-MM; leave empty for the current address)", "the month you moved out", "off", False),
+)
 ADDRESS_ROWS: Final = 5
 MAX_LENGTH: Final = 500
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_MONTH: Final = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# What people type for a month: 2019-03, 2019/3, 2019.03, 2019 03, or the other way round, 03/2019.
+_YEAR_MONTH: Final = re.compile(r"^(\d{4})\s*[-/.\s]\s*(\d{1,2})$", re.ASCII)
+_MONTH_YEAR: Final = re.compile(r"^(\d{1,2})\s*[-/.\s]\s*(\d{4})$", re.ASCII)
+
+
+def row_name(row: int) -> str:
+    return "Current address" if row == 0 else f"Previous address {row}"
+
+
+def address_autocomplete(row: int, part: AddressPart) -> str:
+    """The current address fills from the browser's address; each previous one is a section of its own."""
+    if part.autocomplete == "off" or row == 0:
+        return part.autocomplete
+    return f"section-previous{row} {part.autocomplete}"
+
+
+def parse_month(text: str) -> str | None:
+    """``YYYY-MM`` for a month typed in any of the usual ways, else None."""
+    text = text.strip()
+    if match := _YEAR_MONTH.match(text):
+        year, month = match.groups()
+    elif match := _MONTH_YEAR.match(text):
+        month, year = match.groups()
+    else:
+        return None
+    return f"{year}-{int(month):02d}" if 1 <= int(month) <= 12 else None  # noqa: PLR2004 - months of a year
 
 
 def clean_submission(spec: FormSpec, raw: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -36,7 +90,8 @@ def clean_submission(spec: FormSpec, raw: Mapping[str, str]) -> tuple[dict[str, 
 
 def _clean(field: FormField, raw: Mapping[str, str]) -> tuple[Any, str | None]:  # noqa: PLR0911 - one branch per kind
     if field.kind == "address_history":
-        return _addresses(field, raw)
+        fault = address_fault(field, raw)
+        return (None, fault.message) if fault else (_addresses(field, raw), None)
     text = raw.get(field.name, "").strip()
     if field.kind == "checkbox":
         if field.required and not text:
@@ -52,7 +107,7 @@ def _clean(field: FormField, raw: Mapping[str, str]) -> tuple[Any, str | None]: 
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            return None, "Please enter a date as YYYY-MM-DD."
+            return None, "Please enter a date as YYYY-MM-DD, for example 1990-04-01."
         if day > date.today():  # noqa: DTZ011 - a calendar date typed by a person
             return None, "This date is in the future."
         return day.isoformat(), None
@@ -61,19 +116,43 @@ def _clean(field: FormField, raw: Mapping[str, str]) -> tuple[Any, str | None]: 
     return text, None
 
 
-def _addresses(field: FormField, raw: Mapping[str, str]) -> tuple[Any, str | None]:
-    rows: list[dict[str, str]] = []
+def _row(field: FormField, raw: Mapping[str, str], index: int) -> dict[str, str]:
+    return {part.key: raw.get(f"{field.name}-{index}-{part.key}", "").strip()[:MAX_LENGTH] for part in ADDRESS_PARTS}
+
+
+def address_fault(field: FormField, raw: Mapping[str, str]) -> AddressFault | None:
+    """The first problem of an ``address_history`` submission, naming the row and the parts to correct."""
+    filled = 0
     for index in range(ADDRESS_ROWS):
-        row = {part: raw.get(f"{field.name}-{index}-{part}", "").strip()[:MAX_LENGTH] for part in ADDRESS_PARTS}
+        row = _row(field, raw, index)
         if not any(row.values()):
             continue
-        missing = [part for part in ("street", "city", "country", "from") if not row[part]]
+        filled += 1
+        missing = tuple(part for part in ADDRESS_PARTS if part.required and not row[part.key])
         if missing:
-            return None, f"Address {index + 1}: please fill in {', '.join(p.replace('_', ' ') for p in missing)}."
-        for part in ("from", "to"):
-            if row[part] and not _MONTH.match(row[part]):
-                return None, f"Address {index + 1}: please enter months as YYYY-MM."
-        rows.append(row)
-    if field.required and not rows:
-        return None, "Please enter at least your current address."
-    return rows, None
+            names = _listed([part.short for part in missing])
+            return AddressFault(index, tuple(p.key for p in missing), f"{row_name(index)}: please fill in {names}.")
+        for part in ADDRESS_PARTS:
+            if part.key in ("from", "to") and row[part.key] and parse_month(row[part.key]) is None:
+                message = f"{row_name(index)}: please enter {part.short} as YYYY-MM, for example 2019-03."
+                return AddressFault(index, (part.key,), message)
+    if field.required and not filled:
+        missing = tuple(part for part in ADDRESS_PARTS if part.required)
+        names = _listed([part.short for part in missing])
+        return AddressFault(0, tuple(p.key for p in missing), f"{row_name(0)}: please fill in {names}.")
+    return None
+
+
+def _addresses(field: FormField, raw: Mapping[str, str]) -> list[dict[str, str]]:
+    rows = []
+    for index in range(ADDRESS_ROWS):
+        row = _row(field, raw, index)
+        if any(row.values()):
+            rows.append(
+                {key: (parse_month(value) or "") if key in ("from", "to") else value for key, value in row.items()}
+            )
+    return rows
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

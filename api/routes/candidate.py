@@ -16,8 +16,8 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from core.adapters import FormSpec
-from core.forms import ADDRESS_ROWS
+from core.adapters import FormField, FormSpec
+from core.forms import ADDRESS_PARTS, ADDRESS_ROWS, AddressFault, address_autocomplete, address_fault, row_name
 from tenants.adapter_runtime import AdapterRuntime, LinkProblem
 
 HEADERS: Final = {
@@ -27,14 +27,6 @@ HEADERS: Final = {
     "x-content-type-options": "nosniff",
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https:; form-action 'self'",
 }
-ADDRESS_PARTS: Final = (
-    ("street", "Street and number", "text"),
-    ("postal_code", "Postal code", "text"),
-    ("city", "City", "text"),
-    ("country", "Country", "text"),
-    ("from", "Lived here from (YYYY-MM)", "month"),
-    ("to", "Until (YYYY-MM, empty for the current address)", "month"),
-)
 PROBLEMS: Final = {
     "invalid": ("This link does not work", "The link is not valid or has expired. Ask the company for a new one."),
     "used": ("This link was already used", "Each link works once. If that was not you, contact the company."),
@@ -43,6 +35,7 @@ PROBLEMS: Final = {
 _PAGES = jinja2.Environment(
     loader=jinja2.PackageLoader("api", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
 )
+_PAGES.globals.update(row_name=row_name, address_autocomplete=address_autocomplete)
 
 
 def page(template: str, status: int = 200, **values: Any) -> Response[str]:
@@ -91,14 +84,34 @@ async def use_link(
 def form_page(
     form: FormSpec, token: str, *, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> Response[str]:
+    faults = {
+        field.name: address_fault(field, values)
+        for field in form.fields
+        if field.kind == "address_history" and field.name in errors
+    }
+    summary = [
+        error_link(field, errors[field.name], faults.get(field.name)) for field in form.fields if field.name in errors
+    ]
     return page(
         "candidate_form.html",
         status,
-        title=form.title,
+        # The title is what a screen reader announces first after the submit: it says that something is wrong.
+        title=f"Error: {form.title}" if errors else form.title,
         form=form,
         action=f"/c/{token}",
         values=values,
         errors=errors,
+        faults=faults,
+        summary=summary,
         address_rows=ADDRESS_ROWS,
         address_parts=ADDRESS_PARTS,
     )
+
+
+def error_link(field: FormField, message: str, fault: AddressFault | None) -> tuple[str, str]:
+    """(the id of the control to correct, the link's text): the text names the field (WCAG 2.4.4), and the
+    target is a control that takes focus (an address's first part at fault, not its fieldset)."""
+    if field.kind == "address_history":
+        row, part = (fault.row, fault.parts[0]) if fault else (0, ADDRESS_PARTS[0].key)
+        return f"{field.name}-{row}-{part}", message  # the message names the address and its parts
+    return f"field-{field.name}", f"{field.label.rstrip('.:')}: {message}"

@@ -5,11 +5,8 @@ result with one SUB_RESULT per check, and the answers are purged after their ret
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 import pytest
@@ -19,14 +16,12 @@ from agtest.audit import dump, leaks
 from agtest.browser import launched
 from agtest.platform import PLATFORM_SECRET, Platform, platform
 from agtest.smtp import Inbox, link_in, smtp
-from agtest.stack import ADMIN, Clock, ports, run_jobs, running, stack_settings
+from agtest.stack import ADMIN, Clock, ports, running, stack_settings
+from agtest.sync_jobs import drain, on_loop
 from core.settings import MailSettings, Settings
-from tenants.db import Database
 from tenants.migrations import migrate
-from tenants.tables import TABLES
 
 __all__ = ["platform", "ports", "smtp"]
-T = TypeVar("T")
 CATALOG = [{"id": "pkg-bg", "type": "BACKGROUND_CHECK", "name": "Background check", "description": "EU standard"}]
 REPORT = {
     "type": "background_check.report",
@@ -38,28 +33,6 @@ REPORT = {
     ],
     "completed_at": "2026-11-26T12:00:00.000Z",
 }
-
-
-def on_loop(make: Callable[[Database], Awaitable[T]], settings: Settings) -> T:
-    """Run ``make(db)`` on a fresh event loop in another thread (Playwright's sync API owns this one)."""
-
-    async def main() -> T:
-        db = Database(settings.database)
-        await db.start()
-        db.bind(TABLES)
-        try:
-            return await make(db)
-        finally:
-            await db.close()
-
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, main()).result()
-
-
-def drain(settings: Settings, clock: Clock) -> None:
-    """Run every due job, as a worker would, at the clock's time (caught up with what the gateway enqueued)."""
-    clock.catch_up()
-    on_loop(lambda db: run_jobs(db, settings, clock), settings)
 
 
 def fill_the_form(browser: Browser, link: str) -> None:

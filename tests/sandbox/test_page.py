@@ -1,17 +1,27 @@
-"""The ATS-simulator page in a real headless Chromium: place an order, see it arrive and its outcome."""
+"""The sandbox's pages in a real headless Chromium: place an order from the ATS simulator and see it arrive and
+its outcome; connect an integration. Both pass axe-core's WCAG 2.1 AA rules in every state, reflow at 320 px,
+and work from the keyboard alone."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
+from agtest.axe import Axe, audited_page, axe
 from agtest.browser import browser
+from agtest.keyboard import MIN_OUTLINE_PX, focused, outline, tab_to
 from agtest.sandbox_support import API_KEY, SandboxHandle
 
-__all__ = ["browser"]
+__all__ = ["axe", "browser"]
+RESULT = {
+    "status": "COMPLETED",
+    "result_url": "https://vendor.example/report",
+    "completed_at": "2026-07-23T15:42:10.000Z",
+}
 
 
 def publish(sandbox: SandboxHandle, integration: str) -> None:
@@ -77,3 +87,124 @@ def test_connect_page_creates_the_integration(sandbox: SandboxHandle, browser: B
     ).json()["data"]
     assert exchanged["end_user_origin_id"] == "tenant-7"
     assert sandbox.receiver.events("integration-created")[0]["data"]["id"] == exchanged["id"]
+
+
+def kombo(sandbox: SandboxHandle, integration: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {API_KEY}", "X-Integration-Id": integration}
+    return httpx.Client(base_url=sandbox.api_url, headers=headers, timeout=30)
+
+
+def orders_in_every_status(sandbox: SandboxHandle, integration: str) -> None:
+    """OPEN (one inline, with an assessment URL), COMPLETED (with attributes and an attachment), CANCELLED and
+    REJECTED: every status colour and every kind of cell the orders table draws."""
+    sandbox.receiver.replies["pkg-bg"] = (422, {"message": "Background checks need a signed contract first."})
+    sandbox.receiver.replies["pkg-inline"] = (
+        200,
+        {"assessment_url": "https://tests.vendor.example/start/a-long-token"},
+    )
+    sandbox.place_order(integration, "pkg-java")
+    sandbox.place_order(integration, "pkg-inline", inline=True)
+    completed = sandbox.place_order(integration, "pkg-java")["id"]
+    cancelled = sandbox.place_order(integration, "pkg-java")["id"]
+    sandbox.place_order(integration, "pkg-bg")
+    report = {
+        **RESULT,
+        "score": 87,
+        "max_score": 100,
+        "attributes": [
+            {"type": "TEXT", "label": "Summary", "value": "Strong on concurrency"},
+            {
+                "type": "SUB_RESULT",
+                "id": "algo",
+                "label": "Algorithms",
+                "score": {"value": 9, "max": 10},
+                "status": "COMPLETED",
+            },
+        ],
+        "attachments": [{"name": "report.pdf", "content_type": "application/pdf", "data": "AA=="}],
+    }
+    with kombo(sandbox, integration) as api:
+        api.put(f"/assessment/orders/{completed}/result", json=report).raise_for_status()
+        api.put(f"/assessment/orders/{cancelled}/result", json={**RESULT, "status": "CANCELLED"}).raise_for_status()
+
+
+def contrast(page: Page, selector: str) -> float:
+    """The WCAG contrast ratio of an element's text colour against white (the cells' background)."""
+    rgb: list[float] = page.eval_on_selector(
+        selector, "e => getComputedStyle(e).color.match(/[\\d.]+/g).slice(0, 3).map(Number)"
+    )
+    channels = [c / 255 for c in rgb]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def test_the_ats_simulator_passes_the_audit_in_every_state(sandbox: SandboxHandle, browser: Browser, axe: Axe) -> None:
+    with audited_page(browser) as page:
+        page.goto(f"{sandbox.url}/_sandbox/ui")
+        expect(page.get_by_text("No integration yet")).to_be_visible()
+        axe.check(page, "ATS simulator without integrations")
+
+        integration = sandbox.new_integration()
+        page.goto(f"{sandbox.url}/_sandbox/ui?integration={integration}")
+        expect(page.get_by_text("No packages published")).to_be_visible()
+        axe.check(page, "ATS simulator without packages or orders")
+
+        publish(sandbox, integration)
+        orders_in_every_status(sandbox, integration)
+        for number in range(3):  # long option texts in the integration select
+            sandbox.new_integration(origin_id=f"a-rather-long-tenant-identifier-{number}-0123456789abcdef")
+        page.goto(f"{sandbox.url}/_sandbox/ui?integration={integration}")
+        statuses = page.locator("#orders .status")
+        expect(statuses).to_have_count(5)
+        assert sorted(set(statuses.all_inner_texts())) == ["CANCELLED", "COMPLETED", "OPEN", "REJECTED"]
+        axe.check(page, "ATS simulator with orders in every status")
+        for status in ("OPEN", "COMPLETED", "CANCELLED", "REJECTED"):  # WCAG 1.4.3, also checked without axe
+            assert contrast(page, f"#orders .status.{status}") >= 4.5, status
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / "assessgate-sandbox-page-a11y.png"), full_page=True)
+
+
+def test_the_connect_pages_pass_the_audit_and_work_from_the_keyboard(
+    sandbox: SandboxHandle, browser: Browser, axe: Axe
+) -> None:
+    link = httpx.post(
+        f"{sandbox.api_url}/connect/create-link",
+        json={"end_user_email": "it@acme.example", "end_user_organization_name": "Acme GmbH"},
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    ).json()["data"]["link"]
+    with audited_page(browser) as page:
+        page.goto(link)
+        axe.check(page, "sandbox connect page")
+        tab_to(page, "#connect")  # from the keyboard alone
+        page.keyboard.press("Enter")
+        expect(page.locator("#connected")).to_be_visible()
+        axe.check(page, "sandbox connect page, connected")
+
+
+def test_the_ats_simulator_works_from_the_keyboard_alone(sandbox: SandboxHandle, browser: Browser, axe: Axe) -> None:
+    first = sandbox.new_integration()
+    second = sandbox.new_integration()
+    publish(sandbox, first)
+    with audited_page(browser) as page:
+        page.goto(f"{sandbox.url}/_sandbox/ui?integration={second}")
+        tab_to(page, "#integration")
+        page.keyboard.press("ArrowUp")  # choosing an integration does not leave the page by itself (WCAG 3.2.2)
+        assert parse_qs(urlsplit(page.url).query)["integration"] == [second]
+        assert page.eval_on_selector("#integration", "e => e.value") == first
+        page.keyboard.press("Tab")
+        assert focused(page) == "show-integration"
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda url: parse_qs(urlsplit(url).query).get("integration") == [first])
+
+        tab_to(page, "#email")
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type("grace@example.org")
+        tab_to(page, "#place-order")
+        page.keyboard.press("Enter")
+        expect(page.locator("#orders tbody tr").first).to_contain_text("grace@example.org")
+        tab_to(page, "[role=region][aria-label=Orders]")  # the table's region scrolls from the keyboard
+        assert outline(page) >= MIN_OUTLINE_PX
+        axe.check(page, "ATS simulator after an order placed from the keyboard")
+    assert [e["data"]["candidate"]["email"] for e in sandbox.receiver.events("assessment:order-received")] == [
+        "grace@example.org"
+    ]

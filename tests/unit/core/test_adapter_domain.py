@@ -99,7 +99,7 @@ def test_a_complete_submission_is_clean() -> None:
 def test_a_future_birth_date_and_a_bad_month_are_refused() -> None:
     _, errors = clean_submission(SPEC, {"dob": "2999-01-01", "addresses-0-street": "x", "addresses-0-from": "2020-13"})
     assert errors["dob"] == "This date is in the future."
-    assert "please fill in city, country" in errors["addresses"]
+    assert errors["addresses"] == "Current address: please fill in city or town and country."
 
 
 checks = st.builds(Check, id=words, label=words, status=st.sampled_from(CheckStatus), note=st.text(max_size=30))

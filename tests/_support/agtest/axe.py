@@ -1,0 +1,180 @@
+"""Accessibility audits in the browser tests: axe-core's WCAG 2.1 A and AA rules, and reflow at 320 CSS px.
+
+Use it for every page the product serves (candidate pages, sandbox pages, console pages when they come)::
+
+    def test_my_page(browser: Browser, axe: Axe) -> None:
+        with audited_page(browser) as page:
+            page.goto(url)
+            axe.check(page, "my page")  # fails listing each violation: rule, impact, help, elements
+
+axe-core is installed from the npm registry at test time, at the pinned version and integrity, into a cache
+outside the repository (``$ASSESSGATE_TEST_CACHE``, else ``$XDG_CACHE_HOME/assessgate``, else
+``~/.cache/assessgate``); it is never committed. Without npm or the registry the tests that need it are
+skipped with a plain reason, and under ``CI=true`` they fail (like a missing chromium).
+
+The candidate pages send a strict CSP without scripts; :func:`audited_page` opens a browser context with
+``bypass_csp=True`` so that the audit itself can be injected (the page's own behaviour does not change).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from agtest.postgres import in_ci
+
+AXE_VERSION: Final = "4.14.1"
+#: The registry's integrity of that version (npm checks the download against it; we check npm's record).
+AXE_INTEGRITY: Final = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+WCAG21_AA: Final = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+#: WCAG 1.4.10 (reflow): content fits 320 CSS px without scrolling sideways (so it fits a 375 px phone).
+REFLOW_WIDTH: Final = 320
+NPM_TIMEOUT_S: Final = 300
+
+
+def cache_dir() -> Path:
+    if explicit := os.environ.get("ASSESSGATE_TEST_CACHE"):
+        return Path(explicit)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assessgate"
+
+
+class AxeUnavailableError(Exception):
+    """axe-core could not be installed; the message says why, plainly."""
+
+
+def install_axe(cache: Path) -> Path:
+    """The path of ``axe.min.js`` at :data:`AXE_VERSION`, installed with npm into ``cache`` on first use.
+
+    Concurrent test workers wait for one another on a lock file; the install goes to a temporary folder that
+    is renamed into place only when complete, so a half-finished install is never used."""
+    target = cache / f"axe-core-{AXE_VERSION}"
+    script = target / "node_modules" / "axe-core" / "axe.min.js"
+    if script.is_file():
+        return script
+    npm = shutil.which("npm")
+    if npm is None:
+        raise AxeUnavailableError("npm is not installed (apt-get install npm)")
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / "axe-core.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if script.is_file():
+            return script
+        staging = Path(tempfile.mkdtemp(prefix="axe-core-", dir=cache))
+        try:
+            _npm_install(npm, staging)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return script
+
+
+def _npm_install(npm: str, folder: Path) -> None:
+    command = [npm, "install", "--no-save", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", str(folder)]
+    try:
+        done = subprocess.run(
+            [*command, f"axe-core@{AXE_VERSION}"], capture_output=True, text=True, timeout=NPM_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise AxeUnavailableError(f"npm install axe-core@{AXE_VERSION} took over {NPM_TIMEOUT_S} s") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise AxeUnavailableError(f"npm install axe-core@{AXE_VERSION} failed: {last}")
+    record = json.loads((folder / "node_modules" / ".package-lock.json").read_text())
+    installed = record["packages"]["node_modules/axe-core"]
+    if (installed.get("version"), installed.get("integrity")) != (AXE_VERSION, AXE_INTEGRITY):
+        raise AxeUnavailableError(f"npm installed axe-core {installed.get('version')} with an unexpected integrity")
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    impact: str
+    help: str
+    targets: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.rule} ({self.impact}): {self.help}: {', '.join(self.targets)}"
+
+
+@dataclass(frozen=True)
+class Axe:
+    source: str
+
+    def audit(self, page: Page, tags: tuple[str, ...] = WCAG21_AA) -> list[Violation]:
+        """axe-core's violations of the page as it is now (rules with any of ``tags``)."""
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.add_script_tag(content=self.source)
+        options = {"runOnly": {"type": "tag", "values": list(tags)}, "resultTypes": ["violations"]}
+        result: dict[str, Any] = page.evaluate("async (options) => await axe.run(document, options)", options)
+        return [
+            Violation(
+                rule=v["id"],
+                impact=v.get("impact") or "",
+                help=v["help"],
+                targets=tuple(" ".join(map(str, node["target"])) for node in v["nodes"]),
+            )
+            for v in result["violations"]
+        ]
+
+    def check(self, page: Page, name: str) -> None:
+        """Fails on any WCAG 2.1 A/AA violation, or if the page scrolls sideways at 320 CSS px."""
+        violations = self.audit(page)
+        assert not violations, f"{name}: axe-core {AXE_VERSION} found\n" + "\n".join(map(str, violations))
+        overflow = sideways_overflow(page)
+        assert not overflow, f"{name}: at {REFLOW_WIDTH} px the page scrolls sideways; too wide: {overflow}"
+
+
+def sideways_overflow(page: Page, width: int = REFLOW_WIDTH) -> list[str]:
+    """The elements wider than the viewport at ``width`` (empty when the page reflows), at the same height."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": width, "height": before["height"] if before else 720})
+    try:
+        wide: list[str] = page.evaluate(
+            """() => {
+              if (document.documentElement.scrollWidth <= innerWidth) return [];
+              const describe = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '');
+              const wide = [...document.body.querySelectorAll('*')]
+                .filter(e => e.getBoundingClientRect().right > innerWidth);
+              return (wide.length ? wide : [document.documentElement]).slice(0, 10).map(describe);
+            }"""
+        )
+    finally:
+        if before:
+            page.set_viewport_size(before)
+    return wide
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    try:
+        script = install_axe(cache_dir())
+    except AxeUnavailableError as problem:
+        message = f"accessibility tests skipped: axe-core cannot be installed ({problem})"
+        if in_ci():
+            pytest.fail(f"CI=true requires axe-core: {message}")
+        pytest.skip(message)
+    return Axe(source=script.read_text())
+
+
+@contextmanager
+def audited_page(browser: Browser, **context: Any) -> Iterator[Page]:
+    """A page in a context of its own that lets the audit in past the page's CSP (``bypass_csp=True``), in
+    English (a date input's fields then read month, day, year)."""
+    options: dict[str, Any] = {"bypass_csp": True, "locale": "en-US", "viewport": {"width": 1024, "height": 768}}
+    instance = browser.new_context(**(options | context))
+    try:
+        yield instance.new_page()
+    finally:
+        instance.close()
