@@ -38,6 +38,7 @@ from core.errors import AdapterError, AssessgateError, Conflict, NotFound, Valid
 from core.forms import clean_submission
 from core.job_kinds import JobContext, JobKind, PeriodicJob
 from core.kombo import OrderReceivedData
+from core.metrics import Counter
 from core.ports import AdapterDirectory
 from core.settings import Settings
 from tenants.candidate_data import CandidateData
@@ -74,7 +75,8 @@ class AdapterServices:
 
 
 class LinkProblem(AssessgateError):
-    """A candidate link that cannot be used: ``reason`` is invalid, used or closed (the order is finished)."""
+    """A candidate link that cannot be used: ``reason`` is invalid, used, closed (the order is finished) or
+    unavailable (it failed on our side: the link still works later)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"candidate link {reason}")
@@ -130,6 +132,9 @@ class AdapterRuntime:
         self.vault = Vault(db, settings.secret_keys)
         self.candidates = CandidateData(db, self.vault)
         self.catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
+        self.page_failures = Counter(
+            "assessgate_candidate_page_failures_total", "Candidate links that failed on our side, by adapter."
+        )
 
     # ---------------------------------------------------------------- adapters and their context
     async def adapter(self, tenant_id: uuid.UUID, name: str) -> Adapter | None:
@@ -306,9 +311,15 @@ class AdapterRuntime:
         adapter: object = await self.adapter(link.order.tenant_id, record.adapter or "")
         if not isinstance(adapter, HandlesEvents):
             raise LinkProblem("invalid")
-        answer = await adapter.handle(
-            link.order, LinkOpened(purpose=link.purpose), self.context(record, f"link:{record.id}")
-        )
+        try:
+            answer = await adapter.handle(
+                link.order, LinkOpened(purpose=link.purpose), self.context(record, f"link:{record.id}")
+            )
+        except AssessgateError as exc:  # the candidate gets a page; the operator the timeline and a metric
+            self.page_failures.inc(adapter=record.adapter or "")
+            log.error("candidate_link_failed", order_id=str(record.id), adapter=record.adapter, error=exc.message)
+            await self.orders.add_timeline(record.id, "candidate.link_failed", {"error": exc.message})
+            raise LinkProblem("unavailable") from None
         if not isinstance(answer, Redirect):
             raise LinkProblem("invalid")
         async with self.db.tx():

@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any, Final
 
 import jinja2
+import structlog
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect
+from litestar.types import ExceptionHandlersMap
 
 from core.adapters import FormField, FormSpec
 from core.forms import ADDRESS_PARTS, ADDRESS_ROWS, AddressFault, address_autocomplete, address_fault, row_name
@@ -31,7 +33,15 @@ PROBLEMS: Final = {
     "invalid": ("This link does not work", "The link is not valid or has expired. Ask the company for a new one."),
     "used": ("This link was already used", "Each link works once. If that was not you, contact the company."),
     "closed": ("Nothing left to do", "This request is closed. There is nothing more for you to do here."),
+    "unavailable": (
+        "This did not work just now",
+        "Something went wrong on our side, not yours. Your link still works: try again in a few minutes. "
+        "If it keeps happening, contact the company.",
+    ),
 }
+#: Status of each problem page (410: the link is spent or was never valid; 503: try again later).
+STATUS: Final = {"unavailable": 503}
+log = structlog.get_logger()
 _PAGES = jinja2.Environment(
     loader=jinja2.PackageLoader("api", "templates"), autoescape=True, undefined=jinja2.StrictUndefined
 )
@@ -45,10 +55,21 @@ def page(template: str, status: int = 200, **values: Any) -> Response[str]:
 
 def problem_page(problem: LinkProblem) -> Response[str]:
     title, message = PROBLEMS.get(problem.reason, PROBLEMS["invalid"])
-    return page("candidate_message.html", 410, title=title, message=message)
+    return page("candidate_message.html", STATUS.get(problem.reason, 410), title=title, message=message)
 
 
-@get("/c/{token:str}", include_in_schema=False)
+def failure_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Whatever else fails under /c/ (the database, a bug): still a page a candidate can read, never an API error."""
+    log.error("candidate_page_failed", path="/c/[redacted]", error=type(exc).__name__)
+    del request
+    return problem_page(LinkProblem("unavailable"))
+
+
+#: Every candidate route answers with a page, whatever fails.
+ON_FAILURE: Final[ExceptionHandlersMap] = {Exception: failure_page}
+
+
+@get("/c/{token:str}", include_in_schema=False, exception_handlers=ON_FAILURE)
 async def open_link(token: FromPath[str], adapter_runtime: NamedDependency[AdapterRuntime]) -> Response[str]:
     try:
         link = await adapter_runtime.open_link(token)
@@ -60,7 +81,7 @@ async def open_link(token: FromPath[str], adapter_runtime: NamedDependency[Adapt
     return page("candidate_confirm.html", title=title, first_name=link.order.candidate.first_name, action=f"/c/{token}")
 
 
-@post("/c/{token:str}", include_in_schema=False, status_code=303)
+@post("/c/{token:str}", include_in_schema=False, status_code=303, exception_handlers=ON_FAILURE)
 async def use_link(
     token: FromPath[str], request: Request[Any, Any, Any], adapter_runtime: NamedDependency[AdapterRuntime]
 ) -> Response[str] | Redirect:

@@ -7,6 +7,7 @@ from litestar.di import NamedDependency
 
 from api.problems import problem_responses
 from core.metrics import CONTENT_TYPE, Gauge, WorkerMetrics, render
+from tenants.adapter_runtime import AdapterRuntime
 from tenants.db import Database
 from tenants.intake import IntakeMetrics
 from tenants.outbox import Outbox
@@ -24,6 +25,7 @@ async def metrics(
     db: NamedDependency[Database],
     worker_metrics: NamedDependency[WorkerMetrics],
     intake_metrics: NamedDependency[IntakeMetrics],
+    adapter_runtime: NamedDependency[AdapterRuntime],
 ) -> Response[str]:
     counts, oldest_ms = await Outbox(db).stats(now_ms=wall_clock_ms())
     families = [
@@ -44,5 +46,6 @@ async def metrics(
         ),
         *worker_metrics.families(),
         *intake_metrics.families(),
+        adapter_runtime.page_failures,
     ]
     return Response(render(families), media_type=CONTENT_TYPE)

@@ -203,3 +203,32 @@ async def test_a_tenant_gets_its_own_branding_and_language(db: Database, mail_st
     bad = await stack.http.put(url, json={"branding": {"language": "xx"}}, headers=ADMIN)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["path"] == "$.branding.language"
+
+
+async def test_a_failure_behind_the_link_is_a_page_for_the_candidate_and_a_fact_for_the_operator(
+    db: Database, mail_stack: tuple[Stack, Inbox]
+) -> None:
+    stack, inbox = mail_stack
+    tenant, order, _ = await invited(stack, db, Clock())
+    link = link_in(inbox.wait_for(1)[0])
+    # Someone deletes the secret the launch URL is signed with after the invitation went out.
+    deleted = await stack.http.delete(
+        f"{stack.gateway}/v1/tenants/{tenant}/secrets/launch_signing_secret", headers=ADMIN
+    )
+    assert deleted.status_code == 204
+    failed = await stack.http.post(link)
+    assert failed.status_code == 503
+    assert failed.headers["content-type"].startswith("text/html")
+    assert "try again in a few minutes" in failed.text
+    assert "launch_signing_secret" not in failed.text  # the cause is the operator's to read, not the candidate's
+    detail = (await stack.http.get(f"{stack.gateway}/v1/tenants/{tenant}/orders/{order['id']}", headers=ADMIN)).json()
+    [entry] = [e for e in detail["timeline"] if e["kind"] == "candidate.link_failed"]
+    assert "launch_signing_secret" in entry["detail"]["error"]
+    metrics = (await stack.http.get(f"{stack.gateway}/metrics")).text
+    assert 'assessgate_candidate_page_failures_total{adapter="assessment"} 1' in metrics
+    # The link was not used up: once the secret is back, it works.
+    restored = {"value": LAUNCH_SECRET}
+    await stack.http.put(
+        f"{stack.gateway}/v1/tenants/{tenant}/secrets/launch_signing_secret", json=restored, headers=ADMIN
+    )
+    assert (await stack.http.post(link)).status_code == 303
