@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
 from adapters.outbound import guarded_client
+from api import docs_ui
 from api.adapter_check import AdapterCheck
 from api.auth import SECURITY_SCHEMES
 from api.bootstrap import SANDBOX_PATH
@@ -174,6 +175,7 @@ def create_app(
         candidate.open_link,
         candidate.use_link,
         tenant_adapters.TenantAdaptersController,
+        docs_ui.assets_router(),
     ]
     lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
     sandbox: Sandbox | None = None
@@ -213,7 +215,9 @@ def create_app(
             description="Gateway between an assessment vendor and its customers' ATSs through Kombo.",
             path="/schema",
             components=Components(security_schemes=SECURITY_SCHEMES),
+            render_plugins=[docs_ui.render_plugin()],
         ),
+        before_send=[docs_ui.docs_headers],
         logging_config=None,
         debug=False,
     )
