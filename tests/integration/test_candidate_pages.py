@@ -39,7 +39,12 @@ BACKGROUND_CHECK = "background_check"
 
 [adapters.assessment]
 launch_url_template = "https://tests.vendor.example/start?order={order_id}&expires={expires}&signature={signature}"
+
+[adapters.background_check]
+forward_url = "https://screening.vendor.example/cases"
 """
+#: What the adapters require of a tenant (without them its orders wait): the secrets they sign with.
+SECRETS = ("launch_signing_secret", "forward_signing_secret")
 #: A tenant's own form: every kind of field, with purposes, hints and optional fields.
 TENANT_FIELDS: list[dict[str, Any]] = [
     {"name": "given_name", "label": "First name", "autocomplete": "given-name"},
@@ -76,6 +81,9 @@ class Candidate:
     def tenant(self, fields: list[dict[str, Any]] | None = None) -> tuple[str, str]:
         tenant = self.http.post(f"{self.gateway}/v1/tenants", json={"name": "Acme"}, headers=ADMIN).json()["id"]
         self.http.put(f"{self.gateway}/v1/tenants/{tenant}/packages", json={"packages": CATALOG}, headers=ADMIN)
+        for name in SECRETS:
+            secret = {"value": "vendor-launch-secret-0123456789"}
+            self.http.put(f"{self.gateway}/v1/tenants/{tenant}/secrets/{name}", json=secret, headers=ADMIN)
         if fields is not None:
             url = f"{self.gateway}/v1/tenants/{tenant}/adapters/background_check/settings"
             self.http.put(url, json={"fields": fields}, headers=ADMIN).raise_for_status()

@@ -169,7 +169,11 @@ def test_the_connect_pages_pass_the_audit_and_work_from_the_keyboard(
 ) -> None:
     link = httpx.post(
         f"{sandbox.api_url}/connect/create-link",
-        json={"end_user_email": "it@acme.example", "end_user_organization_name": "Acme GmbH"},
+        json={
+            "end_user_email": "it@acme.example",
+            "end_user_organization_name": "Acme GmbH",
+            "integration_category": "ASSESSMENT",
+        },
         headers={"Authorization": f"Bearer {API_KEY}"},
     ).json()["data"]["link"]
     with audited_page(browser) as page:
