@@ -7,28 +7,15 @@ from pathlib import Path
 import httpx
 import msgspec
 
+from agtest.sandbox_support import sandbox_mode_settings
 from agtest.servers import free_port, serve
 from api.app import create_app
-from api.bootstrap import with_sandbox
-from core.settings import Settings, load_settings
-
-
-def sandbox_settings(database_url: str, tmp_path: Path, port: int) -> Settings:
-    base = load_settings(
-        {
-            "ASSESSGATE_DATABASE_URL": database_url,
-            "ASSESSGATE_DATA_DIR": str(tmp_path / "data"),
-            "ASSESSGATE_ADMIN_TOKEN": "test-admin-token-0123456789",
-            "ASSESSGATE_SECRET_KEYS": "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q=",
-            "ASSESSGATE_PORT": str(port),
-        }
-    )
-    return with_sandbox(msgspec.structs.replace(base, embedded_worker="off"))
+from core.settings import Settings
 
 
 def test_sandbox_mode_mounts_a_working_kombo(database_url: str, tmp_path: Path) -> None:
     port = free_port()
-    settings = sandbox_settings(database_url, tmp_path, port)
+    settings = sandbox_mode_settings(database_url, tmp_path, port)
     assert settings.kombo.sandbox
     assert settings.kombo.api_url == f"http://127.0.0.1:{port}/sandbox/v1"
     key = (tmp_path / "data" / "sandbox-api-key").read_text().strip()
@@ -70,7 +57,7 @@ def test_the_mounted_sandbox_keeps_its_state_in_the_gateways_database(database_u
     from tenants.migrations import migrate
 
     port = free_port()
-    settings = sandbox_settings(database_url, tmp_path, port)
+    settings = sandbox_mode_settings(database_url, tmp_path, port)
 
     async def migrated() -> None:
         db = Database(settings.database)

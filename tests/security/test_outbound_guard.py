@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import msgspec
 import pytest
 
+from agtest.sandbox_support import sandbox_mode_settings
 from agtest.servers import free_port, serve
 from agtest.stack import run_jobs
 from api.app import create_app
-from api.bootstrap import with_sandbox
-from core.settings import Settings, load_settings
+from core.settings import Settings
 from tenants.db import Database
 from tenants.migrations import migrate
 from tenants.tables import TABLES
@@ -67,19 +66,6 @@ def listener() -> Iterator[Listener]:
     found.close()
 
 
-def gateway_settings(database_url: str, tmp_path: Path, port: int) -> Settings:
-    base = load_settings(
-        {
-            "ASSESSGATE_DATABASE_URL": database_url,
-            "ASSESSGATE_DATA_DIR": str(tmp_path / "data"),
-            "ASSESSGATE_ADMIN_TOKEN": "test-admin-token-0123456789",
-            "ASSESSGATE_SECRET_KEYS": "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q=",
-            "ASSESSGATE_PORT": str(port),
-        }
-    )
-    return with_sandbox(msgspec.structs.replace(base, embedded_worker="off"))
-
-
 async def drain(settings: Settings) -> None:
     db = Database(settings.database)
     await db.start()
@@ -103,7 +89,7 @@ def result(data_url: str | None = None, upload_id: str | None = None) -> dict[st
 
 def test_tenant_urls_cannot_reach_internal_addresses(database_url: str, tmp_path: Path, listener: Listener) -> None:
     port = free_port()
-    settings = gateway_settings(database_url, tmp_path, port)
+    settings = sandbox_mode_settings(database_url, tmp_path, port)
 
     async def migrated() -> None:
         db = Database(settings.database)

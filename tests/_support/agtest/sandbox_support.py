@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +16,9 @@ import pytest
 from litestar import Litestar, Request, Response, post
 
 from agtest.servers import free_port, serve
+from api.bootstrap import with_sandbox
 from core.kombo import signature
+from core.settings import Settings, load_settings
 from sandbox.app import create_sandbox_app
 from sandbox.settings import SandboxSettings
 
@@ -88,3 +91,18 @@ def sandbox(receiver: tuple[Receiver, str]) -> Iterator[SandboxHandle]:
 
 def verify(raw: bytes, headers: dict[str, str]) -> None:
     signature.verify([WEBHOOK_SECRET], raw, headers.get("x-kombo-signature"))
+
+
+def sandbox_mode_settings(database_url: str, tmp_path: Path, port: int) -> Settings:
+    """The gateway in sandbox mode (no Kombo key: the local Kombo is mounted at /sandbox) on ``port``, with no
+    embedded worker (a test runs the jobs it wants)."""
+    base = load_settings(
+        {
+            "ASSESSGATE_DATABASE_URL": database_url,
+            "ASSESSGATE_DATA_DIR": str(tmp_path / "data"),
+            "ASSESSGATE_ADMIN_TOKEN": "test-admin-token-0123456789",
+            "ASSESSGATE_SECRET_KEYS": "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q=",
+            "ASSESSGATE_PORT": str(port),
+        }
+    )
+    return with_sandbox(msgspec.structs.replace(base, embedded_worker="off"))
