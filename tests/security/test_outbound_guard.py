@@ -9,7 +9,6 @@ signed file links still work. A URL that is not http(s) with a host is refused w
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
@@ -23,11 +22,9 @@ import pytest
 from agtest.sandbox_support import sandbox_mode_settings
 from agtest.servers import free_port, serve
 from agtest.stack import run_jobs
+from agtest.sync_jobs import on_loop
 from api.app import create_app
-from core.settings import Settings
-from tenants.db import Database
 from tenants.migrations import migrate
-from tenants.tables import TABLES
 
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}
 
@@ -66,16 +63,6 @@ def listener() -> Iterator[Listener]:
     found.close()
 
 
-async def drain(settings: Settings) -> None:
-    db = Database(settings.database)
-    await db.start()
-    db.bind(TABLES)
-    try:
-        await run_jobs(db, settings)
-    finally:
-        await db.close()
-
-
 def result(data_url: str | None = None, upload_id: str | None = None) -> dict[str, Any]:
     attachment = {"name": "report.pdf", "content_type": "application/pdf"}
     attachment.update({"data_url": data_url} if data_url else {"upload_id": upload_id or ""})
@@ -91,13 +78,7 @@ def test_tenant_urls_cannot_reach_internal_addresses(database_url: str, tmp_path
     port = free_port()
     settings = sandbox_mode_settings(database_url, tmp_path, port)
 
-    async def migrated() -> None:
-        db = Database(settings.database)
-        await db.start()
-        await migrate(db)
-        await db.close()
-
-    asyncio.run(migrated())
+    on_loop(migrate, settings)
     with serve(create_app(settings), port) as url, httpx.Client(base_url=url, timeout=30) as http:
         tenant = http.post("/v1/tenants", json={"name": "T"}, headers=ADMIN).json()["id"]
         created = http.post(f"/v1/tenants/{tenant}/api-keys", json={}, headers=ADMIN).json()
@@ -105,7 +86,7 @@ def test_tenant_urls_cannot_reach_internal_addresses(database_url: str, tmp_path
         integration = http.post("/sandbox/_sandbox/integrations", json={"origin_id": tenant}).json()["id"]
         packages = [{"id": "p1", "type": "SKILLS_TEST", "name": "P", "description": ""}]
         assert http.put(f"/v1/tenants/{tenant}/packages", json={"packages": packages}, headers=ADMIN).is_success
-        asyncio.run(drain(settings))  # the catalog push
+        on_loop(lambda db: run_jobs(db, settings), settings)  # the catalog push
         targets = {
             "a local port": f"http://127.0.0.1:{listener.port}/dump",
             "cloud metadata": "http://169.254.169.254/latest/meta-data/",
@@ -125,7 +106,7 @@ def test_tenant_urls_cannot_reach_internal_addresses(database_url: str, tmp_path
             )
             submitted = http.put(f"/v1/tenants/{tenant}/orders/{order['id']}/result", json=result(target), headers=key)
             assert submitted.status_code == 202, (what, submitted.text)
-            asyncio.run(drain(settings))
+            on_loop(lambda db: run_jobs(db, settings), settings)
             timeline = http.get(f"/v1/tenants/{tenant}/orders/{order['id']}", headers=key).json()["timeline"]
             failure = json.dumps([e for e in timeline if e["kind"] == "write_back.failed"])
             assert "refused by the outbound policy" in failure, (what, failure)
@@ -155,7 +136,7 @@ def test_tenant_urls_cannot_reach_internal_addresses(database_url: str, tmp_path
             ).status_code
             == 202
         )
-        asyncio.run(drain(settings))
+        on_loop(lambda db: run_jobs(db, settings), settings)
         timeline = http.get(f"/v1/tenants/{tenant}/orders/{order['id']}", headers=key).json()["timeline"]
         assert "written_back" in [e["kind"] for e in timeline], timeline
 
