@@ -7,6 +7,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
@@ -18,7 +19,7 @@ TEMPLATES = Environment(loader=PackageLoader("sandbox", "templates"), autoescape
 
 
 def html(name: str, **context: Any) -> Response[str]:
-    return Response(TEMPLATES.get_template(name).render(**context), media_type="text/html; charset=utf-8")
+    return Response(TEMPLATES.get_template(name).render(**context), media_type=MediaType.HTML)  # adds the charset once
 
 
 def base_of(request: Request[Any, Any, Any]) -> str:

@@ -228,3 +228,9 @@ def test_wrong_methods_and_paths_answer_in_kombos_envelope(sandbox: SandboxHandl
         assert_error(client.post("/check-api-key"), 405, "PLATFORM.INPUT_INVALID")
         assert_error(client.get("/assessment/orders/x/unknown"), 404, "PLATFORM.INPUT_INVALID")
         assert_error(client.get("/no/such/path"), 404, "PLATFORM.INPUT_INVALID", "no endpoint")
+
+
+def test_pages_state_their_charset_once(sandbox: SandboxHandle) -> None:
+    page = sandbox.control.get("/_sandbox/ui")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
