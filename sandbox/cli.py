@@ -40,7 +40,8 @@ def register(commands: Any) -> None:
         parser.add_argument(
             "--url",
             default=os.environ.get("ASSESSGATE_SANDBOX_URL", DEFAULT_URL),
-            help="the running sandbox (inside the gateway: http://127.0.0.1:8000/sandbox)",
+            help=f"the running sandbox (default {DEFAULT_URL}: the standalone one, `assessgate sandbox serve`; "
+            "the one inside a gateway in sandbox mode: http://127.0.0.1:8000/sandbox, or $ASSESSGATE_SANDBOX_URL)",
         )
         return parser
 
