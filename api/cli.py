@@ -130,7 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.bootstrap import SANDBOX_PATH, complete_settings
-    from api.demo import seed_demo
+    from api.demo import equip_demo, platform_url, seed_demo
     from api.logging import configure_logging
 
     base = _settings(args)
@@ -138,20 +138,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise SystemExit("assessgate demo runs in sandbox mode: unset ASSESSGATE_KOMBO_API_KEY")
     configure_logging(base)
     # The demo runs its worker in-process on either engine, so the catalog push happens with nothing else running.
-    settings = msgspec.structs.replace(complete_settings(base), embedded_worker="on")
+    settings = complete_settings(base)
+    # The demo platform lives in this process's sandbox: the adapters may call it although it is on loopback.
+    allowed = (*settings.outbound_allow, f"{platform_url(settings)}/")
+    settings = msgspec.structs.replace(settings, embedded_worker="on", outbound_allow=allowed)
     app = create_app(settings)
 
     async def seed(app: Litestar) -> None:
         """After the sandbox restored its state: what the demo needs and is missing (``api/demo.py``)."""
-        demo = await seed_demo(app.state.sandbox, app.state.db, max_deletion_share=settings.catalog_max_deletion_share)
-        added = f"added {', '.join(demo.created)}" if demo.created else "nothing to add: the demo is as it was left"
+        sandbox, db = app.state.sandbox, app.state.db
+        demo = await seed_demo(sandbox, db, max_deletion_share=settings.catalog_max_deletion_share)
+        created = demo.created + await equip_demo(sandbox, db, settings, demo.tenant)
+        added = f"added {', '.join(created)}" if created else "nothing to add: the demo is as it was left"
         print(
             "\nassessgate demo (sandbox mode)\n"
             f"  ATS simulator:  {settings.base_url}{SANDBOX_PATH}/_sandbox/ui?integration={demo.integration_id}\n"
             f"  demo tenant:    {settings.base_url}/v1/tenants/{demo.tenant.id} (admin token in "
             f"{settings.data_dir}/admin-token)\n"
+            f"  demo platform:  {platform_url(settings)}/ (where launch links land and cases arrive)\n"
+            "  candidate mail: logged, not sent (ASSESSGATE_SMTP_URL is log:)\n"
             f"  gateway health: {settings.base_url}/health\n"
-            f"  OpenAPI:        {settings.base_url}/schema\n"
+            f"  API docs:       {settings.base_url}/schema\n"
+            "Place a Java test (an invitation), an inline order (a link at once) or a background check (a form) on\n"
+            "the simulator page.\n"
             f"This start {added}. The demo catalog is pushed to the sandbox by the embedded worker within a second\n"
             "or two; orders placed on the simulator page reach the gateway's webhook endpoint and the order API.\n",
             flush=True,

@@ -15,6 +15,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
 from sandbox.control import control_router
+from sandbox.demo_platform import demo_platform_router
 from sandbox.errors import KomboApiError, on_http_error, on_kombo_error
 from sandbox.general_api import GENERAL_HANDLERS
 from sandbox.kombo_api import kombo_router
@@ -39,7 +40,7 @@ def sandbox_router(sandbox: Sandbox, path: str = "/") -> Router:
 
     return Router(
         path=path,
-        route_handlers=[kombo_router(*GENERAL_HANDLERS), control_router(), ui_router()],
+        route_handlers=[kombo_router(*GENERAL_HANDLERS), control_router(), ui_router(), demo_platform_router()],
         dependencies={"sandbox": Provide(provide, sync_to_thread=False)},
         exception_handlers={KomboApiError: on_kombo_error, HTTPException: on_http_error},
         after_request=add_ratelimit_headers(sandbox),

@@ -46,6 +46,8 @@ class Sandbox:
         self.client = client or httpx.AsyncClient()
         #: Fetches attachments' ``data_url``s; inside the gateway, a client held to its outbound policy.
         self.downloader = downloader or self.client
+        #: The demo's stand-in vendor platform (sandbox/demo_platform.py), configured by ``assessgate demo``.
+        self.demo_platform: object | None = None
         self.store: SandboxStore = store or MemoryStore()
         self._save_lock = asyncio.Lock()
         self.rng = random.Random()  # noqa: S311 - fault sampling, not security
