@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -17,8 +16,8 @@ from api.auth import Principal, provide_principal, visible_tenant
 from api.problems import problem_responses
 from api.routes.tenants import decode_cursor, encode_cursor
 from core.errors import FieldError, NotFound, ValidationFailed
+from core.file_names import content_type_problem, upload_name_problem
 from core.kombo import OrderReceivedData
-from core.kombo.vocabulary import CONTENT_TYPE_PATTERN
 from core.settings import Settings
 from tenants.db import Database
 from tenants.orders import OrderRecord, Orders, TimelineEntry
@@ -163,7 +162,14 @@ class TenantOrdersController(Controller):
     ) -> Upload:
         await TenantRepository(db).require(visible_tenant(principal, tenant_id))
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
-        if not re.match(CONTENT_TYPE_PATTERN, content_type) or content_type == "application/octet-stream":
-            message = "send the file's own media type (e.g. application/pdf), as Kombo asks"
-            raise ValidationFailed([FieldError(path="content-type", message=message)])
+        errors = [
+            FieldError(path=path, message=problem)
+            for path, problem in (
+                ("name", upload_name_problem(name)),
+                ("content-type", content_type_problem(content_type)),
+            )
+            if problem is not None
+        ]
+        if errors:
+            raise ValidationFailed(errors)
         return await Results(db, settings, wall_clock_ms).upload(tenant_id, name, content_type, await request.body())
