@@ -21,6 +21,7 @@ import msgspec
 from msgspec import Meta
 
 from core.errors import FieldError, PayloadInvalid
+from core.file_names import content_type_problem
 from core.kombo import RemoteFields, convert
 
 
@@ -47,6 +48,7 @@ def bound_problems(doc: dict[str, Any], limits: ResultLimits) -> list[FieldError
         *_scores(doc, limits),
         *_attributes(doc, limits),
         *_remote(doc, limits),
+        *_media_types(doc),
     ]
 
 
@@ -128,6 +130,20 @@ def _remote(doc: dict[str, Any], limits: ResultLimits) -> list[FieldError]:
         path = exc.path if isinstance(exc.path, str) else "$"
         return [FieldError(path="$.remote_fields" + path.removeprefix("$"), message=str(exc))]
     return []
+
+
+def _media_types(doc: dict[str, Any]) -> list[FieldError]:
+    """Kombo's content-type pattern as Kombo (JavaScript) reads it: Python's ``\\w`` also takes ``ä``."""
+    attachments = doc.get("attachments", [])
+    if not isinstance(attachments, list):
+        return []
+    return [
+        FieldError(path=f"$.attachments[{index}].content_type", message=problem)
+        for index, item in enumerate(attachments)
+        if isinstance(item, dict)
+        and isinstance(item.get("content_type"), str)
+        and (problem := content_type_problem(item["content_type"])) is not None
+    ]
 
 
 def _is_number(value: Any) -> TypeGuard[float]:

@@ -67,6 +67,14 @@ HOSTILE: dict[str, tuple[dict[str, Any], str]] = {
     "a negative sub-result": ({"attributes": [sub_result(-1, 10)]}, "$.attributes[0].score.value"),
     "a sub-result max of 1e308": ({"attributes": [sub_result(1, 1e308)]}, "$.attributes[0].score.max"),
     "200 KB of remote_fields": ({"remote_fields": {"recruitee": {"subtitle": "s" * 200_000}}}, "$.remote_fields"),
+    "a non-ASCII content type": (
+        {"attachments": [{"name": "r.pdf", "content_type": "applicätion/pdf", "data_url": "https://x.example/r.pdf"}]},
+        "$.attachments[0].content_type",
+    ),
+    "octet-stream, which Kombo asks not to be sent": (
+        {"attachments": [{"name": "r", "content_type": "application/octet-stream", "data": "UEsDBA=="}]},
+        "$.attachments[0].content_type",
+    ),
     "remote_fields of the wrong shape": (
         {"remote_fields": {"smartrecruiters": {"scoreLabel": 5}}},
         "$.remote_fields.smartrecruiters.scoreLabel",
