@@ -13,20 +13,30 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
+from adapters.kombo_client import KomboClient
 from agtest import FIXTURES
+from agtest.runtime import intake_for
+from agtest.sandbox_support import API_KEY, SandboxHandle
 from api.app import create_app
+from core.adapters import Accept, AdapterContext, Decision, OrderView
+from core.catalog import TenantPackage
 from core.errors import PayloadInvalid
-from core.kombo import parse_event, signature
+from core.kombo import PackageType, parse_event, signature
 from core.kombo.ids import MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH
 from core.kombo.webhooks import AssessmentOrderReceived
-from core.settings import Settings
+from core.settings import KomboSettings, Settings
+from tenants.catalogs import Catalogs
 from tenants.db import Database
+from tenants.order_jobs import OrderJobs, ReconcileCounters
+from tenants.repository import TenantRepository
+from tenants.worker import wall_clock_ms
 
 pytestmark = pytest.mark.anyio
 SECRET = "whsec-current-secret"
@@ -145,3 +155,35 @@ def test_a_parsed_order_event_only_ever_holds_storable_ids(
     for value in (event.id, data.id, data.package_id, data.integration_id):
         assert 0 < len(value) <= MAX_ID_LENGTH
         assert not any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+
+
+async def test_reconciliation_skips_an_order_whose_ids_cannot_be_stored(
+    db: Database, test_settings: Settings, sandbox: SandboxHandle
+) -> None:
+    """Kombo's order list goes through the same intake: one poison order must neither fail the job on
+    PostgreSQL nor stop the orders after it."""
+    integration = sandbox.new_integration()
+    sandbox.place_order(integration, "p" * (MAX_ID_LENGTH + 50))
+    sandbox.place_order(integration, "acme-java-senior-v2")
+    tenant = await TenantRepository(db).create(name="Acme", external_id=None)
+    await TenantRepository(db).bind_integration(tenant.id, integration)
+    package = TenantPackage(id="acme-java-senior-v2", type=PackageType.SKILLS_TEST, name="Java", description="")
+    await Catalogs(db, max_deletion_share=0.5).set_desired(tenant.id, [package], confirm_deletions=False, now_ms=0)
+    settings = msgspec.structs.replace(
+        test_settings, kombo=KomboSettings(api_url=sandbox.api_url, api_key=API_KEY, webhook_secrets=("x",))
+    )
+    async with httpx.AsyncClient() as http:
+        kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=API_KEY)
+        intake = intake_for(db, settings, AcceptAll())
+        jobs = OrderJobs(db, intake=intake, kombo=kombo, counters=ReconcileCounters(), clock_ms=wall_clock_ms)
+        assert await jobs.reconcile(tenant.id) == 1
+    rows = await db.fetch("SELECT package_id FROM assessment_order")
+    assert [r["package_id"] for r in rows] == ["acme-java-senior-v2"]
+
+
+class AcceptAll:
+    async def decide(self, order: OrderView, ctx: AdapterContext) -> Decision:
+        return Accept()
+
+    async def start(self, order: OrderView, ctx: AdapterContext) -> None:
+        return None
