@@ -19,8 +19,9 @@ MAX_ID_LENGTH: Final = 200
 MAX_EVENT_TYPE_LENGTH: Final = 100
 #: The ``VARCHAR`` length of ``tenant.integration_state`` (Kombo's states are ``ACTIVE``, ``INVALID``, ``INACTIVE``).
 MAX_STATE_LENGTH: Final = 20
-#: No C0 control character (NUL above all) and no DEL: none belongs in an id, a type or a state.
-PRINTABLE_PATTERN: Final = r"^[^\x00-\x1f\x7f]+$"
+#: No C0 control character (NUL above all) and no DEL: none belongs in an id, a type or a state. ``\Z``, not
+#: ``$``: Python's ``$`` also matches before a final newline, and msgspec reads patterns with Python's ``re``.
+PRINTABLE_PATTERN: Final = r"^[^\x00-\x1f\x7f]+\Z"
 _PRINTABLE: Final = re.compile(PRINTABLE_PATTERN)
 
 KomboId = Annotated[str, Meta(min_length=1, max_length=MAX_ID_LENGTH, pattern=PRINTABLE_PATTERN)]

@@ -76,6 +76,7 @@ HOSTILE: dict[str, Callable[[], dict[str, Any]]] = {
     "order id too long": lambda: order(id=LONG),
     "order id with NUL": lambda: order(id=NUL),
     "order id with a newline": lambda: order(id="order\nid"),
+    "order id with a final newline": lambda: order(id="order-id\n"),
     "package id too long": lambda: order(package_id=LONG),
     "package id with NUL": lambda: order(package_id=NUL),
     "integration id too long": lambda: order(integration_id=LONG),
