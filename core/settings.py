@@ -201,6 +201,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         env = msgspec.convert(values, _Env, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(_variable_of(exc), _reason_of(exc)) from None
+    _check_score_bounds(env.result_score_min, env.result_score_max)
 
     database_url = env.database_url or f"sqlite:///{env.data_dir.rstrip('/')}/assessgate.db"
     try:
@@ -228,7 +229,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError(
             PREFIX + "KOMBO_API_KEY", "required when ASSESSGATE_ENV=production (without it the local sandbox stands in)"
         )
-    _check_score_bounds(env.result_score_min, env.result_score_max)
     if env.admin_token and len(env.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
         raise ConfigError(PREFIX + "ADMIN_TOKEN", f"must be at least {MIN_ADMIN_TOKEN_LENGTH} characters long")
 

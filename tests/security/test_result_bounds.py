@@ -21,10 +21,11 @@ from litestar.testing import AsyncTestClient
 from agtest import FIXTURES
 from agtest.sandbox_support import API_KEY, SandboxHandle
 from api.app import create_app
+from core.errors import ConfigError
 from core.kombo import signature
 from core.result_bounds import ResultLimits
 from core.results import validate_submission
-from core.settings import KomboSettings, Settings
+from core.settings import KomboSettings, Settings, load_settings
 from tenants.db import Database
 
 pytestmark = pytest.mark.anyio
@@ -188,3 +189,14 @@ def test_an_accepted_result_url_is_http_with_a_host(url: str) -> None:
         parts = urlsplit(url)
         assert parts.scheme in {"http", "https"}
         assert parts.hostname
+
+
+def test_the_limits_are_read_from_their_variables_and_checked() -> None:
+    settings = load_settings({"ASSESSGATE_RESULT_SCORE_MIN": "-10", "ASSESSGATE_RESULT_MAX_ATTRIBUTES": "7"})
+    assert (settings.results.score_min, settings.results.max_attributes) == (-10, 7)
+    with pytest.raises(ConfigError, match="ASSESSGATE_RESULT_SCORE_MIN"):
+        load_settings({"ASSESSGATE_RESULT_SCORE_MIN": "5", "ASSESSGATE_RESULT_SCORE_MAX": "5"})
+    with pytest.raises(ConfigError, match="ASSESSGATE_RESULT_SCORE_MAX"):
+        load_settings({"ASSESSGATE_RESULT_SCORE_MAX": "inf"})
+    with pytest.raises(ConfigError, match="ASSESSGATE_RESULT_MAX_REMOTE_FIELDS_BYTES"):
+        load_settings({"ASSESSGATE_RESULT_MAX_REMOTE_FIELDS_BYTES": "0"})
