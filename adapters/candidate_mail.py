@@ -13,6 +13,7 @@ from typing import Final, Literal
 import jinja2
 import msgspec
 
+from adapters.mail import single_line
 from core.adapters import AdapterContext, MailMessage, OrderView, Timer
 
 Language = Literal["en", "de"]
@@ -63,10 +64,14 @@ def compose(
     """``key`` tells apart messages of one kind for one order (the second reminder from the first)."""
     env = _environment(branding.templates_dir)
     expires = datetime.fromtimestamp(expires_at_s, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # Names from the ATS and the tenant go into the text one line each, so no value can add a line of its own.
+    first_name = single_line(order.candidate.first_name or "")
+    job = single_line(order.job.name or "") if order.job else ""
+    company = single_line(branding.company)
     values = {
-        "first_name": order.candidate.first_name,
-        "company": branding.company,
-        "job": order.job.name if order.job else None,
+        "first_name": first_name or None,
+        "company": company,
+        "job": job or None,
         "link": link,
         "expires": expires,
     }
@@ -79,11 +84,11 @@ def compose(
         language=branding.language,
         logo_url=branding.logo_url,
         brand_color=branding.brand_color,
-        company=branding.company,
+        company=company,
     )
     return MailMessage(
-        to=order.candidate.email,
-        subject=SUBJECTS[kind][branding.language].format(company=branding.company),
+        to=single_line(order.candidate.email),
+        subject=SUBJECTS[kind][branding.language].format(company=company),
         text=text,
         html=html,
         reply_to=branding.reply_to or None,

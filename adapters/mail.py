@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -16,16 +18,31 @@ from core.settings import MailSettings
 log = structlog.get_logger()
 
 
+#: Line breaks and other characters with no place in one line of text: C0 and C1 controls, DEL, and
+#: Unicode's own line and paragraph separators (which ``str.splitlines`` and some mail clients break at).
+_NOT_IN_A_LINE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_SPACES: Final = re.compile(r"\s{2,}")
+
+
+def single_line(value: str) -> str:
+    """``value`` as one line: every control character and line break becomes a space, runs of white space
+    one space. Candidate, job and company names come from the ATS or a tenant; in a header a newline would
+    start a header of its own (``Bcc:``), in the text part a line of its own (a phishing link)."""
+    return _SPACES.sub(" ", _NOT_IN_A_LINE.sub(" ", value)).strip()
+
+
 def build_email(message: MailMessage, sender: str) -> EmailMessage:
+    """Every header value passes :func:`single_line` (Python's ``email`` refuses a raw line break with an
+    error, which would make the send fail for ever rather than inject; cleaning makes it neither)."""
     email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.to
-    email["Subject"] = message.subject
+    email["From"] = single_line(sender)
+    email["To"] = single_line(message.to)
+    email["Subject"] = single_line(message.subject)
     email["Message-ID"] = (
-        f"<{message.message_id}@assessgate>" if message.message_id else make_msgid(domain="assessgate")
+        f"<{single_line(message.message_id)}@assessgate>" if message.message_id else make_msgid(domain="assessgate")
     )
-    if message.reply_to:
-        email["Reply-To"] = message.reply_to
+    if message.reply_to and single_line(message.reply_to):
+        email["Reply-To"] = single_line(message.reply_to)
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")

@@ -17,6 +17,7 @@ import msgspec
 import structlog
 
 from core.settings import Settings, is_fernet_key
+from tenants.sqlite_files import FOLDER_MODE, tighten
 
 log = structlog.get_logger()
 
@@ -36,7 +37,11 @@ def generate_admin_token() -> str:
 
 
 def complete_settings(settings: Settings) -> Settings:
-    """Fill in development secrets that were not configured; returns new settings."""
+    """Fill in development secrets that were not configured; returns new settings.
+
+    In every environment the data folder, if it exists, loses any group or other permission: it holds the
+    SQLite database with candidate PII and the generated secrets (an older release left it 0755)."""
+    tighten(Path(settings.data_dir), FOLDER_MODE)
     if settings.env == "production":
         return settings
     data_dir = Path(settings.data_dir)

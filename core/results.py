@@ -16,6 +16,7 @@ from core.errors import FieldError
 from core.kombo.results import MAX_ATTACHMENTS
 from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, TIMESTAMP_PATTERN
 from core.outbound import valid_url
+from core.result_bounds import ResultLimits, bound_problems
 
 STATUSES: Final = ("OPEN", "COMPLETED", "CANCELLED")
 FINAL: Final = frozenset({"COMPLETED", "CANCELLED"})
@@ -34,11 +35,14 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def validate_submission(doc: Any) -> list[FieldError]:
-    """Every rule the body breaks; an empty list means Kombo will accept its shape."""
+def validate_submission(doc: Any, limits: ResultLimits | None = None) -> list[FieldError]:
+    """Every rule the body breaks; an empty list means Kombo will accept it. ``limits`` are the deployment's
+    bounds where Kombo is silent (``core/result_bounds.py``; their defaults when not given)."""
     if not isinstance(doc, dict):
         return [FieldError(path="$", message="a JSON object is required")]
-    return [*_top_level(doc), *_attributes(doc.get("attributes", [])), *_attachments(doc.get("attachments", []))]
+    shape = [*_top_level(doc), *_attributes(doc.get("attributes", [])), *_attachments(doc.get("attachments", []))]
+    bounds = [e for e in bound_problems(doc, limits or ResultLimits()) if e.path not in {s.path for s in shape}]
+    return [*shape, *bounds]
 
 
 def _top_level(doc: dict[str, Any]) -> list[FieldError]:

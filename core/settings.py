@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Final, Literal
@@ -19,6 +20,7 @@ from msgspec import Meta, Struct
 
 from core.errors import ConfigError, FieldError
 from core.outbound import OutboundPolicy
+from core.result_bounds import ResultLimits
 
 PREFIX: Final = "ASSESSGATE_"
 DEFAULT_KOMBO_API_URL: Final = "https://api.kombo.dev/v1"
@@ -125,6 +127,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
     #: Networks and URL prefixes a request to a tenant-supplied URL may reach beside the public internet.
     outbound_allow: tuple[str, ...] = ()
+    #: Bounds on submitted results where Kombo's contract is silent (``ASSESSGATE_RESULT_*``).
+    results: ResultLimits = ResultLimits()
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
     mail: MailSettings = MailSettings()
@@ -186,6 +190,12 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     attachments: AttachmentMode = "signed_url"
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
     outbound_allow: str = ""
+    result_max_url_length: Annotated[int, Meta(ge=64, le=65_536)] = 2048
+    result_score_min: float = 0.0
+    result_score_max: Annotated[float, Meta(gt=0)] = 1_000_000.0
+    result_max_attributes: Annotated[int, Meta(ge=1, le=10_000)] = 100
+    result_max_text_length: Annotated[int, Meta(ge=16, le=1_000_000)] = 4000
+    result_max_remote_fields_bytes: Annotated[int, Meta(ge=64, le=1_048_576)] = 16_384
     smtp_url: str = "log:"
     mail_from: str = "assessgate <no-reply@localhost>"
 
@@ -200,6 +210,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         env = msgspec.convert(values, _Env, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(_variable_of(exc), _reason_of(exc)) from None
+    _check_score_bounds(env.result_score_min, env.result_score_max)
 
     database_url = env.database_url or f"sqlite:///{env.data_dir.rstrip('/')}/assessgate.db"
     try:
@@ -258,6 +269,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         attachments=env.attachments,
         attachment_url_ttl_s=env.attachment_url_ttl_s,
         outbound_allow=_outbound_allow(env.outbound_allow),
+        results=ResultLimits(
+            max_url_length=env.result_max_url_length,
+            score_min=env.result_score_min,
+            score_max=env.result_score_max,
+            max_attributes=env.result_max_attributes,
+            max_text_length=env.result_max_text_length,
+            max_remote_fields_bytes=env.result_max_remote_fields_bytes,
+        ),
         database=DatabaseSettings(url=database_url, pool_max_size=env.database_pool_max_size),
         kombo=KomboSettings(
             api_url=env.kombo_api_url.rstrip("/"),
@@ -267,6 +286,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         mail=MailSettings(url=env.smtp_url, sender=env.mail_from),
     )
+
+
+def _check_score_bounds(low: float, high: float) -> None:
+    for name, value in (("RESULT_SCORE_MIN", low), ("RESULT_SCORE_MAX", high)):
+        if not math.isfinite(value):
+            raise ConfigError(PREFIX + name, "must be a finite number")
+    if low >= high:
+        raise ConfigError(PREFIX + "RESULT_SCORE_MIN", "must be below ASSESSGATE_RESULT_SCORE_MAX")
 
 
 def parse_database_url(url: str) -> DatabaseUrl:

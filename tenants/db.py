@@ -27,6 +27,7 @@ from piccolo.table import Table
 
 from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings, PostgresUrl, SqliteUrl
+from tenants.sqlite_files import make_private
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -87,7 +88,7 @@ class Database:
         if self._started:
             return
         if self.sqlite_path is not None:
-            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            make_private(self.sqlite_path)  # candidate PII: folder 0700, file and its WAL 0600
             # WAL lets readers proceed while the single writer commits; the mode persists in the file.
             await self.execute("PRAGMA journal_mode=WAL")
         else:

@@ -14,6 +14,7 @@ import structlog
 from core.errors import AssessgateError, KomboError
 from core.job_kinds import JobContext, JobKind, PeriodicJob
 from core.kombo import OrderReceivedData, ResultBody, ResultStatus, TextAttribute, format_timestamp
+from core.kombo.ids import is_storable_id
 from core.kombo.policy import describe, job_failure
 from core.metrics import Counter
 from core.ports import KomboApi
@@ -147,6 +148,10 @@ class OrderJobs:
             known = await self.orders.known_kombo_ids([o.id for o in page.results])
             for order in page.results:
                 if order.id in known:
+                    continue
+                if not (is_storable_id(order.id) and is_storable_id(order.package_id)):
+                    # The webhook refuses such an order at decode time; here one must not stop the others.
+                    log.warning("order_id_not_storable", tenant_id=str(tenant_id), id_length=len(order.id))
                     continue
                 data = OrderReceivedData(
                     id=order.id,

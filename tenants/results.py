@@ -68,7 +68,7 @@ class Results:
         self.outbox = Outbox(db)
 
     async def submit(self, tenant_id: uuid.UUID, order_id: uuid.UUID, doc: Any) -> Submitted:
-        errors = validate_submission(doc)
+        errors = validate_submission(doc, self.settings.results)
         if errors:
             raise ValidationFailed(errors)
         order = await self.orders.get(order_id, tenant_id=tenant_id)

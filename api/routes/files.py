@@ -1,4 +1,7 @@
-"""``GET /files/{upload_id}``: an uploaded attachment, for whoever holds a valid, unexpired signed link (Kombo)."""
+"""``GET /files/{upload_id}``: an uploaded attachment, for whoever holds a valid, unexpired signed link (Kombo).
+
+Served as a download under RFC 6266 names, never sniffed, never run (``core/file_names.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
 from api.problems import problem_responses
+from core.file_names import content_disposition
 from core.settings import Settings
 from tenants.db import Database
 from tenants.results import Results
@@ -35,8 +39,15 @@ async def download(
     if found is None:
         raise NotFoundException(detail="no such file, or the link has expired")
     upload, data = found
-    return Response(
-        data,
-        media_type=upload.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{upload.name}"', "Cache-Control": "no-store"},
-    )
+    return Response(data, media_type=upload.content_type, headers=file_headers(upload.name))
+
+
+def file_headers(name: str) -> dict[str, str]:
+    """An attachment is the tenant's bytes under the tenant's media type: a browser must neither sniff it into
+    something else nor run it (``text/html`` or SVG served here would otherwise be script on our origin)."""
+    return {
+        "Content-Disposition": content_disposition(name),
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }

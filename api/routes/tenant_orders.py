@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final
@@ -17,8 +16,8 @@ from api.auth import authorize
 from api.problems import problem_responses
 from api.routes.tenants import OrderRef, decode_cursor, encode_cursor, position_cursor
 from core.errors import FieldError, ValidationFailed
+from core.file_names import content_type_problem, upload_name_problem
 from core.kombo import OrderReceivedData
-from core.kombo.vocabulary import CONTENT_TYPE_PATTERN
 from core.order_status import OrderStatus
 from core.permissions import Scope
 from core.settings import Settings
@@ -210,7 +209,14 @@ class TenantOrdersController(Controller):
     ) -> Upload:
         await TenantRepository(db).require(tenant_id)
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
-        if not re.match(CONTENT_TYPE_PATTERN, content_type) or content_type == "application/octet-stream":
-            message = "send the file's own media type (e.g. application/pdf), as Kombo asks"
-            raise ValidationFailed([FieldError(path="content-type", message=message)])
+        errors = [
+            FieldError(path=path, message=problem)
+            for path, problem in (
+                ("name", upload_name_problem(name)),
+                ("content-type", content_type_problem(content_type)),
+            )
+            if problem is not None
+        ]
+        if errors:
+            raise ValidationFailed(errors)
         return await Results(db, settings, wall_clock_ms).upload(tenant_id, name, content_type, await request.body())

@@ -4,6 +4,9 @@ Kombo puts the event type only in the body (``{"id", "type", "data"}``), and the
 we do not handle (``data-changed``, ``sync-finished`` ...). So parsing is two steps: read the envelope,
 then decode ``data`` into the type's own Struct. An unknown ``type`` becomes :class:`UnknownEvent`
 with its ``data`` kept as raw JSON, never an error. Verify the signature *before* calling this.
+
+Lenient is not unbounded: ids, the event type and the integration state are stored in ``VARCHAR`` columns,
+so a value too long for its column or holding a control character is refused here (``core/kombo/ids.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
 from core.kombo.decoding import decode_json
+from core.kombo.ids import EventTypeName, KomboId, StateName
 from core.kombo.orders import Application, Candidate, Job
 from core.kombo.vocabulary import EventType
 
@@ -21,10 +25,10 @@ from core.kombo.vocabulary import EventType
 class OrderReceivedData(Struct, frozen=True, kw_only=True):
     """An order as the webhook carries it: like :class:`core.kombo.orders.Order` plus ``integration_id``."""
 
-    id: str
-    package_id: str
+    id: KomboId
+    package_id: KomboId
     status: str
-    integration_id: str
+    integration_id: KomboId
     candidate: Candidate
     application: Application | UnsetType = UNSET
     job: Job | UnsetType = UNSET
@@ -39,7 +43,7 @@ class EndUser(Struct, frozen=True, kw_only=True):
 class IntegrationData(Struct, frozen=True, kw_only=True):
     """``data`` of ``integration-created`` and ``integration-deleted`` (``deleted_at`` only on the latter)."""
 
-    id: str
+    id: KomboId
     tool: str | UnsetType = UNSET
     category: str | UnsetType = UNSET
     end_user: EndUser | UnsetType = UNSET
@@ -49,8 +53,8 @@ class IntegrationData(Struct, frozen=True, kw_only=True):
 class IntegrationStateData(Struct, frozen=True, kw_only=True):
     """``data`` of ``integration-state-changed``: note the ``integration_`` prefixes."""
 
-    integration_id: str
-    state: str
+    integration_id: KomboId
+    state: StateName
     integration_tool: str | UnsetType = UNSET
     integration_category: str | UnsetType = UNSET
     end_user: EndUser | UnsetType = UNSET
@@ -67,7 +71,7 @@ class ConnectionFlowFailedData(Struct, frozen=True, kw_only=True):
 
 
 class _Event(Struct, frozen=True, kw_only=True, tag_field="type"):
-    id: str
+    id: KomboId
 
 
 class AssessmentOrderReceived(_Event, frozen=True, kw_only=True, tag=EventType.ASSESSMENT_ORDER_RECEIVED.value):
@@ -99,8 +103,8 @@ class ConnectionFlowFailed(_Event, frozen=True, kw_only=True, tag=EventType.CONN
 class UnknownEvent(Struct, frozen=True, kw_only=True):
     """Any event type we do not handle: acknowledged and kept in the event log, never an error."""
 
-    id: str
-    type: str
+    id: KomboId
+    type: EventTypeName
     data: msgspec.Raw = msgspec.Raw(b"null")
 
 
@@ -129,8 +133,8 @@ _KNOWN: Final[dict[str, type[KnownEvent]]] = {
 
 
 class _Envelope(Struct, frozen=True):
-    id: str
-    type: str
+    id: KomboId
+    type: EventTypeName
     data: msgspec.Raw = msgspec.Raw(b"null")
 
 

@@ -21,6 +21,7 @@ def test_kombo_exports_are_exactly_the_public_names() -> None:
         "connect",
         "decoding",
         "envelopes",
+        "ids",
         "orders",
         "packages",
         "policy",
