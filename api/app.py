@@ -79,6 +79,8 @@ def mount_sandbox(settings: Settings, db: Database) -> Sandbox:
             webhook_url=f"{settings.base_url}/kombo/webhooks",
             webhook_secret=settings.kombo.webhook_secrets[-1],
             public_url=f"{settings.base_url}{SANDBOX_PATH}",
+            # In this process the sandbox may send (an integration-created at start) before the gateway listens.
+            webhook_retry_delays_s=(0.5, 1.0, 2.0, 4.0, 8.0),
         ),
         store=DatabaseSandboxStore(db),
         # Kombo downloads attachments from URLs tenants give; in this process that is the gateway's request.

@@ -24,6 +24,10 @@ class SandboxSettings(msgspec.Struct, frozen=True, kw_only=True):
     public_url: str = "http://127.0.0.1:9000"
     webhook_timeout_s: float = 30.0
     inline_webhook_timeout_s: float = 15.0
+    #: Kombo's webhook retry policy is not confirmed (contract §6): the delays, in seconds, before each new
+    #: attempt to deliver a webhook that could not reach the receiver (no connection, a timeout). Empty: no retry
+    #: (standalone). The sandbox mounted in the gateway retries, since it may send before the gateway listens.
+    webhook_retry_delays_s: tuple[float, ...] = ()
 
     # --- not confirmed by Kombo (contract §6); defaults are the documented assumptions ---
     #: §6.1: the 422 body Kombo recognises; ``top_level_message`` = ``{"message": "..."}``.

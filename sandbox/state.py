@@ -105,7 +105,7 @@ class Delivery:
     event_id: str
     event_type: str
     order_id: str | None
-    outcome: str  # "delivered" | "rejected" | "failed" | "dropped" | "pending"
+    outcome: str  # "delivered" | "rejected" | "failed" | "dropped" | "pending" | "retrying"
     status: int | None = None
     reply: str | None = None
     at: str = field(default_factory=now_iso)

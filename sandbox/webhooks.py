@@ -66,13 +66,21 @@ class WebhookSender:
         if rule is not None and rule.action == "duplicate":
             await self.deliver(body, event_type, order)
 
-    async def _deliver_later(self, delay_s: float, body: bytes, event_type: str, order: OrderRecord | None) -> None:
+    async def _deliver_later(
+        self, delay_s: float, body: bytes, event_type: str, order: OrderRecord | None, attempt: int = 0
+    ) -> None:
         await asyncio.sleep(delay_s)
-        await self.deliver(body, event_type, order)
+        await self.deliver(body, event_type, order, attempt=attempt)
         if self.on_change is not None:
             await self.on_change()
 
-    async def deliver(self, body: bytes, event_type: str, order: OrderRecord | None) -> None:
+    def _retry_later(self, body: bytes, event_type: str, order: OrderRecord | None, attempt: int) -> None:
+        delay = self.settings.webhook_retry_delays_s[attempt]
+        task = asyncio.create_task(self._deliver_later(delay, body, event_type, order, attempt + 1))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def deliver(self, body: bytes, event_type: str, order: OrderRecord | None, *, attempt: int = 0) -> None:
         if not self.settings.webhook_url:
             self._record(body, event_type, order, outcome="failed", reply="no webhook URL configured")
             return
@@ -85,6 +93,10 @@ class WebhookSender:
         try:
             response = await self.client.post(self.settings.webhook_url, content=body, headers=headers, timeout=timeout)
         except httpx.HTTPError as exc:
+            if attempt < len(self.settings.webhook_retry_delays_s):  # the receiver is not reachable (yet)
+                self._record(body, event_type, order, outcome="retrying", reply=f"{type(exc).__name__}: {exc}")
+                self._retry_later(body, event_type, order, attempt)
+                return
             self._record(body, event_type, order, outcome="failed", reply=f"{type(exc).__name__}: {exc}")
             return
         outcome = "delivered" if response.is_success else "failed"

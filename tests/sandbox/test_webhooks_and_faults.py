@@ -186,3 +186,34 @@ def test_delayed_webhooks_arrive_out_of_order(sandbox: SandboxHandle) -> None:
     sandbox.control.post("/_sandbox/webhooks/drain").raise_for_status()
     arrived = [e["data"]["id"] for e in sandbox.receiver.events("assessment:order-received")]
     assert arrived == [second["id"], first["id"]]
+
+
+@pytest.mark.anyio
+async def test_a_webhook_the_receiver_could_not_take_yet_is_retried_until_it_arrives() -> None:
+    """The mounted sandbox sends integration-created at start, before the gateway listens: it retries."""
+    from agtest.servers import free_port
+
+    arrived: list[bytes] = []
+
+    @post("/hook", status_code=200)
+    async def hook(request: Request[Any, Any, Any]) -> dict[str, str]:
+        arrived.append(await request.body())
+        return {}
+
+    port = free_port()  # nothing listens there yet
+    settings = SandboxSettings(
+        api_key="k",
+        webhook_url=f"http://127.0.0.1:{port}/hook",
+        webhook_secret="s",
+        webhook_retry_delays_s=(0.2, 0.4, 0.8, 1.6, 3.2),
+    )
+    state = SandboxState()
+    async with httpx.AsyncClient() as client:
+        sender = WebhookSender(settings, state, Faults(), client)
+        await sender.send("integration-created", {"id": "sandbox:x"})
+        assert [d.outcome for d in state.deliveries] == ["retrying"]
+        with serve(Litestar([hook]), port):  # the receiver comes up; the sender's next attempt finds it
+            await sender.drain()
+    assert len(arrived) == 1
+    assert state.deliveries[-1].outcome == "delivered"
+    assert "failed" not in [d.outcome for d in state.deliveries]
