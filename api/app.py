@@ -20,7 +20,9 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
+from api.admission import Admission, AdmissionMiddleware
 from api.auth import SECURITY_SCHEMES
+from api.body_guard import BodyGuardMiddleware
 from api.bootstrap import SANDBOX_PATH
 from api.jobs import build_registry
 from api.kombo import kombo_client, new_http_client
@@ -192,7 +194,12 @@ def create_app(
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         lifespan=lifespans,
-        middleware=[DefineMiddleware(RequestContextMiddleware)],
+        # Outermost first: the request id, then admission (credentials and limits, headers only), then the body.
+        middleware=[
+            DefineMiddleware(RequestContextMiddleware),
+            DefineMiddleware(AdmissionMiddleware, admission=Admission(settings, db)),
+            DefineMiddleware(BodyGuardMiddleware, settings=settings),
+        ],
         exception_handlers=exception_handlers(Redactor(settings.secrets())),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

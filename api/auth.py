@@ -1,9 +1,11 @@
 """Authentication: the admin token of the vendor's operators, and tenant API keys of the vendor's platform.
 
-``principal`` (a dependency) resolves ``Authorization: Bearer ...`` to :class:`Admin` or
-:class:`TenantKey`; anything else is a 401 problem with ``WWW-Authenticate: Bearer``. A tenant key may act
-only on its own tenant: :func:`visible_tenant` answers 404 for any other id, so a key cannot even learn
-whether another tenant exists. Routes declare ``security=SECURITY`` for the OpenAPI.
+:class:`api.admission.AdmissionMiddleware` resolves ``Authorization: Bearer ...`` to :class:`Admin` or
+:class:`TenantKey` (:func:`resolve_token`) for every route under ``/v1`` before any body is read, and puts
+the principal in the scope; anything else is a 401 problem with ``WWW-Authenticate: Bearer`` there.
+``principal`` (a dependency) and the ``admin_only`` guard read it. A tenant key may act only on its own
+tenant: :func:`visible_tenant` answers 404 for any other id, so a key cannot even learn whether another
+tenant exists. Routes declare ``security=SECURITY`` for the OpenAPI.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from typing import Any, Final
 import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Reference, SecurityScheme
+from litestar.types import Scope
 
 from core.errors import NotFound
 from core.settings import Settings
@@ -48,8 +50,8 @@ class TenantKey(msgspec.Struct, frozen=True, tag="tenant"):
 Principal = Admin | TenantKey
 
 
-def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    header = connection.headers.get("authorization", "")
+def bearer_token_of(scope: Scope) -> str | None:
+    header = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -67,20 +69,35 @@ def unauthorized() -> NotAuthorizedException:
     )
 
 
-def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
-    if not is_admin_token(connection.app.state.settings, bearer_token(connection)):
-        raise unauthorized()
-
-
-async def provide_principal(request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Principal:
-    token = bearer_token(request)
-    if is_admin_token(request.app.state.settings, token):
+async def resolve_token(settings: Settings, db: Database, token: str | None) -> Principal | None:
+    """The principal a bearer token stands for, or None (no token, or none we know)."""
+    if token is None:
+        return None
+    if is_admin_token(settings, token):
         return Admin()
-    if token is not None and token.startswith(API_KEY_PREFIX):
+    if token.startswith(API_KEY_PREFIX):
         tenant_id = await TenantRepository(db).authenticate(token)
         if tenant_id is not None:
             return TenantKey(tenant_id=tenant_id)
-    raise unauthorized()
+    return None
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The principal the admission middleware resolved; a route outside its reach has none (401, fail closed)."""
+    user = connection.scope.get("user")
+    if not isinstance(user, Admin | TenantKey):
+        raise unauthorized()
+    return user
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    # A tenant key on an operators' route is answered like no credential at all (as it always was).
+    if not isinstance(principal_of(connection), Admin):
+        raise unauthorized()
+
+
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    return principal_of(request)
 
 
 def visible_tenant(principal: Principal, tenant_id: uuid.UUID) -> uuid.UUID:
