@@ -31,14 +31,14 @@ async def in_this_loop(settings: Settings, client: tuple[str, int] = ("203.0.113
     """The app with its lifespan run in the test's own event loop (so raw ASGI calls may use its database),
     and an httpx client calling it from ``client``'s address."""
     application = create_app(msgspec.structs.replace(settings, embedded_worker="off"))
-    transport = httpx.ASGITransport(application, client=client)
+    transport = httpx.ASGITransport(application, client=client)  # type: ignore[arg-type]
     async with application.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://gate") as http:
         yield Gateway(app=application, client=http)
 
 
 def from_address(gateway: Gateway, address: str) -> httpx.AsyncClient:
     """Another client of the same app, from another address."""
-    transport = httpx.ASGITransport(gateway.app, client=(address, 40000))
+    transport = httpx.ASGITransport(gateway.app, client=(address, 40000))  # type: ignore[arg-type]
     return httpx.AsyncClient(transport=transport, base_url="http://gate")
 
 
