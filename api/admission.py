@@ -14,7 +14,8 @@ caller without a valid credential. In order, each step cheaper than the next:
 The principal is put in ``scope["user"]`` where :func:`api.auth.provide_principal` reads it. Every answer
 to a credential carries the IETF ``RateLimit``/``RateLimit-Policy`` headers. Other routes (Kombo's signed
 webhook, candidate links, signed file links, health, metrics, the schema, the sandbox) carry their own
-credentials or none, and pass through untouched. The limits hold per process: docs/security.md.
+credentials or none, and pass through untouched. The limits hold per process: docs/operations.md says
+why, and what that means with several replicas.
 """
 
 from __future__ import annotations

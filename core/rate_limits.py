@@ -1,6 +1,6 @@
 """Admission limits, pure and clock-injected: token buckets per key, and a count of requests in flight per key.
 
-Both live in one process (one ``serve`` replica); docs/security.md says why they are not shared between
+Both live in one process (one ``serve`` replica); docs/operations.md says why they are not shared between
 replicas. Memory is bounded: the least recently used buckets are forgotten beyond ``max_keys`` (a forgotten
 bucket is a full one, which only errs on the caller's side for a key nobody used for a while).
 """

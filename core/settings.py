@@ -87,13 +87,13 @@ class MailSettings(Struct, frozen=True, kw_only=True):
 
 
 class LimitsSettings(Struct, frozen=True, kw_only=True):
-    """Admission limits of the API under ``/v1`` (per ``serve`` process; docs/security.md)."""
+    """Admission limits of the API under ``/v1`` (per ``serve`` process; docs/operations.md)."""
 
     #: Each credential's token bucket: this many requests per second, ``rate_burst`` at once.
-    rate_per_s: float = 20.0
-    rate_burst: int = 40
+    rate_per_s: float = 10.0
+    rate_burst: int = 20
     #: Requests of one tenant (or of the admin token) being served at once; more get 429.
-    tenant_max_in_flight: int = 8
+    tenant_max_in_flight: int = 4
     #: Failed authentications a client address may make at once, then this many per minute (then 429).
     auth_failures_burst: int = 10
     auth_failures_per_minute: float = 6.0
@@ -218,9 +218,9 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
     smtp_url: str = "log:"
     mail_from: str = "assessgate <no-reply@localhost>"
-    rate_limit_per_s: Annotated[float, Meta(gt=0, le=100_000)] = 20.0
-    rate_limit_burst: Annotated[int, Meta(ge=1, le=1_000_000)] = 40
-    tenant_max_in_flight: Annotated[int, Meta(ge=1, le=10_000)] = 8
+    rate_limit_per_s: Annotated[float, Meta(gt=0, le=100_000)] = 10.0
+    rate_limit_burst: Annotated[int, Meta(ge=1, le=1_000_000)] = 20
+    tenant_max_in_flight: Annotated[int, Meta(ge=1, le=10_000)] = 4
     auth_failures_burst: Annotated[int, Meta(ge=1, le=1_000_000)] = 10
     auth_failures_per_minute: Annotated[float, Meta(gt=0, le=1_000_000)] = 6.0
     json_max_depth: Annotated[int, Meta(ge=2, le=512)] = 64
