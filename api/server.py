@@ -79,4 +79,7 @@ def uvicorn_config(app: Any, settings: ServerSettings, *, host: str, port: int) 
 
 
 def run(app: Any, settings: ServerSettings, *, host: str, port: int) -> None:
-    uvicorn.Server(uvicorn_config(app, settings, host=host, port=port)).run()
+    server = uvicorn.Server(uvicorn_config(app, settings, host=host, port=port))
+    server.run()
+    if not server.started:  # as uvicorn.run does: the port was taken, or the app failed to start
+        raise SystemExit(3)

@@ -5,7 +5,8 @@ limits. Tenant A has 300 orders, tenant B 20. First B's probes run alone (the id
 flood and pooled, as the machine may be busier at one time than another); then a separate
 process floods as A for ``DRILL_FLOOD_S`` seconds (20) with ``DRILL_FLOODERS`` concurrent clients (300):
 half submit results, half list 500 orders, each honouring 429/503 ``Retry-After`` as a real client would.
-Meanwhile B keeps probing (order lists and order details, and a result for each of its orders). Every one
+Meanwhile B keeps probing on a fixed schedule (order lists and order details, and a result for each of its
+orders), whether or not earlier probes have finished, so a stall shows as many slow probes. Every one
 of B's requests must succeed, and B's median latency must stay within 3x its idle median. The figures are
 printed (``-s``) for docs/performance.md; ``DRILL_LIMITS=off`` runs the same flood with the limits lifted, for
 comparison (it is expected to fail).
@@ -42,7 +43,8 @@ FLOOD_S = float(os.environ.get("DRILL_FLOOD_S", "20"))
 FLOODERS = int(os.environ.get("DRILL_FLOODERS", "300"))
 IDLE_S = 6.0
 A_ORDERS, B_ORDERS = 300, 20
-PROBE_EVERY_S = 0.1
+#: B's pace: 5 reads and 1 result a second, well inside its own rate limit (10 a second).
+PROBE_EVERY_S = 0.2
 PACKAGE = {"id": "pkg-nn", "type": "SKILLS_TEST", "name": "Noisy", "description": ""}
 RESULT = {
     "status": "COMPLETED",
@@ -213,26 +215,33 @@ class Probes:
 
 
 async def probe(http: httpx.AsyncClient, gateway: Gateway, b: Tenant, seconds: float, results: list[str]) -> Probes:
-    """B's requests one after another at a steady pace: order lists and order details (timed), and a result
-    for each order in ``results`` (must be accepted)."""
+    """B's requests on a fixed schedule, whether or not earlier ones have finished (so a stalled gateway shows
+    as many slow probes, not as a few): order lists and order details (timed from their scheduled start), and
+    a result for each order in ``results`` (each must be accepted)."""
     own = {"authorization": f"Bearer {b.key}"}
     found = Probes()
-    end, n = time.monotonic() + seconds, 0
-    while time.monotonic() < end:
-        started = time.monotonic()
+
+    async def read(n: int, scheduled: float) -> None:
         if n % 2:
             url = f"{gateway.url}/v1/tenants/{b.id}/orders/{b.orders[n % len(b.orders)]}"
             response = await http.get(url, headers=own)
         else:
             response = await http.get(f"{gateway.url}/v1/tenants/{b.id}/orders", params={"limit": 50}, headers=own)
-        found.latencies_ms.append((time.monotonic() - started) * 1000)
+        found.latencies_ms.append((time.monotonic() - scheduled) * 1000)
         found.statuses[response.status_code] += 1
+
+    async def submit(order: str) -> None:
+        url = f"{gateway.url}/v1/tenants/{b.id}/orders/{order}/result"
+        found.results[(await http.put(url, json=RESULT, headers=own)).status_code] += 1
+
+    started, tasks = time.monotonic(), []
+    for n in range(round(seconds / PROBE_EVERY_S)):
+        scheduled = started + n * PROBE_EVERY_S
+        await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
+        tasks.append(asyncio.create_task(read(n, scheduled)))
         if results and n % 5 == 0:
-            order = results.pop()
-            url = f"{gateway.url}/v1/tenants/{b.id}/orders/{order}/result"
-            found.results[(await http.put(url, json=RESULT, headers=own)).status_code] += 1
-        n += 1
-        await asyncio.sleep(max(0.0, PROBE_EVERY_S - (time.monotonic() - started)))
+            tasks.append(asyncio.create_task(submit(results.pop())))
+    await asyncio.gather(*tasks)
     return found
 
 
