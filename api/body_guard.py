@@ -5,6 +5,9 @@ connection and a task for as long as it likes. JSON bodies (and bodies without a
 may decode as JSON) are read here whole, checked against ``ASSESSGATE_JSON_MAX_DEPTH`` (400 problem+json,
 where the decoder would otherwise recurse into a 500) and handed on; other bodies (uploads) stream through
 with the deadline only. Runs after :mod:`api.admission`, so a caller without credentials never gets here.
+A route whose credential is a signature over the body (``opt={SIGNED_BODY: True}``: Kombo's webhook) checks
+the depth itself, after the signature, so an unsigned body is refused for its signature before anything
+looks inside it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from core.json_depth import nests_deeper_than
 from core.settings import Settings
 
 _BODYLESS: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+#: Route option: the body is the credential's subject (a signature over it), so its depth is the route's to check.
+SIGNED_BODY: Final = "signed_body"
 
 
 class BodyTimeout(HTTPException):
@@ -70,7 +75,9 @@ class BodyGuardMiddleware:
         if body is None:  # the client left before the body was in; let the app see the disconnect
             await self.app(scope, receive, send)
             return
-        if nests_deeper_than(body, self.max_depth):
+        handler = scope.get("route_handler")
+        signed = handler is not None and bool(handler.opt.get(SIGNED_BODY))
+        if not signed and nests_deeper_than(body, self.max_depth):
             await send_problem(scope, send, 400, f"JSON nested deeper than {self.max_depth} levels")
             return
         await self.app(scope, _replay(body, receive), send)

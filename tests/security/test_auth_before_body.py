@@ -19,6 +19,7 @@ from litestar import Litestar
 
 from agtest.admission import Gateway, in_this_loop
 from core.json_depth import nests_deeper_than
+from core.kombo import signature
 from core.settings import Settings
 from tenants.db import Database
 
@@ -104,12 +105,15 @@ async def test_no_body_is_read_without_a_credential(gateway: Gateway, kind: str)
 
 @pytest.mark.parametrize("body", [DEEP, DEEP_OBJECT], ids=["array", "object"])
 async def test_deep_json_is_a_400_problem_on_every_route(gateway: Gateway, body: bytes) -> None:
-    routes = [*await body_routes(gateway), ("post", "/kombo/webhooks"), ("post", "/c/some-token")]
-    for method, path in routes:
-        status, headers, content, _ = await call(gateway.app, method, path, body, ADMIN)
+    # Kombo's webhook: its credential is a signature over the body, checked first (401 unsigned, 400 signed).
+    signed = {**ADMIN, signature.HEADER: signature.sign("whsec-current-secret", body)}
+    routes = [*await body_routes(gateway), ("post", "/c/some-token")]
+    for method, path, headers in [*((m, p, ADMIN) for m, p in routes), ("post", "/kombo/webhooks", signed)]:
+        status, response_headers, content, _ = await call(gateway.app, method, path, body, headers)
         assert status == 400, (method, path, status, content[:300])
-        assert headers["content-type"] == "application/problem+json"
+        assert response_headers["content-type"] == "application/problem+json"
         assert b"nested deeper than 64 levels" in content
+    assert (await call(gateway.app, "post", "/kombo/webhooks", body, ADMIN))[0] == 401
 
 
 async def test_deep_json_under_another_content_type_is_a_400_not_a_500(gateway: Gateway) -> None:
