@@ -171,3 +171,11 @@ json_values = st.recursive(
 def test_the_depth_check_agrees_with_the_decoded_document(value: Any, limit: int) -> None:
     body = json.dumps(value).encode()
     assert nests_deeper_than(body, limit) == (depth(value) > limit)
+
+
+async def test_a_json_body_over_the_size_limit_is_a_413_problem(gateway: Gateway) -> None:
+    big = b'{"name": "' + b"x" * (1_048_576 + 10) + b'"}'
+    status, headers, _, _ = await call(gateway.app, "post", "/v1/tenants", big, ADMIN)
+    assert (status, headers["content-type"]) == (413, "application/problem+json")
+    status, _, _, _ = await call(gateway.app, "post", "/kombo/webhooks", big)
+    assert status == 413
