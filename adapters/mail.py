@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
+import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -13,6 +17,7 @@ import structlog
 
 from core.adapters import Mailer, MailMessage
 from core.errors import AssessgateError
+from core.redaction import without_link_tokens
 from core.settings import MailSettings
 
 log = structlog.get_logger()
@@ -82,19 +87,39 @@ class SmtpMailer:
 
 
 class LogMailer:
-    """No mail server configured: nothing is sent. In development the message is logged whole (links
-    included, so a developer can follow them). Elsewhere sending fails loudly (the job goes to ``dead`` with
-    the reason) rather than logging a candidate link, which is a credential, or dropping the mail quietly."""
+    """No mail server configured: nothing is sent. In development (``keep_in`` set) each message is written
+    whole to a file there (mode 0600: its links are live, single-use credentials, so a developer can follow
+    them) and logged with every link's token redacted; no log line holds a live link, in any environment.
+    Elsewhere sending fails loudly (the job goes to ``dead`` with the reason) rather than dropping the mail
+    quietly; production refuses ``ASSESSGATE_SMTP_URL=log:`` at start anyway."""
 
-    def __init__(self, *, reveal: bool = False) -> None:
-        self.reveal = reveal
+    def __init__(self, *, keep_in: Path | None = None) -> None:
+        self.keep_in = keep_in
 
     async def send(self, message: MailMessage) -> None:
-        if self.reveal:
-            log.warning("mail_logged_not_sent", to=message.to, subject=message.subject, text=message.text)
-        else:
+        if self.keep_in is None:
             raise AssessgateError("no mail server is configured (ASSESSGATE_SMTP_URL is log:); the mail was not sent")
+        path = _keep(self.keep_in, message)
+        log.warning(
+            "mail_logged_not_sent",
+            to=message.to,
+            subject=message.subject,
+            text=without_link_tokens(message.text),
+            file=str(path),
+            note="ASSESSGATE_SMTP_URL is log:; the whole message (with its live links) is in this file",
+        )
 
 
-def mailer_for(settings: MailSettings, *, development: bool) -> Mailer:
-    return LogMailer(reveal=development) if settings.url == "log:" else SmtpMailer(settings)
+def _keep(directory: Path, message: MailMessage) -> Path:
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(bytes(build_email(message, "assessgate <log@localhost>")))
+    return path
+
+
+def mailer_for(settings: MailSettings, *, development: bool, data_dir: str = ".assessgate") -> Mailer:
+    if settings.url != "log:":
+        return SmtpMailer(settings)
+    return LogMailer(keep_in=Path(data_dir) / "mail" if development else None)

@@ -23,7 +23,9 @@ from litestar.types import ControllerRouterHandler
 from adapters.outbound import guarded_client
 from api import docs_ui
 from api.adapter_check import AdapterCheck
+from api.admission import Admission, AdmissionMiddleware
 from api.auth import SECURITY_SCHEMES
+from api.body_guard import BodyGuardMiddleware
 from api.bootstrap import SANDBOX_PATH
 from api.jobs import build_registry
 from api.kombo import kombo_client, new_http_client
@@ -208,7 +210,12 @@ def create_app(
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         lifespan=lifespans,
-        middleware=[DefineMiddleware(RequestContextMiddleware)],
+        # Outermost first: the request id, then admission (credentials and limits, headers only), then the body.
+        middleware=[
+            DefineMiddleware(RequestContextMiddleware),
+            DefineMiddleware(AdmissionMiddleware, admission=Admission(settings, db)),
+            DefineMiddleware(BodyGuardMiddleware, settings=settings),
+        ],
         exception_handlers=exception_handlers(Redactor(settings.secrets())),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -1,11 +1,12 @@
 """Authentication and authorization: the admin token of the vendor's operators, tenant API keys with scopes.
 
-:func:`authenticate` resolves ``Authorization: Bearer ...`` to :class:`Admin` or :class:`TenantKey` once per
-request (anything else is a 401 problem with ``WWW-Authenticate: Bearer``). :func:`authorize` is the one
-guard of every tenant route: each handler declares its rule as ``opt={"access": ...}``
-(:mod:`core.permissions`), and the guard runs before the body is read. A tenant key acting on another
-tenant's id gets a 404, so it cannot learn whether that tenant exists; on its own tenant, a rule it does not
-pass is a 403 naming the scope it lacks. Routes declare ``security=SECURITY`` for the OpenAPI.
+``api.admission.AdmissionMiddleware`` resolves ``Authorization: Bearer ...`` to :class:`Admin` or
+:class:`TenantKey` (:func:`resolve_token`) for every route under ``/v1`` from the headers alone, before any body
+is read, and puts the principal in the scope (anything else is a 401 problem with ``WWW-Authenticate: Bearer``
+there). :func:`authorize` is then the one guard of every such route: each handler declares its rule as
+``opt={"access": ...}`` (:mod:`core.permissions`). A tenant key acting on another tenant's id gets a 404, so
+it cannot learn whether that tenant exists; on its own tenant, a rule it does not pass is a 403 naming the
+scope it lacks. Routes declare ``security=SECURITY`` for the OpenAPI.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Reference, SecurityScheme
+from litestar.types import Scope as AsgiScope
 
 from core.errors import Forbidden, NotFound
 from core.permissions import Access, Scope, allows
@@ -54,8 +56,8 @@ class TenantKey(msgspec.Struct, frozen=True, tag="tenant"):
 Principal = Admin | TenantKey
 
 
-def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    header = connection.headers.get("authorization", "")
+def bearer_token_of(scope: AsgiScope) -> str | None:
+    header = next((v for k, v in scope["headers"] if k == b"authorization"), b"").decode("latin-1")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -73,28 +75,25 @@ def unauthorized() -> NotAuthorizedException:
     )
 
 
-#: Where the request's principal is kept once resolved (Litestar's ``connection.auth``).
-_SCOPE_KEY: Final = "auth"
-
-
-async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    """The request's principal, resolved once (a database lookup for a tenant key); 401 without a valid one."""
-    known = connection.scope.get(_SCOPE_KEY)
-    if isinstance(known, Admin | TenantKey):
-        return known
-    token = bearer_token(connection)
-    principal: Principal | None = None
-    if is_admin_token(connection.app.state.settings, token):
-        principal = Admin()
-    elif token is not None and token.startswith(API_KEY_PREFIX):
-        db: Database = connection.app.state.db
+async def resolve_token(settings: Settings, db: Database, token: str | None) -> Principal | None:
+    """The principal a bearer token stands for, or None (no token, or none we know)."""
+    if token is None:
+        return None
+    if is_admin_token(settings, token):
+        return Admin()
+    if token.startswith(API_KEY_PREFIX):
         holder = await TenantRepository(db).authenticate(token)
         if holder is not None:
-            principal = TenantKey(tenant_id=holder.tenant_id, key_id=holder.key_id, scopes=holder.scopes)
-    if principal is None:
+            return TenantKey(tenant_id=holder.tenant_id, key_id=holder.key_id, scopes=holder.scopes)
+    return None
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The principal the admission middleware resolved; a route outside its reach has none (401, fail closed)."""
+    user = connection.scope.get("user")
+    if not isinstance(user, Admin | TenantKey):
         raise unauthorized()
-    connection.scope[_SCOPE_KEY] = principal
-    return principal
+    return user
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
@@ -102,7 +101,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     rule: Access | None = handler.opt.get("access")
     if rule is None:  # a route without a rule is a programming error: refuse rather than guess
         raise Forbidden(f"the route {handler.name or handler} declares no access rule")
-    principal = await authenticate(connection)
+    principal = principal_of(connection)
     if isinstance(principal, Admin):
         return
     tenant_id = connection.path_params.get("tenant_id")
@@ -115,7 +114,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    return await authenticate(request)
+    return principal_of(request)
 
 
 def actor_of(principal: Principal) -> str:

@@ -109,8 +109,7 @@ async def _each_tenant(label: str, tenants: list[uuid.UUID], action: Callable[[u
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from api import server
     from api.app import create_app
     from api.bootstrap import complete_settings
     from api.logging import configure_logging
@@ -119,15 +118,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(base)  # so the bootstrap's own warnings are JSON lines like the rest
     settings = complete_settings(base)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False, server_header=False)
+    server.run(app, settings.server, host=settings.host, port=settings.port)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Sandbox mode with something to look at: a sandbox integration and a published demo catalog."""
     import msgspec
-    import uvicorn
 
+    from api import server
     from api.app import create_app
     from api.bootstrap import SANDBOX_PATH, complete_settings
     from api.demo import equip_demo, platform_url, seed_demo
@@ -167,14 +166,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
 
     app.on_startup.append(seed)
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    server.run(app, settings.server, host=args.host or settings.host, port=args.port or settings.port)
     return 0
 
 

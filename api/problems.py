@@ -6,6 +6,7 @@ Every handler lists its possible problem responses with :func:`problem_responses
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -14,7 +15,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ExceptionHandlersMap, Scope, Send
 
 from core.errors import (
     AdapterError,
@@ -33,7 +34,7 @@ from core.errors import (
     ValidationFailed,
 )
 from core.kombo.policy import refused_input
-from core.redaction import Redactor
+from core.redaction import Redactor, loggable_path
 
 MEDIA_TYPE: Final = "application/problem+json"
 log = structlog.get_logger()
@@ -64,7 +65,8 @@ STATUS_OF: Final[tuple[tuple[type[AssessgateError], int], ...]] = (
     (CredentialError, 500),
     (ConfigError, 500),
 )
-DEFAULT_PROBLEMS: Final = (400, 413, 500)
+#: Any route may answer these: bad or too deeply nested JSON, a body too slow or too large, admission limits.
+DEFAULT_PROBLEMS: Final = (400, 408, 413, 429, 500)
 
 
 def kombo_status(exc: KomboError) -> int:
@@ -139,12 +141,41 @@ def exception_handlers(redactor: Redactor) -> ExceptionHandlersMap:
             headers=exc.headers,
         )
 
+    def on_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+        # The net under api.body_guard's depth check (a body it does not read whole): a decoder gave up deep down.
+        del exc
+        return problem_response(
+            request, Problem(title="Bad Request", status=400, detail="the body is nested too deeply to decode")
+        )
+
     def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        log.error("unhandled_exception", exc_info=exc, path=request.url.path)
+        log.error("unhandled_exception", exc_info=exc, path=loggable_path(request.url.path))
         return problem_response(request, Problem(title="Internal Server Error", status=500))
 
     return {
         AssessgateError: on_assessgate_error,
         HTTPException: on_http_exception,
+        RecursionError: on_recursion,
         Exception: on_unexpected,
     }
+
+
+async def send_problem(
+    scope: Scope, send: Send, status: int, detail: str, headers: Mapping[str, str] | None = None
+) -> None:
+    """Answer with a problem straight from an ASGI middleware (before any route handler or body parsing)."""
+    problem = Problem(
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=scope.get("path"),
+        request_id=scope.get("state", {}).get("request_id"),
+    )
+    body = msgspec.json.encode({"type": problem.type, **msgspec.to_builtins(problem)})
+    raw_headers = [
+        (b"content-type", MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -35,7 +35,10 @@ def order_services(settings: Settings, db: Database, kombo: KomboApi, clock: Cal
         db,
         settings,
         adapters,
-        AdapterServices(mailer=mailer_for(settings.mail, development=settings.env == "development"), http=http),
+        AdapterServices(
+            mailer=mailer_for(settings.mail, development=settings.env == "development", data_dir=settings.data_dir),
+            http=http,
+        ),
         clock,
     )
     intake_counters, reconcile_counters = IntakeCounters(), ReconcileCounters()

@@ -18,11 +18,18 @@ SECRET_KEY_PATTERN: Final = re.compile(
 _MIN_SECRET_LENGTH: Final = 6  # shorter values would redact ordinary words
 #: Paths whose last segment is a credential (a candidate's signed link).
 _CREDENTIAL_PATH: Final = re.compile(r"^(/c/)[^/]+")
+#: A candidate link anywhere in a text (an email body, a URL in a message): its token is a credential.
+_CANDIDATE_LINK: Final = re.compile(r"(/c/)[A-Za-z0-9_.~%-]+")
 
 
 def loggable_path(path: str) -> str:
     """A request path fit for logs: a candidate link's token (a credential) is replaced."""
     return _CREDENTIAL_PATH.sub(rf"\g<1>{REDACTED}", path)
+
+
+def without_link_tokens(text: str) -> str:
+    """``text`` with every candidate link's token replaced (``.../c/[redacted]``)."""
+    return _CANDIDATE_LINK.sub(rf"\g<1>{REDACTED}", text) if "/c/" in text else text
 
 
 class Redactor:
@@ -31,6 +38,7 @@ class Redactor:
         self._values: tuple[str, ...] = tuple(values)
 
     def text(self, value: str) -> str:
+        value = without_link_tokens(value)
         for secret in self._values:
             if secret in value:
                 value = value.replace(secret, REDACTED)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Final, Literal
@@ -25,6 +27,10 @@ from core.result_bounds import ResultLimits
 PREFIX: Final = "ASSESSGATE_"
 DEFAULT_KOMBO_API_URL: Final = "https://api.kombo.dev/v1"
 MIN_ADMIN_TOKEN_LENGTH: Final = 16
+MIN_PRODUCTION_ADMIN_TOKEN_LENGTH: Final = 32
+#: Length x the Shannon entropy of the token's own characters: `openssl rand -hex 32` gives ~250, 32 random hex
+#: digits 90 to 125 (median 116), "correcthorsebattery..." style passphrases of 32 letters about 120.
+MIN_ADMIN_TOKEN_ENTROPY_BITS: Final = 80
 
 Environment = Literal["development", "production"]
 LogFormat = Literal["json", "console"]
@@ -82,6 +88,36 @@ class MailSettings(Struct, frozen=True, kw_only=True):
         return unquote(urlsplit(self.url).password or "")
 
 
+class LimitsSettings(Struct, frozen=True, kw_only=True):
+    """Admission limits of the API under ``/v1`` (per ``serve`` process; docs/operations.md)."""
+
+    #: Each credential's token bucket: this many requests per second, ``rate_burst`` at once.
+    rate_per_s: float = 10.0
+    rate_burst: int = 20
+    #: Requests of one tenant (or of the admin token) being served at once; more get 429.
+    tenant_max_in_flight: int = 4
+    #: Failed authentications a client address may make at once, then this many per minute (then 429).
+    auth_failures_burst: int = 10
+    auth_failures_per_minute: float = 6.0
+    #: Arrays and objects in a JSON body may nest this deep; deeper is a 400 on every route.
+    json_max_depth: int = 64
+
+
+class ServerSettings(Struct, frozen=True, kw_only=True):
+    """How ``assessgate serve`` treats connections (docs/operations.md: behind a reverse proxy)."""
+
+    #: Seconds a client has to send a request's line and headers (from connecting, or from its previous response).
+    header_timeout_s: float = 10.0
+    #: Seconds a client has to send a request's whole body.
+    body_timeout_s: float = 30.0
+    #: Seconds an idle keep-alive connection stays open.
+    keep_alive_s: int = 5
+    #: Connections (and requests) at once; beyond it requests are answered 503 at once.
+    max_connections: int = 1000
+    #: Addresses whose X-Forwarded-For/-Proto are believed (the reverse proxy); ``*`` trusts any.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+
 class Settings(Struct, frozen=True, kw_only=True):
     env: Environment = "development"
     host: str = "127.0.0.1"
@@ -132,6 +168,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     database: DatabaseSettings
     kombo: KomboSettings = KomboSettings()
     mail: MailSettings = MailSettings()
+    limits: LimitsSettings = LimitsSettings()
+    server: ServerSettings = ServerSettings()
 
     @property
     def base_url(self) -> str:
@@ -198,6 +236,17 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     result_max_remote_fields_bytes: Annotated[int, Meta(ge=64, le=1_048_576)] = 16_384
     smtp_url: str = "log:"
     mail_from: str = "assessgate <no-reply@localhost>"
+    rate_limit_per_s: Annotated[float, Meta(gt=0, le=100_000)] = 10.0
+    rate_limit_burst: Annotated[int, Meta(ge=1, le=1_000_000)] = 20
+    tenant_max_in_flight: Annotated[int, Meta(ge=1, le=10_000)] = 4
+    auth_failures_burst: Annotated[int, Meta(ge=1, le=1_000_000)] = 10
+    auth_failures_per_minute: Annotated[float, Meta(gt=0, le=1_000_000)] = 6.0
+    json_max_depth: Annotated[int, Meta(ge=2, le=512)] = 64
+    header_timeout_s: Annotated[float, Meta(gt=0, le=3600)] = 10.0
+    body_timeout_s: Annotated[float, Meta(gt=0, le=3600)] = 30.0
+    keep_alive_s: Annotated[int, Meta(ge=1, le=3600)] = 5
+    max_connections: Annotated[int, Meta(ge=1, le=1_000_000)] = 1000
+    forwarded_allow_ips: str = "127.0.0.1"
 
 
 ENV_VARIABLES: Final = tuple(PREFIX + name.upper() for name in _Env.__struct_fields__)
@@ -230,16 +279,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
                 f"key #{position} is not a Fernet key (32 bytes, url-safe base64); "
                 "generate one with `assessgate keys generate`",
             )
-    if env.env == "production":
-        for name, value in (("ADMIN_TOKEN", env.admin_token), ("SECRET_KEYS", env.secret_keys)):
-            if not value:
-                raise ConfigError(PREFIX + name, "required when ASSESSGATE_ENV=production")
-    if env.env == "production" and not env.kombo_api_key:
-        raise ConfigError(
-            PREFIX + "KOMBO_API_KEY", "required when ASSESSGATE_ENV=production (without it the local sandbox stands in)"
-        )
     if env.admin_token and len(env.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
         raise ConfigError(PREFIX + "ADMIN_TOKEN", f"must be at least {MIN_ADMIN_TOKEN_LENGTH} characters long")
+    if env.env == "production":
+        _check_production(env)
 
     return Settings(
         env=env.env,
@@ -285,6 +328,21 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             sandbox=not env.kombo_api_key,
         ),
         mail=MailSettings(url=env.smtp_url, sender=env.mail_from),
+        limits=LimitsSettings(
+            rate_per_s=env.rate_limit_per_s,
+            rate_burst=env.rate_limit_burst,
+            tenant_max_in_flight=env.tenant_max_in_flight,
+            auth_failures_burst=env.auth_failures_burst,
+            auth_failures_per_minute=env.auth_failures_per_minute,
+            json_max_depth=env.json_max_depth,
+        ),
+        server=ServerSettings(
+            header_timeout_s=env.header_timeout_s,
+            body_timeout_s=env.body_timeout_s,
+            keep_alive_s=env.keep_alive_s,
+            max_connections=env.max_connections,
+            forwarded_allow_ips=env.forwarded_allow_ips,
+        ),
     )
 
 
@@ -294,6 +352,51 @@ def _check_score_bounds(low: float, high: float) -> None:
             raise ConfigError(PREFIX + name, "must be a finite number")
     if low >= high:
         raise ConfigError(PREFIX + "RESULT_SCORE_MIN", "must be below ASSESSGATE_RESULT_SCORE_MAX")
+
+
+def _check_production(env: _Env) -> None:
+    """What production refuses: missing secrets, a guessable admin token, webhooks nobody can sign, the
+    sandbox standing in for Kombo, and candidate mail that would be logged instead of sent."""
+    for name, value in (("ADMIN_TOKEN", env.admin_token), ("SECRET_KEYS", env.secret_keys)):
+        if not value:
+            raise ConfigError(PREFIX + name, "required when ASSESSGATE_ENV=production")
+    if not env.kombo_api_key:
+        raise ConfigError(
+            PREFIX + "KOMBO_API_KEY", "required when ASSESSGATE_ENV=production (without it the local sandbox stands in)"
+        )
+    if (weakness := admin_token_weakness(env.admin_token)) is not None:
+        raise ConfigError(
+            PREFIX + "ADMIN_TOKEN", f"too weak for production: {weakness}; generate one with `openssl rand -hex 32`"
+        )
+    if not _split(env.kombo_webhook_secrets):
+        raise ConfigError(
+            PREFIX + "KOMBO_WEBHOOK_SECRETS",
+            "required when ASSESSGATE_ENV=production (without it every Kombo webhook is refused)",
+        )
+    if env.smtp_url == "log:":
+        raise ConfigError(
+            PREFIX + "SMTP_URL",
+            "log: is for development only (it would log candidates' addresses); "
+            "set smtp://user:password@host:port or smtps://... in production",
+        )
+
+
+def admin_token_weakness(token: str) -> str | None:
+    """Why ``token`` is too weak for production, or None. Estimates, not proofs: too short; a repeated unit
+    ("password" four times); runs of neighbouring characters ("abcdef...", "aaaa..."); or too little entropy,
+    estimated as length x the Shannon entropy of the token's own characters."""
+    length = len(token)
+    if length < MIN_PRODUCTION_ADMIN_TOKEN_LENGTH:
+        return f"shorter than {MIN_PRODUCTION_ADMIN_TOKEN_LENGTH} characters"
+    if any(token == (token[:period] * (length // period + 1))[:length] for period in range(1, length // 2 + 1)):
+        return "it repeats a shorter string"
+    neighbours = sum(abs(ord(a) - ord(b)) <= 1 for a, b in itertools.pairwise(token))
+    if neighbours * 2 > length:
+        return "it is mostly runs of the same or neighbouring characters"
+    bits = length * max(0.0, -sum(n / length * math.log2(n / length) for n in Counter(token).values()))
+    if bits < MIN_ADMIN_TOKEN_ENTROPY_BITS:
+        return f"about {bits:.0f} bits of entropy, {MIN_ADMIN_TOKEN_ENTROPY_BITS} needed"
+    return None
 
 
 def parse_database_url(url: str) -> DatabaseUrl:

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from agtest import postgres
+from agtest.admission import UNLIMITED
 from agtest.audit import dump, leaks
 from agtest.sandbox_support import receiver, sandbox
 from core.settings import Settings, load_settings
@@ -83,6 +84,7 @@ def test_settings(database_url: str, tmp_path: Path) -> Settings:
             "ASSESSGATE_SECRET_KEYS": "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q=",
             "ASSESSGATE_KOMBO_WEBHOOK_SECRETS": "whsec-current-secret,whsec-previous-secret",
             "ASSESSGATE_KOMBO_API_KEY": "kombo-test-api-key-123",
+            **UNLIMITED,
         }
     )
 

@@ -12,8 +12,10 @@ from typing import Any
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
 
+from api.body_guard import SIGNED_BODY
 from api.problems import MEDIA_TYPE, Problem, problem_responses
 from core.errors import PayloadInvalid, SignatureInvalid
+from core.json_depth import nests_deeper_than
 from core.kombo import parse_event, signature
 from core.settings import Settings
 from tenants.intake import Intake, IntakeMetrics
@@ -25,6 +27,7 @@ from tenants.intake import Intake, IntakeMetrics
     summary="Kombo's webhooks (signed with X-Kombo-Signature)",
     status_code=200,
     responses=problem_responses(401, 503),
+    opt={SIGNED_BODY: True},  # the body guard leaves the depth check to after the signature
 )
 async def kombo_webhook(
     request: Request[Any, Any, Any],
@@ -39,6 +42,8 @@ async def kombo_webhook(
         intake_metrics.webhooks.inc(outcome="bad_signature", type="unknown")
         raise
     try:
+        if nests_deeper_than(raw, settings.limits.json_max_depth):
+            raise PayloadInvalid(f"JSON nested deeper than {settings.limits.json_max_depth} levels")
         event = parse_event(raw)
     except PayloadInvalid:
         intake_metrics.webhooks.inc(outcome="malformed", type="unknown")

@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from agtest import FUZZ_SCALE
+from agtest.admission import UNLIMITED
 from agtest.servers import free_port, serve
 from api.app import create_app
 from core.permissions import ALL_SCOPES
@@ -48,6 +49,7 @@ SETTINGS = msgspec.structs.replace(
             "ASSESSGATE_KOMBO_API_KEY": "contract-key",
             "ASSESSGATE_KOMBO_API_URL": f"http://127.0.0.1:{SANDBOX_PORT}/v1",
             "ASSESSGATE_LOG_LEVEL": "error",
+            **UNLIMITED,
         }
     ),
     embedded_worker="off",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adapters.mail import LogMailer, SmtpMailer, build_email, mailer_for
@@ -28,10 +30,10 @@ async def test_an_unreachable_server_is_a_retryable_error() -> None:
     assert caught.value.retryable
 
 
-async def test_the_log_mailer_refuses_to_pretend_outside_development() -> None:
-    await LogMailer(reveal=True).send(MESSAGE)
+async def test_the_log_mailer_refuses_to_pretend_outside_development(tmp_path: Path) -> None:
+    await LogMailer(keep_in=tmp_path).send(MESSAGE)
     with pytest.raises(AssessgateError, match="no mail server"):
-        await LogMailer(reveal=False).send(MESSAGE)
+        await LogMailer().send(MESSAGE)
     assert isinstance(mailer_for(MailSettings(), development=True), LogMailer)
     smtp = mailer_for(MailSettings(url="smtp://user:p%40ss@mail.example:2525?starttls=1"), development=False)
     assert isinstance(smtp, SmtpMailer)

@@ -80,9 +80,11 @@ def test_bad_values_fail_naming_the_variable(variable: str, value: str) -> None:
 def test_production_requires_admin_token_secret_keys_and_a_kombo_key() -> None:
     complete = {
         "ASSESSGATE_ENV": "production",
-        "ASSESSGATE_ADMIN_TOKEN": "x" * 32,
+        "ASSESSGATE_ADMIN_TOKEN": "9f3c1e7a5b2d8046c1fa93e7d25b0c4a",
         "ASSESSGATE_SECRET_KEYS": FERNET_KEY,
         "ASSESSGATE_KOMBO_API_KEY": "kombo-key",
+        "ASSESSGATE_KOMBO_WEBHOOK_SECRETS": "whsec-production",
+        "ASSESSGATE_SMTP_URL": "smtps://mailer:pw@mail.example:465",
     }
     for missing in ("ASSESSGATE_ADMIN_TOKEN", "ASSESSGATE_SECRET_KEYS", "ASSESSGATE_KOMBO_API_KEY"):
         with pytest.raises(ConfigError) as caught:
