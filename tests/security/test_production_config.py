@@ -117,17 +117,31 @@ async def log_mail_stack(
     plugins.write_text(PLUGINS)
     settings = stack_settings(test_settings, *ports, plugins_file=str(plugins), mail=MailSettings(url="log:"))
     assert settings.env == "development"
-    buffer = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sys, "stdout", buffer)  # every log line of the gateway (and the jobs run here) lands in it
-        with running(settings, ports[1]) as (gateway_url, sandbox_url):
-            async with httpx.AsyncClient(timeout=30) as http:
-                yield LoggedStack(gateway=gateway_url, sandbox=sandbox_url, settings=settings, http=http, log=buffer)
+    with running(settings, ports[1]) as (gateway_url, sandbox_url):
+        async with httpx.AsyncClient(timeout=30) as http:
+            yield LoggedStack(gateway=gateway_url, sandbox=sandbox_url, settings=settings, http=http)
     configure_logging(test_settings)
 
 
 async def test_the_development_log_mailer_never_logs_the_link(db: Database, log_mail_stack: LoggedStack) -> None:
     stack = log_mail_stack
+    with pytest.MonkeyPatch.context() as patch:
+        # Log lines go to the stdout of the moment they are written: during the test, this buffer, whichever
+        # thread writes them (the gateway's server or the jobs run here). Patched here, not in the fixture,
+        # because pytest sets its own capture again between a fixture's setup and the test.
+        patch.setattr(sys, "stdout", stack.log)
+        await place_and_send(stack, db)
+        kept, token = await follow_the_kept_link(stack)
+    # ... and the log says where, with the link's token redacted, in every line (the GET's request log too).
+    out = stack.log.getvalue()
+    assert '"mail_logged_not_sent"' in out
+    assert "/c/[redacted]" in out
+    assert str(kept) in out
+    assert token not in out
+    assert LIVE_LINK.search(out) is None
+
+
+async def place_and_send(stack: LoggedStack, db: Database) -> None:
     tenant, integration = await stack.tenant_with_integration()
     secret = {"value": "vendor-launch-secret-0123456789"}
     put = await stack.http.put(
@@ -139,7 +153,9 @@ async def test_the_development_log_mailer_never_logs_the_link(db: Database, log_
     clock.catch_up()
     await run_jobs(db, stack.settings, clock)
 
-    # The whole message, live link included, is in a 0600 file for the developer ...
+
+async def follow_the_kept_link(stack: LoggedStack) -> tuple[Path, str]:
+    """The whole message, live link included, is in a 0600 file for the developer; the link works."""
     [kept] = list((Path(stack.settings.data_dir) / "mail").glob("*.eml"))
     assert kept.stat().st_mode & 0o777 == 0o600
     mail = BytesParser(policy=default).parsebytes(kept.read_bytes())
@@ -148,10 +164,4 @@ async def test_the_development_log_mailer_never_logs_the_link(db: Database, log_
     [link] = LIVE_LINK.findall(plain.get_content())
     token = link.removeprefix("/c/")
     assert (await stack.http.get(f"{stack.gateway}{link}")).status_code == 200  # it is live
-    # ... and the log says where, with the link's token redacted.
-    out = stack.log.getvalue()
-    assert '"mail_logged_not_sent"' in out
-    assert "/c/[redacted]" in out
-    assert str(kept) in out
-    assert token not in out
-    assert LIVE_LINK.search(out) is None
+    return kept, token
