@@ -29,7 +29,7 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import Principal, TenantKey, bearer_token_of, resolve_token
+from api.auth import CHALLENGE, UNAUTHORIZED_DETAIL, Principal, TenantKey, bearer_token_of, resolve_token
 from api.problems import send_problem
 from core.rate_limits import Decision, InFlight, TokenBuckets
 from core.settings import Settings
@@ -37,7 +37,6 @@ from tenants.db import Database
 
 log = structlog.get_logger()
 PROTECTED_PREFIX: Final = "/v1/"
-_CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="assessgate"'}
 _POLICY: Final = "credential"
 
 
@@ -126,7 +125,8 @@ class AdmissionMiddleware:
 
     async def _refuse(self, scope: Scope, send: Send, address: str, *, reason: str) -> None:
         failures = self.admission.failures
-        failures.take(address)
+        if reason == "invalid":  # a guess; no credential at all (a probe, a monitor) guesses nothing
+            failures.take(address)
         log.warning(
             "security_event",
             kind="authentication_failed",
@@ -136,5 +136,4 @@ class AdmissionMiddleware:
             path=scope["path"],
             throttled_from_now=not failures.peek(address).allowed,
         )
-        detail = "a valid admin token or tenant API key is required (Authorization: Bearer ...)"
-        await send_problem(scope, send, 401, detail, _CHALLENGE)
+        await send_problem(scope, send, 401, UNAUTHORIZED_DETAIL, CHALLENGE)

@@ -38,7 +38,8 @@ SECURITY_SCHEMES: Final[dict[str, SecurityScheme | Reference]] = {
 }
 SECURITY: Final[list[dict[str, list[str]]]] = [{SCHEME_NAME: []}]
 ADMIN_SECURITY: Final = SECURITY
-_CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="assessgate"'}
+CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="assessgate"'}
+UNAUTHORIZED_DETAIL: Final = "a valid admin token or tenant API key is required (Authorization: Bearer ...)"
 
 
 class Admin(msgspec.Struct, frozen=True, tag="admin"):
@@ -70,9 +71,7 @@ def is_admin_token(settings: Settings, token: str | None) -> bool:
 
 
 def unauthorized() -> NotAuthorizedException:
-    return NotAuthorizedException(
-        detail="a valid admin token or tenant API key is required (Authorization: Bearer ...)", headers=_CHALLENGE
-    )
+    return NotAuthorizedException(detail=UNAUTHORIZED_DETAIL, headers=CHALLENGE)
 
 
 async def resolve_token(settings: Settings, db: Database, token: str | None) -> Principal | None:

@@ -24,6 +24,8 @@ class JobContext(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     attempt: int
     idempotency_key: str
+    #: This is the job's last attempt: a failure now sends it to ``dead`` even if it could be retried.
+    last_attempt: bool = False
 
 
 class JobKind(Generic[P]):

@@ -80,13 +80,34 @@ class OutboundPolicy(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.structs.replace(self, prefixes=(*self.prefixes, prefix))
 
     def admits_url(self, url: str) -> bool:
-        """Whether the URL falls under an allowed prefix (no dot segments, which could climb out of it)."""
-        path = urlsplit(url).path.lower()
-        if ".." in path or "%2e" in path or "%2f" in path or "\\" in path:
+        """Whether the URL falls under an allowed prefix: the same scheme, host and port (no userinfo, which
+        could name another host), and a path under the prefix's at a ``/`` boundary with no dot segments."""
+        target = _origin_and_path(url)
+        if target is None:
             return False
-        return any(url.startswith(prefix) for prefix in self.prefixes)
+        origin, path = target
+        if ".." in path or "%2e" in path.lower() or "%2f" in path.lower() or "\\" in path:
+            return False
+        for prefix in self.prefixes:
+            allowed = _origin_and_path(prefix)
+            if allowed is not None and allowed[0] == origin and f"{path}/".startswith(allowed[1]):
+                return True
+        return False
 
     def admits_address(self, address: Address) -> bool:
         if is_public(address):
             return True
         return any(address in ipaddress.ip_network(network) for network in self.networks)
+
+
+def _origin_and_path(url: str) -> tuple[tuple[str, str, int], str] | None:
+    """(scheme, host, port) and the path ending in ``/``; None for a URL that is not http(s) with a host or that
+    carries userinfo (``http://allowed@elsewhere/``)."""
+    if not valid_url(url):
+        return None
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    path = parts.path if parts.path.endswith("/") else f"{parts.path}/"
+    return (parts.scheme, (parts.hostname or "").lower(), port), path

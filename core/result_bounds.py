@@ -70,7 +70,8 @@ def _url(url: Any, limits: ResultLimits) -> list[FieldError]:
 def _number_problem(value: Any, limits: ResultLimits) -> str | None:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None  # the shape checks name it
-    if not math.isfinite(value):
+    # An integer may be too large for a float (10**400 from JSON): compare it as it is, never via isfinite.
+    if isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number"
     if not limits.score_min <= value <= limits.score_max:
         return f"must be between {limits.score_min:g} and {limits.score_max:g}"
@@ -113,7 +114,7 @@ def _attributes(doc: dict[str, Any], limits: ResultLimits) -> list[FieldError]:
                 if (problem := _number_problem(score.get(key), limits)) is not None
             ]
             value, top = score.get("value"), score.get("max")
-            if _is_number(value) and _is_number(top) and math.isfinite(value) and value > top:
+            if _is_number(value) and _is_number(top) and _number_problem(value, limits) is None and value > top:
                 errors.append(FieldError(path=f"{at}.score.value", message="must not exceed score.max"))
     return errors
 

@@ -39,6 +39,7 @@ from core.forms import clean_submission
 from core.job_kinds import JobContext, JobKind, PeriodicJob
 from core.kombo import OrderReceivedData
 from core.metrics import Counter
+from core.order_status import OrderStatus
 from core.ports import AdapterDirectory
 from core.settings import Settings
 from tenants.candidate_data import CandidateData
@@ -260,7 +261,7 @@ class AdapterRuntime:
         """The vendor's platform posted an event for the order (the gateway's id or Kombo's): the adapter handles
         it now, so the platform hears of a bad report at once (422); what it submits is durable before the answer."""
         record = await self.orders.resolve(tenant_id, order_ref)
-        if record.state in {"unrouted", "rejected"} or record.adapter is None:
+        if record.state in {OrderStatus.UNROUTED, OrderStatus.REJECTED} or record.adapter is None:
             raise NotFound(f"no open order {order_ref!r}")
         adapter: object = await self.adapter(tenant_id, record.adapter)
         if not isinstance(adapter, HandlesEvents):

@@ -186,6 +186,9 @@ class OrderIntake:
         entries: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> Answer:
         async with self.db.tx():
+            # Stamped here, in the write, not when the order arrived: the decision may have taken seconds, and the
+            # order feed lists changes by this time (a poller's cursor must not have passed it already).
+            record.updated_at = now()
             if existing is None:
                 if not await self.orders.insert(record):  # a concurrent duplicate won the race
                     winner = await self.orders.by_kombo_id(record.kombo_order_id)

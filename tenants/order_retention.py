@@ -62,9 +62,12 @@ class OrderRetention:
                     order = _ORDER.decode(row["order_json"])
                     erased = msgspec.structs.replace(order, candidate=without_personal_data(order.candidate))
                     await self.db.fetch(
-                        "UPDATE assessment_order SET order_json = {}, pii_purged_at = {} WHERE id = {}",
+                        # updated_at too: the order feed hands the erasure to platforms that copied the details
+                        "UPDATE assessment_order SET order_json = {}, pii_purged_at = {}, updated_at = {}"
+                        " WHERE id = {}",
                         msgspec.json.encode(erased).decode(),
-                        datetime.now(UTC),
+                        purged_at := datetime.now(UTC),
+                        purged_at,
                         row["id"],
                     )
                     await self.orders.add_timeline(row["id"], "pii.purged", {"fields": ["email", "name", "phone"]})

@@ -218,6 +218,13 @@ class TenantRepository:
         key_id = uuid.uuid4()
         async with self.db.tx():
             await self.require(tenant_id)
+            if created_by is not None:  # the minting key must still be live now, inside the write (see revoke)
+                lock = "" if self.db.is_sqlite else " FOR UPDATE"
+                live = await self.db.fetch(
+                    f"SELECT id FROM tenant_api_key WHERE id = {{}} AND revoked_at IS NULL{lock}", created_by
+                )
+                if not live:
+                    raise NotFound("the key making this request was revoked")
             await self.db.fetch(
                 "INSERT INTO tenant_api_key (id, tenant_id, name, key_hash, created_at, scopes, created_by)"
                 " VALUES ({}, {}, {}, {}, {}, {}, {})",
@@ -241,7 +248,11 @@ class TenantRepository:
         return [msgspec.convert({**row, "scopes": decode_scopes(row["scopes"])}, ApiKey) for row in rows]
 
     async def revoke_api_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID) -> list[uuid.UUID]:
-        """Revoke a live key and every live key it minted, transitively; returns the ids revoked (empty: none)."""
+        """Revoke a live key and every live key it minted, transitively; returns the ids revoked (empty: none).
+
+        Each key is revoked (its row locked) before its children are looked up, and a key can only mint while its
+        own row is live (``create_api_key`` locks it), so a key minted concurrently is either seen here or
+        refused there: none outlives its parent's revocation. On SQLite the writer lock serialises the two."""
         revoked: list[uuid.UUID] = []
         async with self.db.tx():
             frontier = [key_id]

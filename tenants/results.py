@@ -74,7 +74,7 @@ class Results:
         order = await self.orders.get(order_id, tenant_id=tenant_id)
         if order is None:
             raise NotFound(f"no order {order_id}")
-        if order.state in {"rejected", "unrouted"}:
+        if order.state in {OrderStatus.REJECTED, OrderStatus.UNROUTED}:
             raise Conflict(f"the order is {order.state}; it cannot take a result")
         await self._check_uploads(tenant_id, doc)
         body = canonical(doc)
@@ -184,7 +184,7 @@ class Results:
                 "attempt": ctx.attempt,
             }
             await self.orders.add_timeline(order_id, "write_back.failed", detail)
-            if not failure.retryable and not isinstance(failure, ParkJob):
+            if (not failure.retryable or ctx.last_attempt) and not isinstance(failure, ParkJob):
                 # Dead: the order needs an operator, who fixes the cause and retries the job.
                 async with self.db.tx():
                     await self._mark(result_id, "failed")

@@ -166,6 +166,7 @@ class Worker:
                 kind=job.kind,
                 attempt=job.attempts,
                 idempotency_key=job.dedupe_key or job.id,
+                last_attempt=job.attempts >= job.max_attempts,
             )
             started = self.clock()
             try:

@@ -29,8 +29,9 @@ class Readiness(msgspec.Struct, kw_only=True):
     status: str
     database: str
     pending_migrations: list[str]
-    #: Tenants whose adapters still need a secret or a setting (tenant id -> what); their orders wait.
-    misconfigured_tenants: dict[str, list[str]]
+    #: How many tenants' adapters still need a secret or a setting (their orders wait). Which ones and what is
+    #: in the log (``tenant_misconfigured``): this probe is public, and names no tenant.
+    misconfigured_tenants: int
     #: When that was last checked (at start, then every five minutes); ``null``: not yet.
     adapters_checked_at: datetime | None
 
@@ -59,6 +60,6 @@ async def ready(db: NamedDependency[Database], adapter_check: NamedDependency[Ad
         status="ready",
         database="ok",
         pending_migrations=[],
-        misconfigured_tenants=adapter_check.misconfigured,
+        misconfigured_tenants=len(adapter_check.misconfigured),
         adapters_checked_at=adapter_check.checked_at,
     )

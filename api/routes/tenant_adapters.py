@@ -72,7 +72,7 @@ class TenantAdaptersController(Controller):
         data: JSONBody[dict[str, Any]],
     ) -> AdapterSettingsOut:
         errors = adapters.check_settings(name, data)
-        configured: object = adapters.adapter(name, data) if not errors else None
+        configured: object = adapters.adapter(name, data) if data and not errors else None  # {} removes overrides
         if isinstance(configured, HasRequirements):  # a setting the adapter cannot work without, left empty
             errors = [
                 FieldError(path=f"$.{r.setting}", message=r.describe(name))

@@ -27,7 +27,8 @@ from tenants.repository import TenantRepository
 from tenants.results import Results, Submitted, Upload
 from tenants.worker import wall_clock_ms
 
-#: A change is listed once it is this old, so a transaction still committing an earlier change is not skipped.
+#: A change is listed once it is this old, so a transaction still committing an earlier change is not skipped
+#: (changes are stamped inside their write transaction, which holds no slow work: a second is ample).
 CHANGES_SETTLE: Final = timedelta(seconds=1)
 
 

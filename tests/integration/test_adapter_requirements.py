@@ -81,9 +81,13 @@ async def test_routes_and_settings_that_leave_a_requirement_unmet_are_refused(st
     messages = [e["message"] for e in routed.json()["errors"]]
     assert any("forward_signing_secret" in m for m in messages), messages
     assert any("'url'" in m for m in messages), messages
-    settings = await stack.http.put(f"{base}/adapters/background_check/settings", json={}, headers=ADMIN)
+    settings = await stack.http.put(
+        f"{base}/adapters/background_check/settings", json={"retention_days": 30}, headers=ADMIN
+    )
     assert settings.status_code == 422
     assert settings.json()["errors"][0]["path"] == "$.forward_url"
+    cleared = await stack.http.put(f"{base}/adapters/background_check/settings", json={}, headers=ADMIN)
+    assert cleared.status_code == 200  # {} removes the tenant's overrides: always possible
     fixed = await stack.http.put(
         f"{base}/adapters/forward/settings", json={"url": "https://platform.vendor.example/hook"}, headers=ADMIN
     )
@@ -102,8 +106,7 @@ async def test_misconfigured_tenants_are_named_at_start(db: Database, settings: 
         ).is_success
     async with AsyncTestClient(create_app(settings)) as client:  # the next start checks every tenant
         ready = (await client.get("/ready")).json()
-    assert ready["misconfigured_tenants"] == {
-        tenant: ["assessment needs the tenant secret 'launch_signing_secret' (signs the candidate's launch URL)"]
-    }
+    assert ready["misconfigured_tenants"] == 1  # a count: the probe is public and names no tenant
+    assert tenant not in str(ready)
     assert ready["adapters_checked_at"] is not None
     del db

@@ -63,7 +63,7 @@ async def test_ready_needs_migrations(test_settings: Settings) -> None:
         "status": "ready",
         "database": "ok",
         "pending_migrations": [],
-        "misconfigured_tenants": {},
+        "misconfigured_tenants": 0,
         "adapters_checked_at": None,  # the check at start found no tables yet; it runs again in five minutes
     }
 

@@ -45,6 +45,13 @@ async def test_an_address_guessing_tokens_is_throttled_even_for_the_right_one(ga
         assert (await other.get("/v1/jobs", headers=ADMIN)).status_code == 200
 
 
+async def test_requests_without_a_credential_lock_nobody_out(gateway: Gateway) -> None:
+    """A monitor or a probe without a token guesses nothing: it must not throttle the address (a NAT, a proxy)."""
+    for _ in range(BURST * 3):
+        assert (await gateway.client.get("/v1/jobs")).status_code == 401
+    assert (await gateway.client.get("/v1/jobs", headers=ADMIN)).status_code == 200
+
+
 async def test_tenant_keys_are_throttled_the_same_way(gateway: Gateway) -> None:
     for _ in range(BURST):
         wrong = {"authorization": f"Bearer agk_{secrets.token_urlsafe(24)}"}

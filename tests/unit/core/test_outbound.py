@@ -87,3 +87,31 @@ def test_only_http_urls_with_a_host_are_valid(text: str) -> None:
 )
 def test_valid_url(url: str, valid: bool) -> None:
     assert valid_url(url) is valid
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://screening.internal:8080@169.254.169.254/latest/meta-data/",  # userinfo names another host
+        "https://hooks.partner.com.attacker.net/",  # a longer host with the prefix's text
+        "https://hooks.partner.com@127.0.0.1:6379/",
+        "http://screening.internal:8081/x",  # another port
+        "https://screening.internal:8080/x",  # another scheme
+        "http://127.0.0.1:8000/filesX",  # not under the path at a / boundary
+    ],
+)
+def test_a_prefix_admits_only_its_own_origin_and_path(url: str) -> None:
+    policy = OutboundPolicy.parse(
+        ["http://screening.internal:8080", "https://hooks.partner.com", "http://127.0.0.1:8000/files/"]
+    )
+    assert not policy.admits_url(url)
+
+
+def test_a_prefix_admits_what_is_under_it() -> None:
+    policy = OutboundPolicy.parse(["http://screening.internal:8080", "http://127.0.0.1:8000/files/"])
+    for url in (
+        "http://screening.internal:8080/x",
+        "http://Screening.Internal:8080/y?z=1",
+        "http://127.0.0.1:8000/files/a",
+    ):
+        assert policy.admits_url(url), url
