@@ -26,6 +26,8 @@ from core.settings import Settings
 _BODYLESS: Final = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 #: Route option: the body is the credential's subject (a signature over it), so its depth is the route's to check.
 SIGNED_BODY: Final = "signed_body"
+#: Route option of routes whose body is a file (uploads): streamed with the deadline only, never read as JSON.
+RAW_BODY: Final = "raw_body"
 
 
 class BodyTimeout(HTTPException):
@@ -61,7 +63,9 @@ class BodyGuardMiddleware:
             await self.app(scope, receive, send)
             return
         timed = _TimedReceive(receive, self.timeout_s)
-        if not _may_be_json(_content_type(scope)):
+        handler = scope.get("route_handler")
+        raw = handler is not None and bool(handler.opt.get(RAW_BODY))  # a file, whatever its media type says
+        if raw or not _may_be_json(_content_type(scope)):
             await self.app(scope, timed, send)
             return
         try:
@@ -75,7 +79,6 @@ class BodyGuardMiddleware:
         if body is None:  # the client left before the body was in; let the app see the disconnect
             await self.app(scope, receive, send)
             return
-        handler = scope.get("route_handler")
         signed = handler is not None and bool(handler.opt.get(SIGNED_BODY))
         if not signed and nests_deeper_than(body, self.max_depth):
             await send_problem(scope, send, 400, f"JSON nested deeper than {self.max_depth} levels")

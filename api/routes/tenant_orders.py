@@ -13,6 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.auth import SECURITY as SECURITY_REQUIREMENT
 from api.auth import authorize
+from api.body_guard import RAW_BODY
 from api.problems import problem_responses
 from api.routes.tenants import OrderRef, decode_cursor, encode_cursor, position_cursor
 from core.errors import FieldError, ValidationFailed
@@ -197,7 +198,7 @@ class TenantOrdersController(Controller):
         "/{tenant_id:uuid}/uploads",
         summary="Upload a file to attach to a result (body: the file)",
         responses=problem_responses(401, 403, 404, 422),
-        opt={"access": Scope.RESULTS_WRITE},
+        opt={"access": Scope.RESULTS_WRITE, RAW_BODY: True},  # a file: never read as JSON, whatever its type
     )
     async def upload(
         self,

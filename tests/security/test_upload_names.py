@@ -182,3 +182,19 @@ def test_every_name_gives_a_printable_ascii_header_that_round_trips(name: str) -
 def test_an_accepted_name_holds_no_line_break_or_path(name: str) -> None:
     if upload_name_problem(name) is None:
         assert not any(c in name for c in "\r\n\x00/\\")
+
+
+@pytest.mark.parametrize("content_type", [b"text/plain", b"application/json", b"text/csv"])
+async def test_a_file_is_a_file_whatever_its_type_says(
+    client: AsyncTestClient[Any], db: Database, test_settings: Settings, tenant: str, content_type: bytes
+) -> None:
+    """The JSON depth limit is for request documents: an upload is a file, even one that looks like deep JSON."""
+    body = b"[" * 500 + b"{" * 500
+    created = await client.post(
+        f"/v1/tenants/{tenant}/uploads",
+        params={"name": "notes.txt"},
+        content=body,
+        headers=[*((k.encode(), v.encode()) for k, v in ADMIN.items()), (b"content-type", content_type)],
+    )
+    assert created.status_code == 201, created.text
+    assert (await download(client, db, test_settings, created.json()["id"])).content == body
