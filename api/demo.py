@@ -24,7 +24,7 @@ from core.settings import Settings
 from core.tenants import Tenant
 from sandbox.demo_platform import PATH, DemoPlatform
 from sandbox.service import Sandbox
-from tenants.audit import ADMIN
+from tenants.audit import ADMIN, AuditLog
 from tenants.catalogs import Catalogs
 from tenants.db import Database
 from tenants.integrations import record_binding
@@ -125,4 +125,7 @@ async def equip_demo(sandbox: Sandbox, db: Database, settings: Settings, tenant:
         launch_secret=await vault.get(tenant.id, "launch_signing_secret") or "",
         forward_secret=await vault.get(tenant.id, "forward_signing_secret") or "",
     )
+    async with db.tx():  # what the seed changed, in the tenant's event log like any operator's change
+        for change in created:
+            await AuditLog(db).record(tenant.id, ADMIN, "demo.seeded", change)
     return created

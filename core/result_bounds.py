@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from typing import Annotated, Any, TypeGuard
-from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -23,6 +22,7 @@ from msgspec import Meta
 from core.errors import FieldError, PayloadInvalid
 from core.file_names import content_type_problem
 from core.kombo import RemoteFields, convert
+from core.outbound import valid_url
 
 
 class ResultLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,12 +57,7 @@ def _url(url: Any, limits: ResultLimits) -> list[FieldError]:
         return []
     if len(url) > limits.max_url_length:
         return [FieldError(path="$.result_url", message=f"at most {limits.max_url_length} characters")]
-    try:
-        parts = urlsplit(url)
-        scheme, host = parts.scheme, parts.hostname
-    except ValueError:  # an unbalanced bracket or a bad port
-        scheme, host = "", None
-    if scheme not in {"http", "https"} or not host or any(c.isspace() or not c.isprintable() for c in url):
+    if not valid_url(url) or any(c.isspace() or not c.isprintable() for c in url):
         return [FieldError(path="$.result_url", message="an absolute http(s) URL with a host (Kombo wants a URI)")]
     return []
 

@@ -21,7 +21,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from core.errors import ConfigError, FieldError
-from core.outbound import OutboundPolicy
+from core.outbound import OutboundPolicy, valid_url
 from core.result_bounds import ResultLimits
 
 PREFIX: Final = "ASSESSGATE_"
@@ -267,7 +267,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     except ValueError as exc:
         raise ConfigError(PREFIX + "DATABASE_URL", str(exc)) from None
     for name, url in (("KOMBO_API_URL", env.kombo_api_url), ("PUBLIC_URL", env.public_url)):
-        if url and not _is_http_url(url):
+        if url and not valid_url(url):
             raise ConfigError(PREFIX + name, f"expected an http(s) URL, got {url!r}")
     if env.smtp_url != "log:" and urlsplit(env.smtp_url).scheme not in {"smtp", "smtps"}:
         raise ConfigError(PREFIX + "SMTP_URL", "expected smtp://user:password@host:port, smtps://... or log:")
@@ -439,9 +439,6 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def _is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def _variable_of(exc: msgspec.ValidationError) -> str:
