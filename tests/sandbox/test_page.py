@@ -212,3 +212,41 @@ def test_the_ats_simulator_works_from_the_keyboard_alone(sandbox: SandboxHandle,
     assert [e["data"]["candidate"]["email"] for e in sandbox.receiver.events("assessment:order-received")] == [
         "grace@example.org"
     ]
+
+
+def test_the_demo_platform_pages_pass_the_audit(browser: Browser, axe: Axe) -> None:
+    """The demo's stand-in vendor platform: the test page a launch link lands on, the cases page, its refusals."""
+    import base64
+    import hashlib
+    import hmac
+    import time
+
+    from agtest.servers import free_port, serve
+    from sandbox.app import create_sandbox_app
+    from sandbox.demo_platform import PATH, DemoPlatform
+    from sandbox.settings import SandboxSettings
+
+    port = free_port()
+    app = create_sandbox_app(SandboxSettings(api_key=API_KEY, public_url=f"http://127.0.0.1:{port}"))
+    app.state.sandbox.demo_platform = DemoPlatform(
+        gateway_url="http://127.0.0.1:9",
+        tenant_id="tenant-1",
+        api_key="agk_unused",
+        launch_secret="launch-secret",
+        forward_secret="whsec_" + base64.b64encode(b"f" * 32).decode(),
+        cases={"kombo-order-1": "order-1"},
+    )
+    expires = str(int(time.time()) + 600)
+    signature = hmac.new(b"launch-secret", f"order-1.{expires}".encode(), hashlib.sha256).hexdigest()
+    with serve(app, port) as url:
+        pages = {
+            "demo platform test page": f"{url}{PATH}/start?order=order-1&expires={expires}&signature={signature}",
+            "demo platform cases page": f"{url}{PATH}/",
+            "demo platform refusal": f"{url}{PATH}/start?order=order-1&expires={expires}&signature=forged",
+        }
+        for name, page_url in pages.items():
+            with audited_page(browser) as page:
+                page.goto(page_url)
+                axe.check(page, name)
+                if name == "demo platform test page":
+                    expect(page.get_by_role("button", name="Finish the test")).to_be_visible()
