@@ -17,6 +17,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
@@ -58,6 +59,7 @@ class PatientClient:
         max_backoff_s: float = 5.0,
         max_retry_after_s: float = 30.0,
         rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.http = http
         self.tally: Counter[str] = tally if tally is not None else Counter()
@@ -67,6 +69,7 @@ class PatientClient:
         # A server asking for an hour is not honoured in a drill of minutes: capped.
         self.max_retry_after_s = max_retry_after_s
         self.rng = rng or random.Random()  # jitter, not security
+        self.sleep = sleep
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter (what the gateway's own write-back does)."""
@@ -96,7 +99,7 @@ class PatientClient:
                     return response
                 wait = self.backoff(attempt) if asked is None else min(asked, self.max_retry_after_s)
             attempt += 1
-            await asyncio.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+            await self.sleep(min(wait, max(0.0, deadline - time.monotonic())))
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", url, **kwargs)

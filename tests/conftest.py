@@ -153,12 +153,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """The session-end sweep: a test database this run created and a teardown left (PostgreSQL was restarting,
     the run was interrupted) is dropped now, so no ``ag_test_*`` database outlives the run that made it."""
     del session
-    if not postgres.CREATED:
+    if not postgres.created:
         return
     try:
         _SWEPT.extend(asyncio.run(postgres.sweep()))
     except postgres.NOT_NOW as exc:
-        _SWEEP_PROBLEM.append(f"{type(exc).__name__}: {exc}; left: {', '.join(sorted(postgres.CREATED))}")
+        _SWEEP_PROBLEM.append(f"{type(exc).__name__}: {exc}; left: {', '.join(sorted(postgres.created))}")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

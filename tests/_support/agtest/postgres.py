@@ -30,7 +30,7 @@ RUN: Final = uuid.uuid4().hex[:8]
 #: How long creating or dropping a database waits for the server to take connections again.
 READY_WITHIN_S: Final = 90.0
 #: The databases this run created and has not dropped yet.
-CREATED: set[str] = set()
+created: set[str] = set()
 #: Errors that mean "not now": the server is starting, shutting down or restarting, or has no free connection.
 NOT_NOW: Final = (
     OSError,
@@ -97,7 +97,7 @@ def _name(url: str) -> str:
 
 async def create_database() -> str:
     name = f"{PREFIX}{RUN}_{uuid.uuid4().hex[:16]}"
-    CREATED.add(name)  # before CREATE: a CREATE that succeeded while its answer was lost is swept too
+    created.add(name)  # before CREATE: a CREATE that succeeded while its answer was lost is swept too
     await _admin_execute(f'CREATE DATABASE "{name}"')
     return with_database(admin_url(), name)
 
@@ -105,7 +105,7 @@ async def create_database() -> str:
 async def drop_database(url: str) -> None:
     name = _name(url)
     await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    CREATED.discard(name)
+    created.discard(name)
 
 
 async def leftovers() -> list[str]:
@@ -124,5 +124,5 @@ async def sweep() -> list[str]:
     found = await leftovers()
     for name in found:
         await drop_database(with_database(admin_url(), name))
-    CREATED.clear()
+    created.clear()
     return found
