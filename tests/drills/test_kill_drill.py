@@ -41,6 +41,7 @@ from agtest.drill import (
     drill_postgres,
     fault,
     figures,
+    paced,
     wait_up,
 )
 
@@ -280,21 +281,17 @@ async def test_soak_mixed_traffic_without_errors_or_growth(cluster: Cluster) -> 
                 o["id"] for o in page.json()["items"] if o["status"] == "accepted" and o["id"] not in accepted
             )
 
-        tasks: list[asyncio.Task[None]] = []
-        start = time.perf_counter()
-        for i in range(int(rate * seconds)):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task((place, read, submit)[i % 3](i)))
-            if i % int(rate * 10) == 0:
-                memory.append({name: resident_mb(p.pid) for name, p in cluster.procs.items() if name != "sandbox"})
-        await asyncio.gather(*tasks)
+        def sample() -> None:
+            memory.append({name: resident_mb(p.pid) for name, p in cluster.procs.items() if name != "sandbox"})
+
+        in_flight = int(os.environ.get("SOAK_IN_FLIGHT", "64"))
+        sent = await paced(lambda i: (place, read, submit)[i % 3](i), rate, seconds, in_flight, every_10_s=sample)
     busy, dead = await drained(cluster)
     errors = [s for s in statuses if s >= 300]
     growth = {name: memory[-1][name] - memory[1][name] for name in memory[-1]} if len(memory) > 2 else {}
     print(
-        f"soak: {len(statuses)} requests at {rate:.0f}/s for {seconds:.0f} s, errors {len(errors)}; "
+        f"soak: {sent.count} requests in {sent.elapsed_s:.0f} s ({sent.count / sent.elapsed_s:.0f}/s for a target "
+        f"of {rate:.0f}/s over {seconds:.0f} s; {sent.late} sent more than 1 s late), errors {len(errors)}; "
         f"the clients coped with: {figures(http.tally)}"
     )
     print(f"soak: resident memory growth after warm-up, MB: {growth}")

@@ -24,7 +24,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +53,7 @@ __all__ = [
     "drill_postgres",
     "fault",
     "figures",
+    "paced",
     "wait_up",
 ]
 
@@ -191,3 +192,51 @@ async def drill_client(**options: Any) -> AsyncIterator[PatientClient]:
 
 async def fault(http: PatientClient, cluster: Cluster, **rule: Any) -> None:
     (await http.post(f"{cluster.sandbox}/_sandbox/faults", json=rule)).raise_for_status()
+
+
+@dataclass(frozen=True)
+class Sent:
+    count: int
+    late: int  #: requests that left more than a second after their time (the sender fell behind)
+    elapsed_s: float
+
+
+async def paced(
+    send: Callable[[int], Awaitable[None]],
+    rate: float,
+    seconds: float,
+    in_flight: int,
+    *,
+    every_10_s: Callable[[], None] = lambda: None,
+) -> Sent:
+    """Open-loop load as a real platform sends it: request ``i`` is due at ``i / rate`` s, from a pool of at most
+    ``in_flight`` requests awaiting an answer; sending stops after ``seconds``, then every answer is awaited.
+
+    When the machine serves less than ``rate`` (a loaded CI machine), the sender falls behind and counts it,
+    instead of queueing thousands of requests in its own connection pool (which then measures the client's
+    CPU, not the gateway)."""
+    slots = asyncio.Semaphore(in_flight)
+    tasks: list[asyncio.Task[None]] = []
+    late = 0
+
+    async def one(i: int) -> None:
+        try:
+            await send(i)
+        finally:
+            slots.release()
+
+    start = sample = time.perf_counter()
+    i = 0
+    while i < int(rate * seconds) and time.perf_counter() - start < seconds:
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await slots.acquire()
+        late += time.perf_counter() - (start + i / rate) > 1
+        tasks.append(asyncio.create_task(one(i)))
+        if time.perf_counter() >= sample:
+            every_10_s()
+            sample += 10
+        i += 1
+    await asyncio.gather(*tasks)
+    return Sent(count=i, late=late, elapsed_s=time.perf_counter() - start)
