@@ -47,7 +47,9 @@ from agtest.drill import (
 
 __all__ = ["cluster", "drill_postgres"]  # fixtures
 
-pytestmark = [pytest.mark.drill, pytest.mark.postgres, pytest.mark.anyio]
+# The drills bound themselves (settling within SETTLE_S, the outage's results within three outages and a minute);
+# pytest's 300 s per test is shorter than those bounds, so it gets room above them.
+pytestmark = [pytest.mark.drill, pytest.mark.postgres, pytest.mark.anyio, pytest.mark.timeout(600)]
 ORDERS = int(os.environ.get("DRILL_ORDERS", "300"))
 OLDEST = "assessgate_oldest_due_job_age_seconds"
 SETTLE_S = 240
@@ -238,7 +240,7 @@ async def test_soak_mixed_traffic_without_errors_or_growth(cluster: Cluster) -> 
     """Orders (signed webhooks), results and reads at a steady rate (``SOAK_RATE`` requests/s for
     ``SOAK_SECONDS``): no errors, resident memory flat, and the queue drained at the end."""
     rate, seconds = float(os.environ.get("SOAK_RATE", "60")), float(os.environ.get("SOAK_SECONDS", "90"))
-    async with drill_client(limits=httpx.Limits(max_connections=128)) as http:
+    async with drill_client(max_connections=128) as http:
         tenant, integration = await new_tenant(http, cluster, "Soak")
         statuses: list[int] = []
         refused: list[str] = []
@@ -247,7 +249,12 @@ async def test_soak_mixed_traffic_without_errors_or_growth(cluster: Cluster) -> 
 
         async def place(n: int) -> None:
             body = {"package_id": PACKAGE["id"], "candidate": {"email": f"s{n}@example.org", "first_name": "S"}}
-            placed = await http.post(f"{cluster.sandbox}/_sandbox/integrations/{integration}/orders", json=body)
+            try:
+                placed = await http.post(f"{cluster.sandbox}/_sandbox/integrations/{integration}/orders", json=body)
+            except httpx.TransportError:
+                # Between the test and the sandbox (Kombo's stand-in), not an answer of the gateway: counted in
+                # the client's figures; the POST is not sent twice, as it may have placed the order.
+                return
             statuses.append(placed.status_code)
             if placed.status_code >= 300:  # counted in the errors below
                 return

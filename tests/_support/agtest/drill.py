@@ -182,11 +182,17 @@ def cluster(drill_postgres: PrivatePostgres) -> Iterator[Cluster]:
         assert stuck == [], f"did not stop within 30 s of SIGTERM: {stuck}"
 
 
+#: Shorter than the 5 s after which uvicorn closes an idle connection: with equal timeouts a request sent on a
+#: connection the server is closing at that moment fails with ReadError (a race a loaded machine makes common).
+KEEPALIVE_EXPIRY_S = 2.0
+
+
 @asynccontextmanager
-async def drill_client(**options: Any) -> AsyncIterator[PatientClient]:
+async def drill_client(*, max_connections: int = 100) -> AsyncIterator[PatientClient]:
     """The vendor's platform (and the test's hand on the sandbox): waits out 503/429 as ``Retry-After`` says,
     retries transport errors with backoff, and counts both in ``.tally`` for the drill's figures."""
-    async with httpx.AsyncClient(**{"timeout": 30, **options}) as http:
+    limits = httpx.Limits(max_connections=max_connections, keepalive_expiry=KEEPALIVE_EXPIRY_S)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         yield PatientClient(http)
 
 
