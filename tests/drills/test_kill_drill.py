@@ -200,7 +200,7 @@ async def test_nothing_is_lost_or_doubled_when_processes_die_and_kombo_misbehave
         f"results repeated after a kill: {repeated}, {time.monotonic() - started:.0f} s; "
         f"the platform's client coped with: {figures(http.tally)}"
     )
-    assert platform.unexpected == []
+    assert platform.unexpected == [], cluster.errors()
     assert len(at_kombo) == ORDERS
     assert sorted(ours) == sorted(at_kombo)  # every order once: none lost to drops or kills, none doubled
     assert dead == []

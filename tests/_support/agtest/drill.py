@@ -74,6 +74,7 @@ class Cluster:
     b: str
     postgres: PrivatePostgres
     procs: dict[str, subprocess.Popen[bytes]]
+    logs: Path
     #: PostgreSQL restarts under way or done (the drill waits for them before its checker runs).
     restarts: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -82,7 +83,18 @@ class Cluster:
         return self.env["ASSESSGATE_DATABASE_URL"]
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        self.procs[name] = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Each process's output (errors only: ASSESSGATE_LOG_LEVEL=error) goes to a file, so a 500 the drill sees
+        # can be traced to its exception (``errors``).
+        with (self.logs / f"{name}.log").open("ab") as log:
+            self.procs[name] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def errors(self, limit: int = 4000) -> str:
+        """The error lines the processes logged (the tail of each), for an assertion's message."""
+        found = []
+        for path in sorted(self.logs.glob("*.log")):
+            lines = [line for line in path.read_text(errors="replace").splitlines() if '"level": "error"' in line]
+            found += [f"{path.stem}: {line[:limit]}" for line in lines[-3:]]
+        return "\n".join(found)
 
     def kill(self, name: str) -> None:
         self.procs[name].send_signal(signal.SIGKILL)
@@ -129,7 +141,7 @@ async def _create_database(server: PrivatePostgres, name: str) -> str:
 
 
 @pytest.fixture
-def cluster(drill_postgres: PrivatePostgres) -> Iterator[Cluster]:
+def cluster(drill_postgres: PrivatePostgres, tmp_path: Path) -> Iterator[Cluster]:
     database_url = asyncio.run(_create_database(drill_postgres, "assessgate"))
     sandbox_port, a_port, b_port = free_port(), free_port(), free_port()
     env = {
@@ -153,6 +165,7 @@ def cluster(drill_postgres: PrivatePostgres) -> Iterator[Cluster]:
         b=f"http://127.0.0.1:{b_port}",
         postgres=drill_postgres,
         procs={},
+        logs=tmp_path,
     )
     sandbox = [ASSESSGATE, "sandbox", "serve", "--port", str(sandbox_port), "--api-key", API_KEY]
     sandbox += ["--webhook-url", f"{found.a}/kombo/webhooks", "--webhook-secret", WEBHOOK_SECRET]
