@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
@@ -147,6 +149,19 @@ def pytest_runtest_makereport(
     if engine is not None and (report.when == "call" or report.outcome != "passed"):
         _ENGINE_OUTCOMES[(str(engine), report.outcome)] += 1
     return report
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (``timeout``, ``kill``, a CI job cancelled) ends the run like Ctrl-C: fixtures' teardowns and the
+    session-end sweep still run. Without this, a run stopped that way left its test databases behind."""
+    del config
+
+    def interrupt(signum: int, frame: object) -> None:
+        del signum, frame
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
