@@ -5,6 +5,9 @@ SHELL := bash
 
 PYTHON ?= python3
 FULL ?= 0
+# make drill PRESSURE=1: a CPU hog on one core beside the drills, stopping by itself after PRESSURE_S seconds.
+PRESSURE ?= 0
+PRESSURE_S ?= 1800
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -20,6 +23,7 @@ help:
 	@echo "make migrate  apply database migrations (once per deploy)"
 	@echo "make bench    benchmarks as ratios against baselines run side by side (FULL=1: the long mode)"
 	@echo "make drill    fault drills: processes killed and Kombo misbehaving under load, then a consistency check"
+	@echo "              (PRESSURE=1: with a CPU hog on one core beside the drills, as on a busy CI machine)"
 	@echo "make lint | type | pytest | clean"
 
 install: $(STAMP)
@@ -56,9 +60,14 @@ pytest: install
 	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; exit $$rc
 
-drill: install  ## fuzzing at ten times the budget of make test, then the fault drills
+drill: install  ## fuzzing at ten times the budget of make test, then the fault drills (PRESSURE=1: beside a CPU hog)
 	ASSESSGATE_FUZZ_SCALE=10 $(BIN)/python -m pytest tests/contract tests/integration/test_webhooks.py \
 		tests/integration/test_webhook_fuzz.py $(PYTEST_ARGS)
+	@if [ "$(PRESSURE)" = 1 ]; then \
+		$(BIN)/python tests/_support/agtest/pressure.py $(PRESSURE_S) & hog=$$!; \
+		trap 'kill $$hog 2>/dev/null || true' EXIT; \
+		echo "drill: CPU hog on one core beside the drills (pid $$hog; stops by itself after $(PRESSURE_S) s)"; \
+	fi; \
 	$(BIN)/python -m pytest -m drill tests/drills -s $(PYTEST_ARGS)
 
 bench: install  ## FULL=1 for the long mode

@@ -16,14 +16,13 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import msgspec
 import structlog
 
+from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_database
 from core.job_kinds import JobContext, JobKind, JobRegistry
 from core.settings import DatabaseSettings
 from tenants.db import Database
@@ -96,21 +95,16 @@ async def measure(url: str, jobs_per_mode: int) -> dict[str, dict[str, float]]:
 
 async def main() -> int:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    admin_url = os.environ.get("ASSESSGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
     jobs = int(os.environ.get("BENCH_JOBS", "200" if os.environ.get("FULL") == "1" else "40"))
     try:
-        admin = await asyncpg.connect(admin_url, timeout=5)
+        url = await create_postgres_database()
     except (OSError, asyncpg.PostgresError) as exc:
-        print(f"outbox latency: SKIPPED, no PostgreSQL at {admin_url} ({exc})")
+        print(f"outbox latency: SKIPPED, no PostgreSQL at {ADMIN_URL} ({exc})")
         return 0
-    name = f"ag_bench_{uuid.uuid4().hex[:10]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
         result = await measure(url, jobs)
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_postgres_database(url)
     notify, polling = result["notify"], result["polling"]
     print(
         f"\nOutbox: enqueue-to-start latency on an idle PostgreSQL queue (poll every {POLL_INTERVAL_S:.0f} s, "

@@ -62,7 +62,7 @@ def _top_level(doc: dict[str, Any]) -> list[FieldError]:
         )
     completed_at = doc.get("completed_at")
     if completed_at is None:
-        if status in FINAL:
+        if isinstance(status, str) and status in FINAL:  # a list or object is no status (and is unhashable)
             errors.append(FieldError(path="$.completed_at", message=f"required when status is {status}"))
     elif not (isinstance(completed_at, str) and _TIMESTAMP.match(completed_at)):
         errors.append(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
@@ -36,6 +38,9 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if postgres.in_ci() else "dev"))
 
 _POSTGRES_PROBLEM: list[str | None] = []
+#: What the session-end sweep found: databases of this run a teardown left behind (dropped), or why it could not.
+_SWEPT: list[str] = []
+_SWEEP_PROBLEM: list[str] = []
 _ENGINE_OUTCOMES: Counter[tuple[str, str]] = Counter()
 
 
@@ -148,7 +153,36 @@ def pytest_runtest_makereport(
     return report
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (``timeout``, ``kill``, a CI job cancelled) ends the run like Ctrl-C: fixtures' teardowns and the
+    session-end sweep still run. Without this, a run stopped that way left its test databases behind."""
+    del config
+
+    def interrupt(signum: int, frame: object) -> None:
+        del signum, frame
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The session-end sweep: a test database this run created and a teardown left (PostgreSQL was restarting,
+    the run was interrupted) is dropped now, so no ``ag_test_*`` database outlives the run that made it."""
+    del session
+    if not postgres.created:
+        return
+    try:
+        _SWEPT.extend(asyncio.run(postgres.sweep()))
+    except postgres.NOT_NOW as exc:
+        _SWEEP_PROBLEM.append(f"{type(exc).__name__}: {exc}; left: {', '.join(sorted(postgres.created))}")
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _SWEPT:
+        terminalreporter.write_line(f"test databases a teardown left, dropped at the end: {', '.join(_SWEPT)}")
+    for problem in _SWEEP_PROBLEM:
+        terminalreporter.write_line(f"test databases NOT dropped ({problem})", red=True, bold=True)
     if not _ENGINE_OUTCOMES:
         return
     terminalreporter.section("database engines")
