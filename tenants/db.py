@@ -37,6 +37,9 @@ _UNAVAILABLE: Final = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.InterfaceError,
+    # A connection cut mid-statement (the server restarted) is left in a state where its next statement fails
+    # with "cannot switch to state ...; another operation is in progress": the server went away, not a bug.
+    asyncpg.exceptions.InternalClientError,
 )
 
 
@@ -145,7 +148,7 @@ class Database:
                 async with self.engine.transaction():
                     yield
         except _UNAVAILABLE as exc:
-            raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from None
+            raise await self._unavailable(exc) from None
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "unable to open" in str(exc):
                 raise DatabaseUnavailable(f"database unavailable: {exc}") from None
@@ -179,7 +182,7 @@ class Database:
         try:
             rows = await self.engine.run_querystring(QueryString(sql, *args))
         except _UNAVAILABLE as exc:
-            raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from None
+            raise await self._unavailable(exc) from None
         return list(rows or [])
 
     async def execute(self, sql: str) -> None:
@@ -187,7 +190,14 @@ class Database:
         try:
             await self.engine.run_ddl(sql)
         except _UNAVAILABLE as exc:
-            raise DatabaseUnavailable(f"database unavailable: {type(exc).__name__}") from None
+            raise await self._unavailable(exc) from None
+
+    async def _unavailable(self, exc: BaseException) -> DatabaseUnavailable:
+        """The error a caller sees (503, try again), and on PostgreSQL every pooled connection is replaced on its
+        next use: after a server restart they are all stale, and one cut mid-statement would fail every user."""
+        if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
+            await self.engine.pool.expire_connections()
+        return DatabaseUnavailable(f"database unavailable: {type(exc).__name__}")
 
     async def listen(self, channel: str, on_notify: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
         """Call ``on_notify`` on every notification on ``channel``; returns a closer.

@@ -69,3 +69,30 @@ async def test_a_statement_cut_by_the_server_is_database_unavailable(own_server:
         assert [dict(row) for row in rows] == [{"up": 1}]
     finally:
         await db.close()
+
+
+async def test_a_connection_left_mid_statement_is_unavailable_and_the_pool_starts_afresh(
+    own_server: PrivatePostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in the kill drill under load: after a restart a pooled connection answered "cannot switch to state
+    12; another operation is in progress" (asyncpg's InternalClientError), a 500. It is the server's absence:
+    a 503, and every pooled connection is replaced on its next use."""
+    db = Database(DatabaseSettings(url=own_server.url()))
+    await db.start()
+    try:
+        before = [dict(r) for r in await db.fetch("SELECT pg_backend_pid() AS pid")]
+        engine_type = type(db.engine)
+        real = engine_type.run_querystring
+
+        async def cut_midway(engine: object, *args: object, **kwargs: object) -> object:
+            monkeypatch.setattr(engine_type, "run_querystring", real)  # once: the next statement is served
+            message = "cannot switch to state 12; another operation (2) is in progress"
+            raise asyncpg.exceptions.InternalClientError(message)
+
+        monkeypatch.setattr(engine_type, "run_querystring", cut_midway)
+        with pytest.raises(DatabaseUnavailable):
+            await db.fetch("SELECT 1 AS up")
+        after = [dict(r) for r in await db.fetch("SELECT pg_backend_pid() AS pid")]
+        assert after != before  # a fresh connection, not the one that was left mid-statement
+    finally:
+        await db.close()
