@@ -177,7 +177,9 @@ class Tenant:
 async def tenant_with_orders(http: httpx.AsyncClient, gateway: Gateway, name: str, count: int) -> Tenant:
     admin = {"authorization": f"Bearer {ADMIN}"}
     tenant = (await polite(http, "POST", f"{gateway.url}/v1/tenants", json={"name": name}, headers=admin)).json()["id"]
-    key = (await polite(http, "POST", f"{gateway.url}/v1/tenants/{tenant}/api-keys", json={}, headers=admin)).json()
+    # The platform's key: the default scopes, and its tenant's catalog to set up.
+    scopes = {"scopes": ["tenant:read", "orders:read", "results:write", "catalog:write"]}
+    key = (await polite(http, "POST", f"{gateway.url}/v1/tenants/{tenant}/api-keys", json=scopes, headers=admin)).json()
     own = {"authorization": f"Bearer {key['key']}"}
     put = await polite(
         http, "PUT", f"{gateway.url}/v1/tenants/{tenant}/packages", json={"packages": [PACKAGE]}, headers=own
