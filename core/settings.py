@@ -439,8 +439,6 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-
-
 def _variable_of(exc: msgspec.ValidationError) -> str:
     path = FieldError.of(exc).path
     if path.startswith("$."):
