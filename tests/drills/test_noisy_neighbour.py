@@ -111,21 +111,11 @@ class Gateway:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
 
-def wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not come up")
-
-
 @pytest.fixture
 def gateway(database_url: str, engine: str, tmp_path: Path) -> Iterator[Gateway]:
     # Imported here: the flood process (this file run as a script) needs neither, nor the app they import.
     from agtest.admission import UNLIMITED
+    from agtest.drill import wait_up
     from agtest.servers import free_port
 
     sandbox_port, port = free_port(), free_port()
