@@ -62,6 +62,16 @@ def listener() -> Iterator[Listener]:
     found.close()
 
 
+def place(http: httpx.Client, integration: str) -> str:
+    """An order placed on the ATS (the sandbox); returns Kombo's order id."""
+    placed = http.post(
+        f"/sandbox/_sandbox/integrations/{integration}/orders",
+        json={"package_id": "p1", "candidate": {"email": "a@example.org"}},
+    )
+    order_id: str = placed.json()["id"]
+    return order_id
+
+
 def result(data_url: str | None = None, upload_id: str | None = None) -> dict[str, Any]:
     attachment = {"name": "report.pdf", "content_type": "application/pdf"}
     attachment.update({"data_url": data_url} if data_url else {"upload_id": upload_id or ""})
@@ -94,19 +104,11 @@ def test_tenant_urls_cannot_reach_internal_addresses(database_url: str, tmp_path
             "IPv4 in IPv6": f"http://[::ffff:127.0.0.1]:{listener.port}/",
         }
         for what, target in targets.items():
-            kombo_order = http.post(
-                f"/sandbox/_sandbox/integrations/{integration}/orders",
-                json={"package_id": "p1", "candidate": {"email": "a@example.org"}},
-            ).json()["id"]
-            order = next(
-                o
-                for o in http.get(f"/v1/tenants/{tenant}/orders", headers=key).json()["items"]
-                if o["kombo_order_id"] == kombo_order
-            )
-            submitted = http.put(f"/v1/tenants/{tenant}/orders/{order['id']}/result", json=result(target), headers=key)
+            order = place(http, integration)  # order routes take Kombo's id as it is
+            submitted = http.put(f"/v1/tenants/{tenant}/orders/{order}/result", json=result(target), headers=key)
             assert submitted.status_code == 202, (what, submitted.text)
             on_loop(lambda db: run_jobs(db, settings), settings)
-            timeline = http.get(f"/v1/tenants/{tenant}/orders/{order['id']}", headers=key).json()["timeline"]
+            timeline = http.get(f"/v1/tenants/{tenant}/orders/{order}", headers=key).json()["timeline"]
             [failure] = [e["detail"]["error"] for e in timeline if e["kind"] == "write_back.failed"]
             assert "could not be downloaded: refused by the outbound policy." in failure, (what, failure)
             for told in (
@@ -121,15 +123,7 @@ def test_tenant_urls_cannot_reach_internal_addresses(database_url: str, tmp_path
         assert listener.accepted == 0  # nothing was ever sent there
 
         # The gateway's own signed file links are what the policy lets through.
-        kombo_order = http.post(
-            f"/sandbox/_sandbox/integrations/{integration}/orders",
-            json={"package_id": "p1", "candidate": {"email": "b@example.org"}},
-        ).json()["id"]
-        order = next(
-            o
-            for o in http.get(f"/v1/tenants/{tenant}/orders", headers=key).json()["items"]
-            if o["kombo_order_id"] == kombo_order
-        )
+        order = place(http, integration)  # order routes take Kombo's id as it is
         upload = http.post(
             f"/v1/tenants/{tenant}/uploads",
             params={"name": "report.pdf"},
@@ -138,16 +132,16 @@ def test_tenant_urls_cannot_reach_internal_addresses(database_url: str, tmp_path
         ).json()["id"]
         assert (
             http.put(
-                f"/v1/tenants/{tenant}/orders/{order['id']}/result", json=result(upload_id=upload), headers=key
+                f"/v1/tenants/{tenant}/orders/{order}/result", json=result(upload_id=upload), headers=key
             ).status_code
             == 202
         )
         on_loop(lambda db: run_jobs(db, settings), settings)
-        timeline = http.get(f"/v1/tenants/{tenant}/orders/{order['id']}", headers=key).json()["timeline"]
+        timeline = http.get(f"/v1/tenants/{tenant}/orders/{order}", headers=key).json()["timeline"]
         assert "written_back" in [e["kind"] for e in timeline], timeline
 
         # Not http(s) with a host: refused at the door, naming the field.
         for bad in ("httpx://x.example/a", "http://", "file:///etc/passwd", "javascript:alert(1)"):
-            refused = http.put(f"/v1/tenants/{tenant}/orders/{order['id']}/result", json=result(bad), headers=key)
+            refused = http.put(f"/v1/tenants/{tenant}/orders/{order}/result", json=result(bad), headers=key)
             assert refused.status_code == 422, (bad, refused.text)
             assert "data_url" in refused.text
