@@ -41,7 +41,7 @@ from core.adapters import (
 )
 from core.errors import ValidationFailed
 from core.kombo import Application, Candidate, Job
-from core.results import validate_submission
+from core.result_rules import validate_submission
 
 DECIDE_BUDGET_S: Final = 1.0
 START_BUDGET_S: Final = 10.0

@@ -2,7 +2,7 @@
 
 Each finding is logged as ``tenant_misconfigured`` and shown in ``GET /ready`` (which stays ready: one
 tenant's missing secret is not the process's fault). Orders for such a tenant are deferred, not failed, until
-it is fixed (``tenants/order_intake.py``).
+it is fixed (``orders/intake.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Final
 import structlog
 
 from core.errors import AssessgateError
-from tenants.adapter_runtime import AdapterRuntime
+from orders.adapter_runtime import AdapterRuntime
 
 log = structlog.get_logger()
 

@@ -33,7 +33,7 @@ from api.auth import CHALLENGE, UNAUTHORIZED_DETAIL, Principal, TenantKey, beare
 from api.problems import send_problem
 from core.rate_limits import Decision, InFlight, TokenBuckets
 from core.settings import Settings
-from tenants.db import Database
+from storage.database import Database
 
 log = structlog.get_logger()
 PROTECTED_PREFIX: Final = "/v1/"

@@ -37,30 +37,30 @@ from api.routes import (
     candidate,
     files,
     health,
-    jobs,
     kombo_webhooks,
     metrics,
-    orders,
+    outbox_jobs,
     packages,
     tenant_adapters,
     tenant_orders,
     tenants,
+    unrouted_orders,
 )
 from api.services import order_services
-from core.job_kinds import JobKind
 from core.metrics import WorkerMetrics
 from core.ports import KomboApi
 from core.redaction import Redactor
 from core.settings import Settings
+from integrations.webhook_events import Intake, IntakeMetrics
+from jobs.kinds import JobKind
+from jobs.worker import Worker, wall_clock_ms
+from orders.adapter_runtime import AdapterRuntime
 from sandbox.app import sandbox_lifespan, sandbox_router
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
-from tenants.adapter_runtime import AdapterRuntime
-from tenants.db import Database
-from tenants.intake import Intake, IntakeMetrics
-from tenants.sandbox_store import DatabaseSandboxStore
-from tenants.tables import TABLES
-from tenants.worker import Worker, wall_clock_ms
+from storage.database import Database
+from storage.sandbox_snapshot import DatabaseSandboxStore
+from storage.tables import TABLES
 
 log = structlog.get_logger()
 
@@ -169,12 +169,12 @@ def create_app(
         health.health,
         health.ready,
         metrics.metrics,
-        jobs.JobsController,
+        outbox_jobs.JobsController,
         tenants.TenantsController,
         tenant_orders.TenantOrdersController,
         packages.VendorPackagesController,
         kombo_webhooks.kombo_webhook,
-        orders.unrouted_orders,
+        unrouted_orders.unrouted_orders,
         files.download,
         candidate.open_link,
         candidate.use_link,

@@ -28,8 +28,8 @@ from core.permissions import Access, Scope, allows
 from core.permissions import Admin as AdminRule
 from core.settings import Settings
 from core.tenants import API_KEY_PREFIX
+from storage.database import Database
 from tenants.audit import ADMIN, key_actor
-from tenants.db import Database
 from tenants.repository import TenantRepository
 
 SCHEME_NAME: Final = "bearer"

@@ -17,7 +17,7 @@ import msgspec
 import structlog
 
 from core.settings import Settings, is_fernet_key
-from tenants.sqlite_files import FOLDER_MODE, tighten
+from storage.sqlite_files import FOLDER_MODE, tighten
 
 log = structlog.get_logger()
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from api.services import OrderServices
     from core.ports import KomboApi
-    from tenants.db import Database
+    from storage.database import Database
 
 
 def _settings(args: argparse.Namespace | None = None) -> Settings:
@@ -44,8 +44,8 @@ def _settings(args: argparse.Namespace | None = None) -> Settings:
 @asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[Database]:
     """The started database of a command, closed at the end."""
-    from tenants.db import Database
-    from tenants.tables import TABLES
+    from storage.database import Database
+    from storage.tables import TABLES
 
     db = Database(settings.database)
     await db.start()
@@ -72,7 +72,7 @@ async def _kombo(settings: Settings) -> AsyncIterator[KomboApi]:
 async def _order_services(settings: Settings, db: Database, kombo: KomboApi) -> AsyncIterator[OrderServices]:
     """The order services of a command, with the adapters' HTTP client closed at the end."""
     from api.services import order_services
-    from tenants.worker import wall_clock_ms
+    from jobs.worker import wall_clock_ms
 
     services = order_services(settings, db, kombo, wall_clock_ms)
     try:
@@ -171,7 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from tenants.migrations import migrate, pending_ids
+    from storage.migrations import migrate, pending_ids
 
     settings = _settings()
 
@@ -194,7 +194,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from api.bootstrap import complete_settings
     from api.jobs import build_registry
     from api.logging import configure_logging
-    from tenants.worker import Worker
+    from jobs.worker import Worker
 
     base = _settings()
     configure_logging(base)
@@ -230,9 +230,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from core.jobs import JobState
-    from tenants.outbox import Outbox
-    from tenants.worker import wall_clock_ms
+    from jobs.lifecycle import JobState
+    from jobs.outbox import Outbox
+    from jobs.worker import wall_clock_ms
 
     settings = _settings()
     state = JobState(args.state) if args.state else None
@@ -290,10 +290,10 @@ def cmd_keys_rotate(_args: argparse.Namespace) -> int:
 def cmd_sync_packages(args: argparse.Namespace) -> int:
     """Push tenants' catalogs to Kombo now, one after another, with a progress bar."""
     from api.bootstrap import complete_settings
-    from core.job_kinds import JobContext
+    from jobs.kinds import JobContext
+    from jobs.worker import wall_clock_ms
     from tenants.catalog_push import catalog_push_kind
     from tenants.catalogs import Catalogs, PushCatalog
-    from tenants.worker import wall_clock_ms
 
     if bool(args.tenant) == args.all:
         raise SystemExit("assessgate: pass --all or --tenant ID")

@@ -22,15 +22,15 @@ from core.kombo import PackageType
 from core.permissions import DEFAULT_SCOPES
 from core.settings import Settings
 from core.tenants import Tenant
+from integrations.binding import record_binding
+from jobs.worker import wall_clock_ms
 from sandbox.demo_platform import PATH, DemoPlatform
 from sandbox.service import Sandbox
+from storage.database import Database
 from tenants.audit import ADMIN, AuditLog
 from tenants.catalogs import Catalogs
-from tenants.db import Database
-from tenants.integrations import record_binding
 from tenants.repository import TenantRepository
 from tenants.vault import Vault
-from tenants.worker import wall_clock_ms
 
 DEMO_EXTERNAL_ID: Final = "demo"
 DEMO_ROUTES: Final = {

@@ -8,16 +8,16 @@ from typing import Any
 import msgspec
 
 from api.services import OrderServices, order_services
-from core.job_kinds import JobContext, JobKind, JobRegistry, PeriodicJob
 from core.ports import KomboApi
 from core.settings import Settings
+from jobs.kinds import JobContext, JobKind, JobRegistry, PeriodicJob
+from jobs.outbox import Outbox
+from jobs.worker import wall_clock_ms
+from orders.result_submission import Results
+from orders.retention import OrderRetention
+from storage.database import Database
 from tenants.catalog_push import catalog_push_kind
 from tenants.catalogs import Catalogs
-from tenants.db import Database
-from tenants.order_retention import OrderRetention
-from tenants.outbox import Outbox
-from tenants.results import Results
-from tenants.worker import wall_clock_ms
 
 PURGE_KIND = "outbox.purge"
 

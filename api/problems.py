@@ -33,8 +33,8 @@ from core.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from core.kombo.policy import refused_input
 from core.redaction import Redactor, loggable_path
+from jobs.retry_policy import refused_input
 
 MEDIA_TYPE: Final = "application/problem+json"
 log = structlog.get_logger()

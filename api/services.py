@@ -11,10 +11,10 @@ from adapters.mail import mailer_for
 from api.plugins import Adapters, load_adapters, load_plugins_file
 from core.ports import KomboApi
 from core.settings import Settings
-from tenants.adapter_runtime import AdapterRuntime, AdapterServices
-from tenants.db import Database
-from tenants.order_intake import IntakeCounters, OrderIntake
-from tenants.order_jobs import OrderJobs, ReconcileCounters
+from orders.adapter_runtime import AdapterRuntime, AdapterServices
+from orders.intake import IntakeCounters, OrderIntake
+from orders.reconciliation import OrderJobs, ReconcileCounters
+from storage.database import Database
 
 
 @dataclass

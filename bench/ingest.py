@@ -29,9 +29,9 @@ from bench.target import SECRET
 from core.catalog import TenantPackage
 from core.kombo import PackageType, signature
 from core.settings import DatabaseSettings
+from storage.database import Database
+from storage.migrations import migrate
 from tenants.catalogs import Catalogs
-from tenants.db import Database
-from tenants.migrations import migrate
 from tenants.repository import TenantRepository
 
 INTEGRATION = "sandbox:BenchIntegration0000000001"

@@ -23,12 +23,12 @@ import msgspec
 import structlog
 
 from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_database
-from core.job_kinds import JobContext, JobKind, JobRegistry
 from core.settings import DatabaseSettings
-from tenants.db import Database
-from tenants.migrations import migrate
-from tenants.outbox import Outbox
-from tenants.worker import Worker
+from jobs.kinds import JobContext, JobKind, JobRegistry
+from jobs.outbox import Outbox
+from jobs.worker import Worker
+from storage.database import Database
+from storage.migrations import migrate
 
 POLL_INTERVAL_S = 1.0
 RESULTS = Path(__file__).parent / "results"

@@ -31,7 +31,7 @@ from bench.client import PatientClient
 from bench.ingest import cleanup, engines, free_port
 from bench.target import ADMIN
 from core.settings import DatabaseSettings
-from tenants.db import Database
+from storage.database import Database
 
 RESULTS = Path(__file__).parent / "results"
 ASSESSGATE = str(Path(sys.executable).with_name("assessgate"))

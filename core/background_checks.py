@@ -18,7 +18,7 @@ from typing import Annotated, Any, Final
 import msgspec
 from msgspec import Meta
 
-from core.kombo.results import MAX_ATTACHMENTS
+from core.kombo.result_body import MAX_ATTACHMENTS
 from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, TIMESTAMP_PATTERN
 
 

@@ -1,7 +1,7 @@
 """Bounds on a result submission beyond its shape: what Kombo's contract states, and sane limits where it is
 silent (``ASSESSGATE_RESULT_*`` settings).
 
-Every rule of :mod:`core.results` held for ``score > max_score``, ``-5``, ``1e308``, a 1 MB ``result_url``,
+Every rule of :mod:`core.result_rules` held for ``score > max_score``, ``-5``, ``1e308``, a 1 MB ``result_url``,
 ``"http://"``, 10,000 attributes and 1 MB of ``remote_fields``, so all of them were accepted and sent to
 Kombo. Here each is a :class:`core.errors.FieldError` naming the field, answered 422 with the others.
 

@@ -24,7 +24,7 @@ from sandbox.schema import CreateLink, PutPackages, Relink, check_create_link, c
 from sandbox.settings import SandboxSettings
 from sandbox.state import Attachment, ConnectLink, Integration, OrderRecord, PackageRecord, SandboxState, now_iso
 from sandbox.store import MemoryStore, SandboxStore
-from sandbox.webhooks import WebhookSender
+from sandbox.webhook_sender import WebhookSender
 
 log = structlog.get_logger()
 ORDER_STATUSES = ("OPEN", "COMPLETED", "CANCELLED", "REJECTED")

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import msgspec
 
-from tenants.db import Database
+from storage.database import Database
 
 #: The actor of changes that Kombo's webhooks made (an ``integration-created`` binding, say).
 KOMBO: Final = "kombo"

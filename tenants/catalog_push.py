@@ -8,13 +8,13 @@ from collections.abc import Callable
 import structlog
 
 from core.errors import KomboError
-from core.job_kinds import JobContext, JobKind
-from core.jobs import ParkJob
 from core.kombo import PutPackagesRequest
-from core.kombo.policy import Outcome, classify, describe, job_failure
 from core.ports import KomboApi
+from jobs.kinds import JobContext, JobKind
+from jobs.lifecycle import ParkJob
+from jobs.retry_policy import Outcome, classify, describe, job_failure
+from storage.database import Database
 from tenants.catalogs import PUSH_KIND, Catalogs, PushCatalog
-from tenants.db import Database
 from tenants.repository import TenantRepository
 
 log = structlog.get_logger()

@@ -27,8 +27,8 @@ from core.catalog import (
 )
 from core.errors import Conflict, ValidationFailed
 from core.kombo import KomboWarning
-from tenants.db import Database
-from tenants.outbox import Outbox
+from jobs.outbox import Outbox
+from storage.database import Database
 
 PUSH_KIND: Final = "catalog.push"
 _PACKAGES = msgspec.json.Decoder(list[CatalogPackage])

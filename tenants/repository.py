@@ -11,7 +11,7 @@ import msgspec
 from core.errors import Conflict, NotFound
 from core.permissions import Scope, decode_scopes, encode_scopes
 from core.tenants import ApiKey, KeyHolder, Tenant, hash_api_key, new_api_key
-from tenants.db import Database
+from storage.database import Database
 
 _TENANT_COLUMNS = "id, name, external_id, integration_id, integration_state, created_at, updated_at, deleted_at"
 

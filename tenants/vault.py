@@ -18,7 +18,7 @@ import msgspec
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from core.errors import CredentialError
-from tenants.db import Database
+from storage.database import Database
 
 
 class _Envelope(msgspec.Struct, frozen=True):

@@ -25,9 +25,9 @@ from agtest.admission import UNLIMITED
 from agtest.audit import dump, leaks
 from agtest.sandbox_support import receiver, sandbox
 from core.settings import Settings, load_settings
-from tenants.db import Database
-from tenants.migrations import migrate
-from tenants.tables import TABLES
+from storage.database import Database
+from storage.migrations import migrate
+from storage.tables import TABLES
 
 __all__ = ["receiver", "sandbox"]  # fixtures: a running sandbox and a recording webhook receiver
 

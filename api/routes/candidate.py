@@ -20,7 +20,7 @@ from litestar.types import ExceptionHandlersMap
 
 from core.adapters import FormField, FormSpec
 from core.forms import ADDRESS_PARTS, ADDRESS_ROWS, AddressFault, address_autocomplete, address_fault, row_name
-from tenants.adapter_runtime import AdapterRuntime, LinkProblem
+from orders.adapter_runtime import AdapterRuntime, LinkProblem
 
 HEADERS: Final = {
     "cache-control": "no-store",

@@ -16,9 +16,9 @@ from litestar.params import FromPath, QueryParameter
 from api.problems import problem_responses
 from core.file_names import content_disposition
 from core.settings import Settings
-from tenants.db import Database
-from tenants.results import Results
-from tenants.worker import wall_clock_ms
+from jobs.worker import wall_clock_ms
+from orders.result_submission import Results
+from storage.database import Database
 
 
 @get(

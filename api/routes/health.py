@@ -13,8 +13,8 @@ from litestar.exceptions import ServiceUnavailableException
 from api.adapter_check import AdapterCheck
 from api.problems import problem_responses
 from core.settings import Settings
-from tenants.db import Database
-from tenants.migrations import pending_ids
+from storage.database import Database
+from storage.migrations import pending_ids
 
 
 class Health(msgspec.Struct, kw_only=True):

@@ -18,7 +18,7 @@ from core.errors import PayloadInvalid, SignatureInvalid
 from core.json_depth import nests_deeper_than
 from core.kombo import parse_event, signature
 from core.settings import Settings
-from tenants.intake import Intake, IntakeMetrics
+from integrations.webhook_events import Intake, IntakeMetrics
 
 
 @post(

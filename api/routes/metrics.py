@@ -7,11 +7,11 @@ from litestar.di import NamedDependency
 
 from api.problems import problem_responses
 from core.metrics import CONTENT_TYPE, Gauge, WorkerMetrics, render
-from tenants.adapter_runtime import AdapterRuntime
-from tenants.db import Database
-from tenants.intake import IntakeMetrics
-from tenants.outbox import Outbox
-from tenants.worker import wall_clock_ms
+from integrations.webhook_events import IntakeMetrics
+from jobs.outbox import Outbox
+from jobs.worker import wall_clock_ms
+from orders.adapter_runtime import AdapterRuntime
+from storage.database import Database
 
 
 @get(

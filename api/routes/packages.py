@@ -14,10 +14,10 @@ from api.problems import problem_responses
 from core.catalog import CatalogPackage
 from core.permissions import Admin, Scope
 from core.settings import Settings
+from jobs.worker import wall_clock_ms
+from storage.database import Database
 from tenants.audit import AuditLog
 from tenants.catalogs import Catalogs, VendorCatalogView
-from tenants.db import Database
-from tenants.worker import wall_clock_ms
 
 
 class VendorPackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -19,9 +19,9 @@ from api.routes.tenants import OrderRef
 from core.adapters import HasRequirements
 from core.errors import FieldError, ValidationFailed
 from core.permissions import Admin, Scope
-from tenants.adapter_runtime import AdapterRuntime
+from orders.adapter_runtime import AdapterRuntime
+from storage.database import Database
 from tenants.audit import AuditLog
-from tenants.db import Database
 from tenants.repository import TenantRepository
 
 AdapterName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]

@@ -22,11 +22,11 @@ from core.kombo import OrderReceivedData
 from core.order_status import OrderStatus
 from core.permissions import Scope
 from core.settings import Settings
-from tenants.db import Database
-from tenants.orders import OrderRecord, Orders, TimelineEntry
+from jobs.worker import wall_clock_ms
+from orders.result_submission import Results, Submitted, Upload
+from orders.store import OrderRecord, Orders, TimelineEntry
+from storage.database import Database
 from tenants.repository import TenantRepository
-from tenants.results import Results, Submitted, Upload
-from tenants.worker import wall_clock_ms
 
 #: A change is listed once it is this old, so a transaction still committing an earlier change is not skipped
 #: (changes are stamped inside their write transaction, which holds no slow work: a second is ample).

@@ -29,15 +29,15 @@ from core.plugins_file import ROUTE_KEYS
 from core.ports import KomboApi
 from core.settings import Settings
 from core.tenants import ApiKey, Tenant
-from tenants.adapter_runtime import AdapterRuntime
+from integrations.binding import IntegrationBinding
+from jobs.worker import wall_clock_ms
+from orders.adapter_runtime import AdapterRuntime
+from orders.store import OrderRecord, Orders
+from storage.database import Database
 from tenants.audit import KOMBO, AuditLog
 from tenants.catalogs import Catalogs, CatalogView
-from tenants.db import Database
-from tenants.integrations import IntegrationBinding
-from tenants.orders import OrderRecord, Orders
 from tenants.repository import TenantRepository
 from tenants.vault import Vault
-from tenants.worker import wall_clock_ms
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 #: An order as routes name it: the gateway's id (a UUID) or Kombo's order id.

@@ -15,9 +15,22 @@ from core.kombo.connect import (
 )
 from core.kombo.decoding import convert, decode_json
 from core.kombo.envelopes import Empty, ErrorDetail, ErrorEnvelope, KomboWarning, Success
+from core.kombo.events import (
+    AssessmentOrderReceived,
+    ConnectionFlowFailed,
+    InlineAssessmentOrderReceived,
+    IntegrationCreated,
+    IntegrationDeleted,
+    IntegrationStateChanged,
+    OrderEvent,
+    OrderReceivedData,
+    UnknownEvent,
+    WebhookEvent,
+    parse_event,
+)
 from core.kombo.orders import Application, Candidate, HiringTeamMember, Job, Location, Order, OrderPage
 from core.kombo.packages import ListedPackage, Package, PackageList, PutPackagesRequest
-from core.kombo.results import (
+from core.kombo.result_body import (
     Attachment,
     Attribute,
     RemoteFields,
@@ -37,19 +50,6 @@ from core.kombo.vocabulary import (
     ResultStatus,
     SubResultStatus,
     format_timestamp,
-)
-from core.kombo.webhooks import (
-    AssessmentOrderReceived,
-    ConnectionFlowFailed,
-    InlineAssessmentOrderReceived,
-    IntegrationCreated,
-    IntegrationDeleted,
-    IntegrationStateChanged,
-    OrderEvent,
-    OrderReceivedData,
-    UnknownEvent,
-    WebhookEvent,
-    parse_event,
 )
 
 __all__ = [

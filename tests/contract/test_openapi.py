@@ -31,10 +31,10 @@ from core.permissions import ALL_SCOPES
 from core.settings import load_settings
 from sandbox.app import create_sandbox_app
 from sandbox.settings import SandboxSettings
-from tenants.db import Database
-from tenants.migrations import migrate
+from storage.database import Database
+from storage.migrations import migrate
+from storage.tables import TABLES
 from tenants.repository import TenantRepository
-from tenants.tables import TABLES
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 SANDBOX_PORT = free_port()

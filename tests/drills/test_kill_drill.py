@@ -53,7 +53,7 @@ pytestmark = [pytest.mark.drill, pytest.mark.postgres, pytest.mark.anyio, pytest
 ORDERS = int(os.environ.get("DRILL_ORDERS", "300"))
 OLDEST = "assessgate_oldest_due_job_age_seconds"
 SETTLE_S = 240
-WRITE_BACK = "result.write_back"  # the write-back job's kind (tenants/results.py)
+WRITE_BACK = "result.write_back"  # the write-back job's kind (orders/result_submission.py)
 
 
 @dataclass

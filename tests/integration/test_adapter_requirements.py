@@ -16,8 +16,8 @@ from agtest.stack import ADMIN, Stack, ports, running, stack_settings
 from api.app import create_app
 from api.services import order_services
 from core.settings import Settings
-from tenants.db import Database
-from tenants.worker import wall_clock_ms
+from jobs.worker import wall_clock_ms
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 __all__ = ["ports"]

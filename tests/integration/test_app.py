@@ -12,8 +12,8 @@ from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from core.settings import Settings
-from tenants.db import Database
-from tenants.migrations import migrate
+from storage.database import Database
+from storage.migrations import migrate
 
 pytestmark = pytest.mark.anyio
 PROBLEM = "application/problem+json"

@@ -18,7 +18,7 @@ import pytest
 from agtest.smtp import Inbox, link_in, smtp, text_of
 from agtest.stack import ADMIN, Clock, Stack, ports, run_jobs, running, stack_settings
 from core.settings import MailSettings, Settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 __all__ = ["ports", "smtp"]

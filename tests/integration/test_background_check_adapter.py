@@ -19,7 +19,7 @@ from agtest.smtp import Inbox, link_in, smtp
 from agtest.stack import ADMIN, Clock, ports, running, stack_settings
 from agtest.sync_jobs import drain, on_loop
 from core.settings import MailSettings, Settings
-from tenants.migrations import migrate
+from storage.migrations import migrate
 
 __all__ = ["platform", "ports", "smtp"]
 CATALOG = [{"id": "pkg-bg", "type": "BACKGROUND_CHECK", "name": "Background check", "description": "EU standard"}]

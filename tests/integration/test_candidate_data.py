@@ -10,9 +10,9 @@ from cryptography.fernet import Fernet
 
 from core.errors import CredentialError
 from core.settings import Settings
-from tenants.candidate_data import CandidateData
-from tenants.db import Database
-from tenants.orders import OrderRecord, Orders
+from orders.candidate_data import CandidateData
+from orders.store import OrderRecord, Orders
+from storage.database import Database
 from tenants.repository import TenantRepository
 from tenants.vault import Vault
 
@@ -89,7 +89,7 @@ async def test_key_rotation_reencrypts_candidate_answers_too(db: Database, test_
 
 async def test_the_hourly_purge_job_is_registered_and_purges(db: Database, test_settings: Settings) -> None:
     from api.jobs import build_registry
-    from core.job_kinds import JobContext
+    from jobs.kinds import JobContext
 
     tenant = await TenantRepository(db).create(name="T", external_id=None)
     order = await an_order(db, tenant.id)

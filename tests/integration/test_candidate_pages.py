@@ -25,7 +25,7 @@ from agtest.stack import ADMIN, Clock, ports, running, stack_settings
 from agtest.sync_jobs import drain, on_loop
 from core import candidate_links
 from core.settings import MailSettings, Settings
-from tenants.migrations import migrate
+from storage.migrations import migrate
 
 __all__ = ["axe", "ports", "smtp"]
 CATALOG = [

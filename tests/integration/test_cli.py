@@ -129,9 +129,9 @@ def enqueue_jobs(database_url: str, kinds: list[str]) -> list[str]:
     import msgspec
 
     from core.settings import DatabaseSettings
-    from tenants.db import Database
-    from tenants.migrations import migrate
-    from tenants.outbox import Outbox
+    from jobs.outbox import Outbox
+    from storage.database import Database
+    from storage.migrations import migrate
 
     class Empty(msgspec.Struct):
         pass
@@ -236,8 +236,8 @@ def test_keys_rotate_reencrypts_under_the_newest_key(database_url: str, data_dir
     from cryptography.fernet import Fernet
 
     from core.settings import DatabaseSettings
-    from tenants.db import Database
-    from tenants.migrations import migrate
+    from storage.database import Database
+    from storage.migrations import migrate
     from tenants.repository import TenantRepository
     from tenants.vault import Vault
 
@@ -275,9 +275,9 @@ def test_tenants_sync_packages_pushes_every_catalog(database_url: str, data_dir:
     from core.catalog import TenantPackage
     from core.kombo import PackageType
     from core.settings import DatabaseSettings
+    from storage.database import Database
+    from storage.migrations import migrate
     from tenants.catalogs import Catalogs
-    from tenants.db import Database
-    from tenants.migrations import migrate
     from tenants.repository import TenantRepository
 
     integrations = [sandbox.new_integration(), sandbox.new_integration()]
@@ -314,9 +314,9 @@ def test_orders_reconcile_ingests_what_webhooks_missed(database_url: str, data_d
     from core.catalog import TenantPackage
     from core.kombo import PackageType
     from core.settings import DatabaseSettings
+    from storage.database import Database
+    from storage.migrations import migrate
     from tenants.catalogs import Catalogs
-    from tenants.db import Database
-    from tenants.migrations import migrate
     from tenants.repository import TenantRepository
 
     integration = sandbox.new_integration()

@@ -8,9 +8,9 @@ import pytest
 
 from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings, Settings
-from tenants.db import Database
-from tenants.migrations import applied_ids, known_ids, migrate, pending_ids
-from tenants.tables import TABLES
+from storage.database import Database
+from storage.migrations import applied_ids, known_ids, migrate, pending_ids
+from storage.tables import TABLES
 
 pytestmark = pytest.mark.anyio
 

@@ -17,8 +17,8 @@ from api.app import create_app
 from core.catalog import TenantPackage
 from core.kombo import PackageType, signature
 from core.settings import DatabaseSettings, Settings
+from storage.database import Database
 from tenants.catalogs import Catalogs
-from tenants.db import Database
 from tenants.repository import TenantRepository
 
 pytestmark = [pytest.mark.anyio, only_postgres]

@@ -14,7 +14,7 @@ from agtest import postgres
 from agtest.private_postgres import PrivatePostgres, private_postgres, unavailable
 from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.anyio]
 

@@ -18,7 +18,7 @@ from agtest.sync_jobs import on_loop
 from api.app import create_app
 from api.demo import equip_demo, platform_url, seed_demo
 from core.settings import Settings
-from tenants.migrations import migrate
+from storage.migrations import migrate
 
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}
 CANDIDATE = {"email": "grace@example.org", "first_name": "Grace"}

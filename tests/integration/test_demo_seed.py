@@ -9,8 +9,8 @@ from core.catalog import CatalogPackage, TenantPackage
 from core.kombo import PackageType
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
+from storage.database import Database
 from tenants.catalogs import Catalogs
-from tenants.db import Database
 
 pytestmark = pytest.mark.anyio
 OWN = CatalogPackage(id="vendor-own", type=PackageType.BEHAVIORAL, name="Culture fit", description="added by hand")

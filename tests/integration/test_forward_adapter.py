@@ -13,7 +13,7 @@ import pytest
 from agtest.platform import PLATFORM_SECRET, Platform, platform
 from agtest.stack import ADMIN, Clock, Stack, ports, run_jobs, running, stack_settings
 from core.settings import Settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 __all__ = ["platform", "ports"]

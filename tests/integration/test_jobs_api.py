@@ -12,11 +12,11 @@ from litestar.testing import AsyncTestClient
 from agtest import only_sqlite
 from api.app import create_app
 from core.errors import AssessgateError
-from core.job_kinds import JobContext, JobKind
 from core.settings import Settings
-from tenants.db import Database
-from tenants.outbox import Outbox
-from tenants.worker import wall_clock_ms
+from jobs.kinds import JobContext, JobKind
+from jobs.outbox import Outbox
+from jobs.worker import wall_clock_ms
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import pytest
 
 from agtest.stack import ADMIN, Stack, ports, run_jobs, stack
 from core.order_status import OrderStatus
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 __all__ = ["ports", "stack"]

@@ -22,12 +22,12 @@ from core.adapters import Accept, AdapterContext, Decision, OrderView, Reject
 from core.catalog import TenantPackage
 from core.kombo import AssessmentOrderReceived, OrderReceivedData, PackageType, parse_event
 from core.settings import KomboSettings, Settings
+from jobs.worker import Worker, wall_clock_ms
+from orders.intake import IntakeCounters, OrderIntake
+from orders.reconciliation import OrderJobs, ReconcileCounters
+from storage.database import Database
 from tenants.catalogs import Catalogs
-from tenants.db import Database
-from tenants.order_intake import IntakeCounters, OrderIntake
-from tenants.order_jobs import OrderJobs, ReconcileCounters
 from tenants.repository import TenantRepository
-from tenants.worker import Worker, wall_clock_ms
 
 pytestmark = pytest.mark.anyio
 

@@ -11,11 +11,11 @@ import pytest
 from agtest import FIXTURES
 from agtest.audit import dump
 from core.kombo import AssessmentOrderReceived, parse_event
-from tenants.db import Database
-from tenants.order_retention import OrderRetention
-from tenants.orders import OrderRecord, Orders
+from jobs.worker import wall_clock_ms
+from orders.retention import OrderRetention
+from orders.store import OrderRecord, Orders
+from storage.database import Database
 from tenants.repository import TenantRepository
-from tenants.worker import wall_clock_ms
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ import pytest
 
 from agtest.stack import ADMIN, Stack, ports, run_jobs, running, stack, stack_settings
 from core.settings import Settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 __all__ = ["ports", "stack"]
@@ -101,9 +101,9 @@ async def test_lost_and_duplicated_webhooks_are_made_whole_by_one_reconciliation
     assert 20 < dropped < 110  # the faults really happened
     before = {o["kombo_order_id"] for o in await stack.gateway_orders(tenant)}
     assert len(before) == 200 - dropped
-    from tenants.order_jobs import RECONCILE_KIND, ReconcileTenant
-    from tenants.outbox import Outbox
-    from tenants.worker import wall_clock_ms
+    from jobs.outbox import Outbox
+    from jobs.worker import wall_clock_ms
+    from orders.reconciliation import RECONCILE_KIND, ReconcileTenant
 
     await Outbox(db).enqueue(RECONCILE_KIND, ReconcileTenant(tenant_id=tenant), now_ms=wall_clock_ms())
     await run_jobs(db, stack.settings)

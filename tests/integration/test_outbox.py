@@ -11,11 +11,11 @@ import pytest
 
 from agtest import only_postgres, only_sqlite
 from core.errors import AssessgateError
-from core.job_kinds import JobContext, JobKind, JobRegistry
-from core.jobs import JobState, ParkJob, RetryAt
-from tenants.db import Database
-from tenants.outbox import Outbox
-from tenants.worker import Worker
+from jobs.kinds import JobContext, JobKind, JobRegistry
+from jobs.lifecycle import JobState, ParkJob, RetryAt
+from jobs.outbox import Outbox
+from jobs.worker import Worker
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 
@@ -281,7 +281,7 @@ async def test_tenant_and_kind_concurrency_limits_hold_across_claims(db: Databas
 
 
 async def test_periodic_jobs_are_enqueued_once_per_period_by_any_number_of_workers(db: Database) -> None:
-    from core.job_kinds import PeriodicJob
+    from jobs.kinds import PeriodicJob
 
     runs: list[int] = []
 
@@ -312,7 +312,7 @@ async def test_purge_deletes_old_finished_jobs_only(db: Database) -> None:
     assert done_id is not None
     assert dead_id is not None
     await outbox.complete(by_id[done_id], now_ms=10)
-    from core.jobs import Failure
+    from jobs.lifecycle import Failure
 
     await outbox.fail(by_id[dead_id], Failure(state=JobState.DEAD, available_at_ms=10), error="x", now_ms=10)
     assert await outbox.purge_done(before_ms=5) == 0

@@ -19,9 +19,9 @@ import pytest
 
 from agtest import REPO_ROOT, only_postgres
 from agtest.worker_proc import RUN_TABLE, Work
-from core.jobs import JobState
-from tenants.db import Database
-from tenants.outbox import Outbox
+from jobs.lifecycle import JobState
+from jobs.outbox import Outbox
+from storage.database import Database
 
 pytestmark = [pytest.mark.anyio, only_postgres]
 

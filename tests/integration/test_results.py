@@ -11,7 +11,7 @@ import pytest
 
 from agtest.stack import ADMIN, Clock, Stack, ports, run_jobs, running, stack, stack_settings
 from core.settings import Settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 __all__ = ["ports", "stack"]

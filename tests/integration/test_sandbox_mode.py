@@ -53,8 +53,8 @@ def test_a_kombo_key_means_no_sandbox(test_settings: Settings) -> None:
 def test_the_mounted_sandbox_keeps_its_state_in_the_gateways_database(database_url: str, tmp_path: Path) -> None:
     import asyncio
 
-    from tenants.db import Database
-    from tenants.migrations import migrate
+    from storage.database import Database
+    from storage.migrations import migrate
 
     port = free_port()
     settings = sandbox_mode_settings(database_url, tmp_path, port)

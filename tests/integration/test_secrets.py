@@ -13,7 +13,7 @@ from agtest.audit import dump
 from api.app import create_app
 from core.errors import CredentialError
 from core.settings import Settings
-from tenants.db import Database
+from storage.database import Database
 from tenants.vault import Vault
 
 pytestmark = pytest.mark.anyio

@@ -18,8 +18,8 @@ from agtest.stack import Clock
 from api.app import create_app
 from api.jobs import build_registry
 from core.settings import KomboSettings, Settings
-from tenants.db import Database
-from tenants.worker import Worker
+from jobs.worker import Worker
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}

@@ -19,7 +19,7 @@ from agtest import FIXTURES, FUZZ_SCALE
 from api.app import create_app
 from core.kombo import signature
 from core.settings import Settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 SECRET = "whsec-current-secret"

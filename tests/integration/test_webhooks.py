@@ -21,7 +21,7 @@ from core.kombo import signature
 from core.settings import KomboSettings, Settings
 from sandbox.app import create_sandbox_app
 from sandbox.settings import SandboxSettings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}

@@ -140,9 +140,9 @@ async def test_the_example_handles_an_order_end_to_end(
     from api.services import order_services
     from core.catalog import TenantPackage
     from core.kombo import AssessmentOrderReceived, PackageType, parse_event
+    from jobs.worker import Worker, wall_clock_ms
     from tenants.catalogs import Catalogs
     from tenants.repository import TenantRepository
-    from tenants.worker import Worker, wall_clock_ms
 
     plugins = tmp_path / "routes.toml"
     plugins.write_text(

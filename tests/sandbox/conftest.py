@@ -19,8 +19,8 @@ from agtest.servers import free_port, serve
 from api.app import create_app
 from core.settings import Settings
 from sandbox.settings import SandboxSettings
-from tenants.db import Database
-from tenants.migrations import migrate
+from storage.database import Database
+from storage.migrations import migrate
 
 
 async def _migrate(settings: Settings) -> None:

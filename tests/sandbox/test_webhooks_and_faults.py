@@ -16,7 +16,7 @@ from core.kombo import AssessmentOrderReceived, parse_event, signature
 from sandbox.faults import Faults
 from sandbox.settings import SandboxSettings
 from sandbox.state import SandboxState
-from sandbox.webhooks import WebhookSender
+from sandbox.webhook_sender import WebhookSender
 
 
 def test_order_webhooks_are_signed_and_parse_with_core(sandbox: SandboxHandle) -> None:

@@ -21,7 +21,7 @@ from agtest.admission import Gateway, in_this_loop
 from core.json_depth import nests_deeper_than
 from core.kombo import signature
 from core.settings import Settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}

@@ -16,7 +16,7 @@ import pytest
 from agtest.admission import Gateway, from_address, in_this_loop
 from core.errors import ConfigError
 from core.settings import LimitsSettings, Settings, admin_token_weakness, load_settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}

@@ -18,7 +18,7 @@ import pytest
 
 from api.bootstrap import complete_settings
 from core.settings import load_settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 ASSESSGATE = str(Path(sys.executable).with_name("assessgate"))

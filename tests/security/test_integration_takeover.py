@@ -21,7 +21,7 @@ from agtest.sandbox_support import API_KEY, SandboxHandle
 from api.app import create_app
 from core.kombo import signature
 from core.settings import KomboSettings, Settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}

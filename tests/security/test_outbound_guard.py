@@ -23,7 +23,7 @@ from agtest.servers import free_port, serve
 from agtest.stack import run_jobs
 from agtest.sync_jobs import on_loop
 from api.app import create_app
-from tenants.migrations import migrate
+from storage.migrations import migrate
 
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}
 

@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from core.permissions import DEFAULT_SCOPES, Admin, Scope
 from core.settings import Settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}

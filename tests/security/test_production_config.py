@@ -26,7 +26,7 @@ from agtest.stack import ADMIN, Clock, Stack, ports, run_jobs, running, stack_se
 from api.logging import configure_logging
 from core.errors import ConfigError
 from core.settings import MailSettings, Settings, load_settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 __all__ = ["ports"]

@@ -19,7 +19,7 @@ from agtest.admission import Gateway, in_this_loop
 from core.permissions import DEFAULT_SCOPES
 from core.rate_limits import InFlight, TokenBuckets
 from core.settings import LimitsSettings, Settings
-from tenants.db import Database
+from storage.database import Database
 from tenants.repository import TenantRepository
 
 pytestmark = pytest.mark.anyio

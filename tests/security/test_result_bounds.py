@@ -24,9 +24,9 @@ from api.app import create_app
 from core.errors import ConfigError
 from core.kombo import signature
 from core.result_bounds import ResultLimits
-from core.results import validate_submission
+from core.result_rules import validate_submission
 from core.settings import KomboSettings, Settings, load_settings
-from tenants.db import Database
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}

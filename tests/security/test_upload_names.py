@@ -24,9 +24,9 @@ from litestar.testing import AsyncTestClient
 from api.app import create_app
 from core.file_names import MAX_NAME_LENGTH, content_disposition, upload_name_problem
 from core.settings import Settings
-from tenants.db import Database
-from tenants.results import Results
-from tenants.worker import wall_clock_ms
+from jobs.worker import wall_clock_ms
+from orders.result_submission import Results
+from storage.database import Database
 
 pytestmark = pytest.mark.anyio
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}

@@ -29,14 +29,14 @@ from core.adapters import Accept, AdapterContext, Decision, OrderView
 from core.catalog import TenantPackage
 from core.errors import PayloadInvalid
 from core.kombo import PackageType, parse_event, signature
+from core.kombo.events import AssessmentOrderReceived
 from core.kombo.ids import MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH
-from core.kombo.webhooks import AssessmentOrderReceived
 from core.settings import KomboSettings, Settings
+from jobs.worker import wall_clock_ms
+from orders.reconciliation import OrderJobs, ReconcileCounters
+from storage.database import Database
 from tenants.catalogs import Catalogs
-from tenants.db import Database
-from tenants.order_jobs import OrderJobs, ReconcileCounters
 from tenants.repository import TenantRepository
-from tenants.worker import wall_clock_ms
 
 pytestmark = pytest.mark.anyio
 SECRET = "whsec-current-secret"

@@ -21,13 +21,12 @@ def test_kombo_exports_are_exactly_the_public_names() -> None:
         "connect",
         "decoding",
         "envelopes",
+        "events",
         "ids",
         "orders",
         "packages",
-        "policy",
-        "results",
+        "result_body",
         "signature",
         "vocabulary",
-        "webhooks",
     }
     assert set(core.kombo.__all__) == public - modules

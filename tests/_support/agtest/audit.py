@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from tenants.db import Database
+from storage.database import Database
 
 #: name -> value: the configured secrets of the test settings and helpers, and candidate form answers.
 WATCHED: Final = {

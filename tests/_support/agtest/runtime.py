@@ -10,11 +10,11 @@ from api.plugins import Adapters
 from api.services import OrderServices
 from core.plugins_file import PluginsFile, Routes
 from core.settings import Settings
-from tenants.adapter_runtime import AdapterRuntime, AdapterServices
-from tenants.db import Database
-from tenants.order_intake import IntakeCounters, OrderIntake
-from tenants.order_jobs import OrderJobs
-from tenants.worker import wall_clock_ms
+from jobs.worker import wall_clock_ms
+from orders.adapter_runtime import AdapterRuntime, AdapterServices
+from orders.intake import IntakeCounters, OrderIntake
+from orders.reconciliation import OrderJobs
+from storage.database import Database
 
 
 def runtime_for(

@@ -18,10 +18,10 @@ from api.app import create_app
 from api.jobs import build_registry
 from api.services import order_services
 from core.settings import KomboSettings, Settings
+from jobs.worker import Worker, wall_clock_ms
 from sandbox.app import create_sandbox_app
 from sandbox.settings import SandboxSettings
-from tenants.db import Database
-from tenants.worker import Worker, wall_clock_ms
+from storage.database import Database
 
 ADMIN = {"authorization": "Bearer test-admin-token-0123456789"}
 SECRET = "whsec-current-secret"

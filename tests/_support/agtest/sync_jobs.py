@@ -9,8 +9,8 @@ from typing import TypeVar
 
 from agtest.stack import Clock, run_jobs
 from core.settings import Settings
-from tenants.db import Database
-from tenants.tables import TABLES
+from storage.database import Database
+from storage.tables import TABLES
 
 T = TypeVar("T")
 

@@ -13,11 +13,11 @@ import signal
 
 import msgspec
 
-from core.job_kinds import JobContext, JobKind, JobRegistry, PeriodicJob
 from core.settings import DatabaseSettings
-from tenants.db import Database
-from tenants.tables import TABLES
-from tenants.worker import Worker
+from jobs.kinds import JobContext, JobKind, JobRegistry, PeriodicJob
+from jobs.worker import Worker
+from storage.database import Database
+from storage.tables import TABLES
 
 RUN_TABLE = """
 CREATE TABLE IF NOT EXISTS job_run (

@@ -10,7 +10,7 @@ import pytest
 from adapters.kombo_client import KomboClient
 from core.errors import KomboError
 from core.kombo import Package, PackageType, PutPackagesRequest
-from core.kombo.policy import Outcome, classify
+from jobs.retry_policy import Outcome, classify
 
 pytestmark = pytest.mark.anyio
 REQUEST = PutPackagesRequest(packages=(Package(id="p", type=PackageType.SKILLS_TEST, name="P", description=""),))

@@ -16,7 +16,7 @@ from core import candidate_links
 from core.adapters import FormField, FormSpec
 from core.background_checks import CaseReport, CaseStatus, Check, CheckStatus, Document, to_result
 from core.forms import clean_submission
-from core.results import validate_submission
+from core.result_rules import validate_submission
 
 SECRET = "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q="
 purposes = st.sampled_from(["launch", "form"]) | st.text("abcdefgh_", min_size=1, max_size=12)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from core.jobs import (
+from jobs.lifecycle import (
     TRANSITIONS,
     InvalidTransition,
     JobEvent,
@@ -22,7 +22,7 @@ from core.jobs import (
 
 
 class JobLifecycle(RuleBasedStateMachine):
-    """Drive one job through random events with a clock; the model's rules must agree with core.jobs."""
+    """Drive one job through random events with a clock; the model's rules must agree with jobs.lifecycle."""
 
     def __init__(self) -> None:
         super().__init__()

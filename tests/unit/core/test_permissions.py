@@ -15,7 +15,7 @@ from core.permissions import (
     decode_scopes,
     encode_scopes,
 )
-from tenants.migrations import m0012_key_scopes_and_audit
+from storage.migrations import m0012_key_scopes_and_audit
 
 
 @given(st.frozensets(st.sampled_from(sorted(Scope))))

@@ -1,0 +1,114 @@
+"""Binding a tenant to its Kombo integration: who may bind which integration, and what a binding sets off.
+
+A tenant's own API key may bind only an integration Kombo reports as created for that tenant: the
+``end_user.origin_id`` our connect link set to the tenant's id. Any other id (unknown to Kombo, made for
+someone else, or held by another tenant) gets one and the same 404, so a key learns nothing about
+integrations that are not its tenant's. The admin token may bind any integration; one held by another tenant
+is a 409. Every binding is written with its audit entry and the jobs it releases in one transaction: catalog
+pushes that waited for an integration, and orders held for it (which move only with a legitimate binding).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from core.errors import Conflict, KomboError, NotFound
+from core.kombo.vocabulary import IntegrationState
+from core.ports import KomboApi
+from core.tenants import Tenant
+from jobs.outbox import Outbox
+from jobs.retry_policy import refused_input
+from orders.reconciliation import after_binding
+from storage.database import Database
+from tenants.audit import AuditLog
+from tenants.repository import TenantRepository
+
+
+class IntegrationBinding:
+    def __init__(self, db: Database, kombo: KomboApi, clock_ms: Callable[[], int]) -> None:
+        self.db = db
+        self.kombo = kombo
+        self.clock_ms = clock_ms
+        self.tenants = TenantRepository(db)
+
+    async def bind(self, tenant_id: uuid.UUID, integration_id: str, *, actor: str, owner_only: bool) -> Tenant:
+        """Bind an integration by id (``owner_only``: the caller is the tenant's key, see the module doc)."""
+        await self.tenants.require(tenant_id)
+        try:
+            integration = await self.kombo.get_integration(integration_id)
+        except KomboError as exc:
+            if owner_only and refused_input(exc):
+                raise not_yours(integration_id) from None
+            raise
+        if owner_only and integration.end_user.origin_id != str(tenant_id):
+            raise not_yours(integration_id)
+        return await record_binding(
+            self.db,
+            tenant_id,
+            integration.id,
+            integration.status,
+            actor=actor,
+            now_ms=self.clock_ms(),
+            owner_only=owner_only,
+        )
+
+    async def exchange(self, tenant_id: uuid.UUID, token: str, *, actor: str, owner_only: bool) -> Tenant:
+        """Bind the integration a finished Kombo Connect flow's token names."""
+        await self.tenants.require(tenant_id)
+        try:
+            found = await self.kombo.integration_by_token(token)
+        except KomboError as exc:
+            if owner_only and refused_input(exc):
+                raise NotFound("no connection of this tenant matches that token") from None
+            raise
+        origin = found.end_user_origin_id if isinstance(found.end_user_origin_id, str) else None
+        if owner_only and origin != str(tenant_id):
+            raise NotFound("no connection of this tenant matches that token")
+        if origin is not None and origin != str(tenant_id):
+            raise Conflict("that connection was made for another tenant")
+        return await record_binding(
+            self.db,
+            tenant_id,
+            found.id,
+            IntegrationState.ACTIVE,
+            actor=actor,
+            now_ms=self.clock_ms(),
+            owner_only=owner_only,
+        )
+
+
+def not_yours(integration_id: str) -> NotFound:
+    return NotFound(f"no integration {integration_id!r} was connected for this tenant")
+
+
+async def record_binding(
+    db: Database,
+    tenant_id: uuid.UUID,
+    integration_id: str,
+    state: str,
+    *,
+    actor: str | None,
+    now_ms: int,
+    owner_only: bool = False,
+) -> Tenant:
+    """Record a binding, its audit entry and what it releases, in one transaction (the API's and Kombo's).
+
+    ``actor`` ``None``: Kombo's webhook bound it, and the webhook's own entry in the event log says so."""
+    tenants = TenantRepository(db)
+    async with db.tx():
+        holder = await tenants.by_integration(integration_id)
+        if holder is not None and holder.id != tenant_id:
+            if owner_only:
+                raise not_yours(integration_id)
+            raise Conflict("that integration is bound to another tenant")
+        before = await tenants.require(tenant_id)
+        tenant = await tenants.bind_integration(tenant_id, integration_id, state=state)
+        if before.integration_id in (None, integration_id):
+            action, detail = "integration.bound", integration_id
+        else:
+            action, detail = "integration.rebound", f"{before.integration_id} -> {integration_id}"
+        if actor is not None:
+            await AuditLog(db).record(tenant_id, actor, action, detail)
+        await after_binding(Outbox(db), tenant_id, integration_id, now_ms)
+    return tenant

@@ -1,0 +1,197 @@
+"""Kombo's webhook events, once verified and parsed: de-duplicated, routed to a tenant, acted on, logged.
+
+Every event is recorded in ``webhook_event`` (by Kombo's event id) with the answer we gave, in the same
+transaction as its effects; a redelivered event gets exactly that answer again and changes nothing.
+Integration events bind, unbind and update the tenant their ``end_user.origin_id`` (our tenant id) or
+integration id names. Order events go to the order intake (``orders/intake.py``), which
+de-duplicates on Kombo's order id as well; an answer of 503 (nothing decided) is not recorded, so a
+redelivery is processed afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import structlog
+
+from core.kombo import (
+    AssessmentOrderReceived,
+    ConnectionFlowFailed,
+    InlineAssessmentOrderReceived,
+    IntegrationCreated,
+    IntegrationDeleted,
+    IntegrationStateChanged,
+    UnknownEvent,
+    WebhookEvent,
+)
+from core.kombo.vocabulary import IntegrationState
+from core.metrics import Counter
+from integrations.binding import record_binding
+from jobs.outbox import Outbox
+from orders.intake import RECEIVED, Answer, IntakeCounters, OrderIntake
+from orders.reconciliation import ReconcileCounters
+from storage.database import Database
+from tenants.repository import TenantRepository
+
+log = structlog.get_logger()
+
+
+class IntakeMetrics:
+    def __init__(self, orders: IntakeCounters, reconcile: ReconcileCounters) -> None:
+        self.webhooks = Counter("assessgate_webhooks_total", "Kombo webhooks by outcome and event type.")
+        self.orders = orders
+        self.reconcile = reconcile
+
+    def families(self) -> list[Counter]:
+        return [self.webhooks, self.orders.orders, self.reconcile.found]
+
+
+class Intake:
+    def __init__(
+        self, db: Database, metrics: IntakeMetrics, clock_ms: Callable[[], int], *, orders: OrderIntake
+    ) -> None:
+        self.orders = orders
+        self.db = db
+        self.tenants = TenantRepository(db)
+        self.outbox = Outbox(db)
+        self.metrics = metrics
+        self.clock_ms = clock_ms
+
+    async def handle(self, event: WebhookEvent, raw: bytes) -> Answer:
+        event_type = event.type if isinstance(event, UnknownEvent) else type(event).__struct_config__.tag
+        if isinstance(event, AssessmentOrderReceived | InlineAssessmentOrderReceived):
+            return await self._order(event, raw, str(event_type))
+        async with self.db.tx():
+            replayed = await self._replay(event.id, str(event_type))
+            if replayed is not None:
+                return replayed
+            tenant_id, integration_id, note, data = await self._apply(event)
+            answer = Answer(200, RECEIVED)
+            await self._record(event.id, str(event_type), raw, answer, tenant_id, integration_id, note, data)
+        self.metrics.webhooks.inc(outcome="processed", type=str(event_type))
+        log.info("webhook_processed", event_type=event_type, tenant_id=str(tenant_id) if tenant_id else None, note=note)
+        return answer
+
+    async def _order(
+        self, event: AssessmentOrderReceived | InlineAssessmentOrderReceived, raw: bytes, event_type: str
+    ) -> Answer:
+        replayed = await self._replay(event.id, event_type)
+        if replayed is not None:
+            return replayed
+        inline = isinstance(event, InlineAssessmentOrderReceived)
+        answer = await self.orders.ingest(event.data, inline=inline, source="webhook")
+        if answer.status < 500:  # noqa: PLR2004 - a 503 decided nothing: let a redelivery try again
+            tenant = await self.tenants.by_integration(event.data.integration_id)
+            async with self.db.tx():
+                await self._record(
+                    event.id,
+                    event_type,
+                    raw,
+                    answer,
+                    tenant.id if tenant else None,
+                    event.data.integration_id,
+                    f"order {event.data.id}",
+                    None,
+                )
+        self.metrics.webhooks.inc(outcome=f"answered_{answer.status}", type=event_type)
+        return answer
+
+    async def _replay(self, event_id: str, event_type: str) -> Answer | None:
+        """The answer given the first time this event arrived, if it did."""
+        stored = await self.db.fetch(
+            "SELECT response_status, response_body FROM webhook_event WHERE event_id = {}", event_id
+        )
+        if not stored:
+            return None
+        self.metrics.webhooks.inc(outcome="duplicate", type=event_type)
+        return Answer(int(stored[0]["response_status"]), msgspec.json.decode(stored[0]["response_body"]))
+
+    async def _record(  # noqa: PLR0917 - one column each
+        self,
+        event_id: str,
+        event_type: str,
+        raw: bytes,
+        answer: Answer,
+        tenant_id: uuid.UUID | None,
+        integration_id: str | None,
+        note: str | None,
+        data: str | None,
+    ) -> None:
+        """Keep the event and our answer, so a redelivery gets the same one (the first record wins)."""
+        await self.db.fetch(
+            "INSERT INTO webhook_event (event_id, type, tenant_id, integration_id, received_at, body_sha256,"
+            " response_status, response_body, note, data) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+            " ON CONFLICT (event_id) DO NOTHING",
+            event_id,
+            event_type,
+            tenant_id,
+            integration_id,
+            datetime.now(UTC),
+            hashlib.sha256(raw).hexdigest(),
+            answer.status,
+            msgspec.json.encode(answer.body).decode(),
+            note,
+            data,
+        )
+
+    async def _apply(self, event: WebhookEvent) -> tuple[uuid.UUID | None, str | None, str | None, str | None]:
+        """The event's effect: (tenant, integration, a note for the event log, raw data worth keeping)."""
+        if isinstance(event, IntegrationCreated):
+            return await self._created(event)
+        if isinstance(event, IntegrationDeleted):
+            tenant = await self.tenants.unbind_integration(event.data.id)
+            note = "integration unbound" if tenant else "no tenant held this integration"
+            return (tenant.id if tenant else None), event.data.id, note, None
+        if isinstance(event, IntegrationStateChanged):
+            return await self._state_changed(event)
+        if isinstance(event, ConnectionFlowFailed):
+            tenant_id = await self._origin_tenant(event.data.end_user)
+            return tenant_id, None, "the customer's connection flow failed", msgspec.json.encode(event.data).decode()
+        if isinstance(event, UnknownEvent):
+            return None, None, f"event type {event.type!r} is not handled", bytes(event.data).decode("utf-8", "replace")
+        return None, None, None, None
+
+    async def _created(self, event: IntegrationCreated) -> tuple[uuid.UUID | None, str | None, str | None, str | None]:
+        integration_id = event.data.id
+        tenant_id = await self._origin_tenant(event.data.end_user)
+        if tenant_id is None:
+            return None, integration_id, "no tenant matches end_user.origin_id; bind it with the tenant API", None
+        tenant = await self.tenants.get(tenant_id)
+        assert tenant is not None
+        if tenant.integration_id not in (None, integration_id):
+            return tenant_id, integration_id, "the tenant is bound to another integration; left as it was", None
+        holder = await self.tenants.by_integration(integration_id)
+        if holder is not None and holder.id != tenant_id:
+            return tenant_id, integration_id, "the integration is bound to another tenant; left as it was", None
+        await record_binding(
+            self.db, tenant_id, integration_id, IntegrationState.ACTIVE, actor=None, now_ms=self.clock_ms()
+        )
+        return tenant_id, integration_id, "integration bound", None
+
+    async def _state_changed(
+        self, event: IntegrationStateChanged
+    ) -> tuple[uuid.UUID | None, str | None, str | None, str | None]:
+        integration_id = event.data.integration_id
+        tenant = await self.tenants.set_integration_state(integration_id, event.data.state)
+        if tenant is None:
+            return None, integration_id, "no tenant holds this integration", None
+        note = f"integration {event.data.state}"
+        if event.data.state == IntegrationState.ACTIVE:
+            released = await self.outbox.release_parked(tenant_id=tenant.id, now_ms=self.clock_ms())
+            note += f"; {released} parked job(s) released"
+        return tenant.id, integration_id, note, None
+
+    async def _origin_tenant(self, end_user: Any) -> uuid.UUID | None:
+        origin = getattr(end_user, "origin_id", None)
+        if not isinstance(origin, str):
+            return None
+        try:
+            tenant_id = uuid.UUID(origin)
+        except ValueError:
+            return None
+        return tenant_id if await self.tenants.get(tenant_id) is not None else None

@@ -1,0 +1,92 @@
+"""Job kinds: each registers once, with its payload Struct and its handler.
+
+A handler is ``async def handle(payload: P, ctx: JobContext) -> None``. It runs at least once, so it
+must be idempotent; ``ctx.idempotency_key`` is stable across re-runs of the same job (pass it on to
+remote APIs that accept one). Raise :class:`jobs.lifecycle.RetryAt` to retry at a given time,
+:class:`jobs.lifecycle.ParkJob` to wait for a condition, any ``AssessgateError`` with ``retryable=True``
+to retry with backoff; anything else is permanent and sends the job to ``dead``. The attempt limit
+is stored on each job when it is enqueued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+P = TypeVar("P", bound=msgspec.Struct)
+
+
+class JobContext(msgspec.Struct, frozen=True, kw_only=True):
+    job_id: str
+    tenant_id: str | None
+    kind: str
+    attempt: int
+    idempotency_key: str
+    #: This is the job's last attempt: a failure now sends it to ``dead`` even if it could be retried.
+    last_attempt: bool = False
+
+
+class JobKind(Generic[P]):
+    def __init__(
+        self,
+        name: str,
+        payload_type: type[P],
+        handler: Callable[[P, JobContext], Awaitable[None]],
+        *,
+        max_concurrency: int | None = None,
+    ) -> None:
+        self.name = name
+        self.payload_type = payload_type
+        self.handler = handler
+        #: Leased jobs of this kind across all workers (e.g. to stay under Kombo's concurrency cap).
+        self.max_concurrency = max_concurrency
+
+
+class PeriodicJob(msgspec.Struct, frozen=True, kw_only=True):
+    """A kind enqueued once per period, however many workers run: the period's index is in the dedupe key."""
+
+    kind: str
+    every_ms: int
+    payload: msgspec.Struct
+
+    def slot(self, now_ms: int) -> tuple[str, int]:
+        """The dedupe key and start time of the period containing ``now_ms``."""
+        index = now_ms // self.every_ms
+        return f"periodic:{self.kind}:{index}", index * self.every_ms
+
+
+class JobRegistry:
+    """The one place job kinds are known; built by the composition root and shared by API and workers."""
+
+    def __init__(self, kinds: Iterable[JobKind[Any]] = (), periodic: Iterable[PeriodicJob] = ()) -> None:
+        self._kinds: dict[str, JobKind[Any]] = {}
+        self.periodic: list[PeriodicJob] = []
+        for kind in kinds:
+            self.register(kind)
+        for job in periodic:
+            self.schedule(job)
+
+    def register(self, kind: JobKind[Any]) -> None:
+        if kind.name in self._kinds:
+            raise ValueError(f"job kind {kind.name!r} is registered twice")
+        self._kinds[kind.name] = kind
+
+    def schedule(self, job: PeriodicJob) -> None:
+        if job.kind not in self._kinds:
+            raise ValueError(f"periodic job {job.kind!r} has no registered kind")
+        if job.every_ms < 1000:  # noqa: PLR2004
+            raise ValueError("periodic jobs run at most once a second")
+        self.periodic.append(job)
+
+    def get(self, name: str) -> JobKind[Any] | None:
+        return self._kinds.get(name)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._kinds)
+
+    @property
+    def concurrency_limits(self) -> dict[str, int]:
+        return {k.name: k.max_concurrency for k in self._kinds.values() if k.max_concurrency is not None}

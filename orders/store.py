@@ -1,0 +1,230 @@
+"""Orders: storage (tenant-scoped), their timeline, and the read queries of the order API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import msgspec
+
+from core.errors import NotFound
+from core.order_status import OPEN_STATUSES
+from storage.database import Database
+
+_COLUMNS: Final = (
+    "id, kombo_order_id, tenant_id, integration_id, package_id, package_type, inline, state, adapter,"
+    " rejection_message, assessment_url, source, order_json, created_at, updated_at"
+)
+_SELECT: Final = _COLUMNS + ", pii_purged_at"
+#: States in which an order still waits for its result (a tenant holding one is not deleted without force).
+OPEN_STATES: Final = tuple(str(s) for s in OPEN_STATUSES)
+
+
+class OrderRecord(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    kombo_order_id: str
+    tenant_id: uuid.UUID | None
+    integration_id: str
+    package_id: str
+    package_type: str | None
+    inline: bool
+    state: str  # an OrderStatus (core/order_status.py)
+    adapter: str | None
+    rejection_message: str | None
+    assessment_url: str | None
+    source: str  # webhook | reconciliation | held
+    order_json: str
+    created_at: datetime
+    updated_at: datetime
+    #: When the candidate's name, email and phone were erased after the retention period (``None``: not yet).
+    pii_purged_at: datetime | None = None
+
+
+class TimelineEntry(msgspec.Struct, kw_only=True):
+    at: datetime
+    kind: str
+    detail: dict[str, Any]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Orders:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def by_kombo_id(self, kombo_order_id: str) -> OrderRecord | None:
+        rows = await self.db.fetch(
+            f"SELECT {_SELECT} FROM assessment_order WHERE kombo_order_id = {{}}", kombo_order_id
+        )
+        return msgspec.convert(rows[0], OrderRecord) if rows else None
+
+    async def get(self, order_id: uuid.UUID, *, tenant_id: uuid.UUID | None) -> OrderRecord | None:
+        """One order; with ``tenant_id`` only if it belongs to that tenant."""
+        clause = "" if tenant_id is None else " AND tenant_id = {}"
+        args: list[Any] = [order_id] + ([] if tenant_id is None else [tenant_id])
+        rows = await self.db.fetch(f"SELECT {_SELECT} FROM assessment_order WHERE id = {{}}{clause}", *args)
+        return msgspec.convert(rows[0], OrderRecord) if rows else None
+
+    async def resolve(self, tenant_id: uuid.UUID, ref: str) -> OrderRecord:
+        """The tenant's order named by the gateway's id (a UUID) or by Kombo's order id, whichever ``ref`` is."""
+        try:
+            as_uuid: uuid.UUID | None = uuid.UUID(ref)
+        except ValueError:
+            as_uuid = None
+        record = await self.get(as_uuid, tenant_id=tenant_id) if as_uuid is not None else None
+        if record is None:
+            record = await self.by_kombo_id(ref)
+            record = record if record is not None and record.tenant_id == tenant_id else None
+        if record is None:
+            raise NotFound(f"no order {ref!r}: give the gateway's order id (a UUID) or Kombo's order id")
+        return record
+
+    async def insert(self, record: OrderRecord) -> bool:
+        """False when an order with this Kombo id already exists (a concurrent duplicate won)."""
+        rows = await self.db.fetch(
+            f"INSERT INTO assessment_order ({_COLUMNS}) VALUES ({', '.join('{}' for _ in range(15))})"
+            " ON CONFLICT (kombo_order_id) DO NOTHING RETURNING id",
+            record.id,
+            record.kombo_order_id,
+            record.tenant_id,
+            record.integration_id,
+            record.package_id,
+            record.package_type,
+            record.inline,
+            record.state,
+            record.adapter,
+            record.rejection_message,
+            record.assessment_url,
+            record.source,
+            record.order_json,
+            record.created_at,
+            record.updated_at,
+        )
+        return bool(rows)
+
+    async def route(self, record: OrderRecord) -> None:
+        """A held order, now routed and decided."""
+        await self.db.fetch(
+            "UPDATE assessment_order SET tenant_id = {}, package_type = {}, state = {}, adapter = {},"
+            " rejection_message = {}, assessment_url = {}, source = {}, updated_at = {}"
+            " WHERE id = {} AND state = 'unrouted'",
+            record.tenant_id,
+            record.package_type,
+            record.state,
+            record.adapter,
+            record.rejection_message,
+            record.assessment_url,
+            record.source,
+            record.updated_at,
+            record.id,
+        )
+
+    async def add_timeline(self, order_id: uuid.UUID, kind: str, detail: dict[str, Any]) -> None:
+        await self.db.fetch(
+            "INSERT INTO order_timeline (id, order_id, at, kind, detail) VALUES ({}, {}, {}, {}, {})",
+            uuid.uuid4(),
+            order_id,
+            now(),
+            kind,
+            msgspec.json.encode(detail).decode(),
+        )
+
+    async def timeline(self, order_id: uuid.UUID) -> list[TimelineEntry]:
+        rows = await self.db.fetch(
+            "SELECT at, kind, detail FROM order_timeline WHERE order_id = {} ORDER BY at, id", order_id
+        )
+        return [TimelineEntry(at=r["at"], kind=r["kind"], detail=msgspec.json.decode(r["detail"])) for r in rows]
+
+    async def unrouted(self, integration_id: str) -> list[OrderRecord]:
+        rows = await self.db.fetch(
+            f"SELECT {_SELECT} FROM assessment_order WHERE integration_id = {{}} AND state = 'unrouted'"
+            " ORDER BY created_at",
+            integration_id,
+        )
+        return [msgspec.convert(r, OrderRecord) for r in rows]
+
+    async def all_unrouted(
+        self, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int = 500
+    ) -> list[OrderRecord]:
+        """Held orders, oldest first, after a position in (created_at, id) order."""
+        clause, args = (
+            ("", [])
+            if after is None
+            else (" AND (created_at > {} OR (created_at = {} AND id > {}))", [after[0], after[0], after[1]])
+        )
+        rows = await self.db.fetch(
+            f"SELECT {_SELECT} FROM assessment_order WHERE state = 'unrouted'{clause}"
+            " ORDER BY created_at, id LIMIT {}",
+            *args,
+            limit,
+        )
+        return [msgspec.convert(r, OrderRecord) for r in rows]
+
+    async def known_kombo_ids(self, kombo_ids: list[str]) -> set[str]:
+        if not kombo_ids:
+            return set()
+        placeholders = ", ".join("{}" for _ in kombo_ids)
+        rows = await self.db.fetch(
+            f"SELECT kombo_order_id FROM assessment_order WHERE kombo_order_id IN ({placeholders})", *kombo_ids
+        )
+        return {str(r["kombo_order_id"]) for r in rows}
+
+    async def open_count(self, tenant_id: uuid.UUID) -> int:
+        states = ", ".join(f"'{s}'" for s in OPEN_STATES)
+        rows = await self.db.fetch(
+            f"SELECT COUNT(*) AS n FROM assessment_order WHERE tenant_id = {{}} AND state IN ({states})", tenant_id
+        )
+        return int(rows[0]["n"])
+
+    async def changes(
+        self, tenant_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, until: datetime, limit: int
+    ) -> list[OrderRecord]:
+        """The tenant's orders changed after a position in (updated_at, id) order, oldest change first, up to
+        ``until`` (a moment slightly in the past, so a transaction still committing is not skipped)."""
+        clauses = ["tenant_id = {}", "updated_at <= {}"]
+        args: list[Any] = [tenant_id, until]
+        if after is not None:
+            clauses.append("(updated_at > {} OR (updated_at = {} AND id > {}))")
+            args += [after[0], after[0], after[1]]
+        rows = await self.db.fetch(
+            f"SELECT {_SELECT} FROM assessment_order WHERE {' AND '.join(clauses)} ORDER BY updated_at, id LIMIT {{}}",
+            *args,
+            limit,
+        )
+        return [msgspec.convert(r, OrderRecord) for r in rows]
+
+    async def list_orders(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        state: str | None = None,
+        package_id: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        limit: int = 100,
+    ) -> list[OrderRecord]:
+        clauses = ["tenant_id = {}"]
+        args: list[Any] = [tenant_id]
+        for clause, value in (
+            ("state = {}", state),
+            ("package_id = {}", package_id),
+            ("created_at >= {}", created_from),
+            ("created_at < {}", created_to),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                args.append(value)
+        if after is not None:
+            clauses.append("(created_at < {} OR (created_at = {} AND id < {}))")
+            args += [after[0], after[0], after[1]]
+        rows = await self.db.fetch(
+            f"SELECT {_SELECT} FROM assessment_order WHERE {' AND '.join(clauses)}"
+            " ORDER BY created_at DESC, id DESC LIMIT {}",
+            *args,
+            limit,
+        )
+        return [msgspec.convert(r, OrderRecord) for r in rows]

@@ -1,0 +1,231 @@
+"""The database handle: one piccolo engine for SQLite or PostgreSQL, and the transaction helper.
+
+SQLite allows one writer at a time, and piccolo's engine neither pools nor retries; left alone,
+concurrent write transactions fail with "database is locked" (stack-notes §1.4 measured 199 of 200).
+So every write transaction on SQLite takes one process-wide ``asyncio.Lock`` and begins IMMEDIATE,
+which makes writers queue in the process instead of failing in the database. That is also why the
+embedded SQLite mode runs the API and the worker in a single process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sqlite3
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import asyncpg
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
+from piccolo.table import Table
+
+from core.errors import DatabaseUnavailable
+from core.settings import DatabaseSettings, PostgresUrl, SqliteUrl
+from storage.sqlite_files import make_private
+
+Dialect = Literal["sqlite", "postgresql"]
+
+_UNAVAILABLE: Final = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    # A connection cut mid-statement (the server restarted) is left in a state where its next statement fails
+    # with "cannot switch to state ...; another operation is in progress": the server went away, not a bug.
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+async def _release(connection: asyncpg.Connection) -> None:
+    """What a pooled connection needs before its next user: no open transaction.
+
+    asyncpg's default reset also runs ``RESET ALL``, ``UNLISTEN *``, ``CLOSE ALL`` and unlocks session advisory
+    locks: one more round trip for every query outside a transaction (piccolo takes a pooled connection per
+    query). assessgate sets no session state on pooled connections (its locks are transaction-scoped and it
+    listens on a connection of its own), so only an unfinished transaction needs undoing."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
+class Database:
+    """Owns the engine; ``start()`` before use and ``close()`` at the end (the app's lifespan does both)."""
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+        parsed = settings.parsed
+        self.engine: Engine[Any]
+        if isinstance(parsed, SqliteUrl):
+            self.dialect: Dialect = "sqlite"
+            self.sqlite_path: Path | None = Path(parsed.path)
+            self.engine = SQLiteEngine(path=parsed.path, timeout=settings.sqlite_busy_timeout_s)
+        else:
+            assert isinstance(parsed, PostgresUrl)
+            self.dialect = "postgresql"
+            self.sqlite_path = None
+            # piccolo's constructor probes the server version synchronously and only *warns* when the server
+            # is down; reachability is checked properly (and reported as DatabaseUnavailable) in start().
+            with warnings.catch_warnings(action="ignore"):
+                self.engine = PostgresEngine(config={"dsn": parsed.dsn})
+        self._write_lock = asyncio.Lock()
+        self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(f"in_tx_{id(self)}", default=False)
+        # SQLite has no NOTIFY: channels notified in a transaction are announced to this process's listeners
+        # once it commits (the embedded worker shares the process with everything that enqueues on SQLite).
+        self._pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+            f"pending_{id(self)}", default=None
+        )
+        self._local_listeners: dict[str, list[Callable[[], None]]] = {}
+        self._started = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        if self.sqlite_path is not None:
+            make_private(self.sqlite_path)  # candidate PII: folder 0700, file and its WAL 0600
+            # WAL lets readers proceed while the single writer commits; the mode persists in the file.
+            await self.execute("PRAGMA journal_mode=WAL")
+        else:
+            assert isinstance(self.engine, PostgresEngine)
+            try:
+                await self.engine.start_connection_pool(
+                    min_size=self.settings.pool_min_size, max_size=self.settings.pool_max_size, reset=_release
+                )
+            except _UNAVAILABLE as exc:
+                raise DatabaseUnavailable(f"cannot reach PostgreSQL: {type(exc).__name__}") from None
+        self._started = True
+
+    async def close(self, *, timeout_s: float = 10.0) -> None:
+        """Close the pool gracefully, or terminate it after ``timeout_s``: after a PostgreSQL restart asyncpg's
+        graceful close can wait on connections that will never answer (the fault drill found a worker that
+        did not exit on SIGTERM)."""
+        if self._started and isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
+            pool = self.engine.pool
+            try:
+                await asyncio.wait_for(self.engine.close_connection_pool(), timeout=timeout_s)
+            except (TimeoutError, *_UNAVAILABLE):
+                pool.terminate()
+                self.engine.pool = None
+        self._started = False
+
+    def bind(self, tables: Sequence[type[Table]]) -> None:
+        """Point piccolo tables at this engine (piccolo otherwise looks for a global ``piccolo_conf``)."""
+        for table in tables:
+            table._meta.db = self.engine
+
+    @asynccontextmanager
+    async def tx(self, *, write: bool = True) -> AsyncIterator[None]:
+        """A transaction: commit on success, roll back on error. Nested calls join the outer one.
+
+        Never hold one across an HTTP call: on SQLite it blocks every other writer meanwhile.
+        """
+        if self._in_tx.get():
+            yield
+            return
+        token = self._in_tx.set(True)
+        pending: set[str] = set()
+        pending_token = self._pending.set(pending)
+        try:
+            if self.is_sqlite and write:
+                assert isinstance(self.engine, SQLiteEngine)
+                async with self._write_lock, self.engine.transaction(TransactionType.immediate):
+                    yield
+            elif self.is_sqlite:
+                assert isinstance(self.engine, SQLiteEngine)
+                async with self.engine.transaction(TransactionType.deferred):
+                    yield
+            else:
+                assert isinstance(self.engine, PostgresEngine)
+                async with self.engine.transaction():
+                    yield
+        except _UNAVAILABLE as exc:
+            raise await self._unavailable(exc) from None
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "unable to open" in str(exc):
+                raise DatabaseUnavailable(f"database unavailable: {exc}") from None
+            raise
+        finally:
+            self._in_tx.reset(token)
+            self._pending.reset(pending_token)
+        self._announce(pending)  # reached only after a commit
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Tell listeners on ``channel`` once the current transaction commits (at once outside one).
+
+        PostgreSQL: ``pg_notify``, delivered to every process. SQLite: this process's listeners only, which
+        is every worker there can be (the embedded one)."""
+        if not self.is_sqlite:
+            await self.fetch("SELECT pg_notify({}, {})", channel, payload)
+            return
+        pending = self._pending.get()
+        if pending is not None and self._in_tx.get():
+            pending.add(channel)
+        else:
+            self._announce({channel})
+
+    def _announce(self, channels: set[str]) -> None:
+        for channel in channels:
+            for listener in list(self._local_listeners.get(channel, ())):
+                listener()
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Run one statement with piccolo's ``{}`` placeholders; joins the current transaction if any."""
+        try:
+            rows = await self.engine.run_querystring(QueryString(sql, *args))
+        except _UNAVAILABLE as exc:
+            raise await self._unavailable(exc) from None
+        return list(rows or [])
+
+    async def execute(self, sql: str) -> None:
+        """Run DDL or a statement without arguments (may contain several statements on PostgreSQL)."""
+        try:
+            await self.engine.run_ddl(sql)
+        except _UNAVAILABLE as exc:
+            raise await self._unavailable(exc) from None
+
+    async def _unavailable(self, exc: BaseException) -> DatabaseUnavailable:
+        """The error a caller sees (503, try again), and on PostgreSQL every pooled connection is replaced on its
+        next use: after a server restart they are all stale, and one cut mid-statement would fail every user."""
+        if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
+            await self.engine.pool.expire_connections()
+        return DatabaseUnavailable(f"database unavailable: {type(exc).__name__}")
+
+    async def listen(self, channel: str, on_notify: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
+        """Call ``on_notify`` on every notification on ``channel``; returns a closer.
+
+        PostgreSQL: LISTEN on its own connection, outside the pool, because a listening connection must stay
+        open. SQLite: the notifications of this process (see :meth:`notify`).
+        """
+        if not isinstance(self.settings.parsed, PostgresUrl):
+            self._local_listeners.setdefault(channel, []).append(on_notify)
+
+            async def forget() -> None:
+                self._local_listeners[channel].remove(on_notify)
+
+            return forget
+        try:
+            conn = await asyncpg.connect(self.settings.parsed.dsn)
+        except _UNAVAILABLE as exc:
+            raise DatabaseUnavailable(f"cannot listen on PostgreSQL: {type(exc).__name__}") from None
+        await conn.add_listener(channel, lambda *_: on_notify())
+
+        async def close() -> None:
+            await conn.close()
+
+        return close
+
+    async def ping(self) -> bool:
+        try:
+            rows = await self.fetch("SELECT 1 AS ok")
+        except DatabaseUnavailable:
+            return False
+        return bool(rows) and rows[0].get("ok") == 1
