@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 import structlog
 
+from core.clock import Clock, as_datetime
 from core.errors import AssessgateError
 from orders.adapter_runtime import AdapterRuntime
 
@@ -23,8 +24,9 @@ INTERVAL_S: Final = 300.0
 
 
 class AdapterCheck:
-    def __init__(self, runtime: AdapterRuntime) -> None:
+    def __init__(self, runtime: AdapterRuntime, *, clock_ms: Clock) -> None:
         self.runtime = runtime
+        self.clock_ms = clock_ms
         self.misconfigured: dict[str, list[str]] = {}
         self.checked_at: datetime | None = None
 
@@ -32,7 +34,7 @@ class AdapterCheck:
         found = await self.runtime.misconfigured_tenants()
         for tenant_id, problems in found.items():
             log.warning("tenant_misconfigured", tenant_id=tenant_id, problems=problems)
-        self.misconfigured, self.checked_at = found, datetime.now(UTC)
+        self.misconfigured, self.checked_at = found, as_datetime(self.clock_ms())
 
     async def check(self) -> None:
         """Refresh, never failing: a database that is away or not migrated yet is /ready's to report."""

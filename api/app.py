@@ -6,7 +6,7 @@ Nothing else builds long-lived objects; settings are passed in, never read from 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.metadata import version
 from typing import Any
@@ -22,16 +22,13 @@ from litestar.types import ControllerRouterHandler
 
 from adapters.outbound import guarded_client
 from api import docs_ui
-from api.adapter_check import AdapterCheck
 from api.admission import Admission, AdmissionMiddleware
 from api.auth import SECURITY_SCHEMES
 from api.body_guard import BodyGuardMiddleware
 from api.bootstrap import SANDBOX_PATH
-from api.jobs import build_registry
-from api.kombo import kombo_client, new_http_client
+from api.composition import ExtraJobKinds, build_gateway
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
-from api.plugins import Adapters
 from api.problems import exception_handlers
 from api.routes import (
     candidate,
@@ -46,21 +43,13 @@ from api.routes import (
     tenants,
     unrouted_orders,
 )
-from api.services import order_services
-from core.metrics import WorkerMetrics
-from core.ports import KomboApi
 from core.redaction import Redactor
 from core.settings import Settings
-from integrations.webhook_events import Intake, IntakeMetrics
-from jobs.kinds import JobKind
-from jobs.worker import Worker, wall_clock_ms
-from orders.adapter_runtime import AdapterRuntime
 from sandbox.app import sandbox_lifespan, sandbox_router
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
 from storage.database import Database
 from storage.sandbox_snapshot import DatabaseSandboxStore
-from storage.tables import TABLES
 
 log = structlog.get_logger()
 
@@ -90,43 +79,25 @@ def mount_sandbox(settings: Settings, db: Database) -> Sandbox:
     )
 
 
-def create_app(
-    settings: Settings, *, extra_job_kinds: Callable[[Database], Iterable[JobKind[Any]]] | None = None
-) -> Litestar:
-    """Build the app; ``extra_job_kinds(db)`` lets an embedding application (or a test) add job kinds."""
+def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = None, **overrides: Any) -> Litestar:
+    """Build the app; ``extra_job_kinds(db)`` lets an embedding application (or a test) add job kinds, and
+    ``overrides`` hand parts to :func:`api.composition.build_gateway` (a test's clock or adapters)."""
     configure_logging(settings)
-    db = Database(settings.database)
-    kombo = kombo_client(settings, new_http_client())
-    services = order_services(settings, db, kombo, wall_clock_ms)
-    registry = build_registry(settings, db, kombo, extra_job_kinds(db) if extra_job_kinds else (), services=services)
-    worker_metrics = WorkerMetrics()
-    intake_metrics = IntakeMetrics(services.intake_counters, services.reconcile_counters)
-    intake = Intake(db, intake_metrics, wall_clock_ms, orders=services.intake)
-    adapter_check = AdapterCheck(services.runtime)
+    gateway = build_gateway(settings, extra_job_kinds=extra_job_kinds, **overrides)
+    db = gateway.db
 
     @asynccontextmanager
-    async def database_lifespan(_app: Litestar) -> AsyncIterator[None]:
-        if kombo.client.is_closed:  # the app is started again (tests, embedding): a fresh HTTP client
-            kombo.client = new_http_client()
-        await db.start()
-        db.bind(TABLES)
+    async def gateway_lifespan(_app: Litestar) -> AsyncIterator[None]:
+        await gateway.start()
         log.info("database_started", dialect=db.dialect)
         # Embedded mode: on SQLite the worker must share this process and its writer lock (docs/architecture.md).
         stop = asyncio.Event()
         worker_task = None
         if settings.embedded_worker == "on" or (settings.embedded_worker == "auto" and db.is_sqlite):
-            worker = Worker(
-                db,
-                registry,
-                concurrency=settings.worker_concurrency,
-                tenant_concurrency=settings.worker_tenant_concurrency,
-                lease_ms=settings.worker_lease_s * 1000,
-                name="serve-embedded",
-                metrics=worker_metrics,
-            )
+            worker = gateway.worker(concurrency=settings.worker_concurrency, name="serve-embedded")
             worker_task = asyncio.create_task(worker.run(stop), name="embedded-worker")
-        await adapter_check.check()  # misconfigured tenants are named in the log before the first request
-        check_task = asyncio.create_task(adapter_check.run(stop), name="adapter-check")
+        await gateway.adapter_check.check()  # misconfigured tenants are named in the log before the first request
+        check_task = asyncio.create_task(gateway.adapter_check.run(stop), name="adapter-check")
         try:
             yield
         finally:
@@ -134,36 +105,7 @@ def create_app(
             await check_task
             if worker_task is not None:
                 await worker_task
-            await kombo.client.aclose()
-            await services.http.aclose()
-            await db.close()
-
-    def provide_db() -> Database:
-        return db
-
-    def provide_settings() -> Settings:
-        return settings
-
-    def provide_worker_metrics() -> WorkerMetrics:
-        return worker_metrics
-
-    def provide_kombo() -> KomboApi:
-        return kombo
-
-    def provide_intake() -> Intake:
-        return intake
-
-    def provide_adapters() -> Adapters:
-        return services.adapters
-
-    def provide_adapter_runtime() -> AdapterRuntime:
-        return services.runtime
-
-    def provide_intake_metrics() -> IntakeMetrics:
-        return intake_metrics
-
-    def provide_adapter_check() -> AdapterCheck:
-        return adapter_check
+            await gateway.close()
 
     route_handlers: list[ControllerRouterHandler] = [
         health.health,
@@ -181,7 +123,7 @@ def create_app(
         tenant_adapters.TenantAdaptersController,
         docs_ui.assets_router(),
     ]
-    lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [database_lifespan]
+    lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [gateway_lifespan]
     sandbox: Sandbox | None = None
     if settings.kombo.sandbox:
         sandbox = mount_sandbox(settings, db)
@@ -199,15 +141,16 @@ def create_app(
             }
         ),
         dependencies={
-            "worker_metrics": Provide(provide_worker_metrics, sync_to_thread=False),
-            "kombo": Provide(provide_kombo, sync_to_thread=False),
-            "intake": Provide(provide_intake, sync_to_thread=False),
-            "adapters": Provide(provide_adapters, sync_to_thread=False),
-            "adapter_runtime": Provide(provide_adapter_runtime, sync_to_thread=False),
-            "intake_metrics": Provide(provide_intake_metrics, sync_to_thread=False),
-            "adapter_check": Provide(provide_adapter_check, sync_to_thread=False),
-            "db": Provide(provide_db, sync_to_thread=False),
-            "settings": Provide(provide_settings, sync_to_thread=False),
+            "gateway": Provide(lambda: gateway, sync_to_thread=False),
+            "worker_metrics": Provide(lambda: gateway.worker_metrics, sync_to_thread=False),
+            "kombo": Provide(lambda: gateway.kombo, sync_to_thread=False),
+            "webhook_events": Provide(lambda: gateway.webhook_events, sync_to_thread=False),
+            "adapters": Provide(lambda: gateway.adapters, sync_to_thread=False),
+            "adapter_runtime": Provide(lambda: gateway.runtime, sync_to_thread=False),
+            "intake_metrics": Provide(lambda: gateway.intake_metrics, sync_to_thread=False),
+            "adapter_check": Provide(lambda: gateway.adapter_check, sync_to_thread=False),
+            "db": Provide(lambda: db, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         lifespan=lifespans,
         # Outermost first: the request id, then admission (credentials and limits, headers only), then the body.

@@ -18,12 +18,12 @@ import msgspec
 
 from api.bootstrap import SANDBOX_PATH
 from core.catalog import CatalogPackage, TenantPackage
+from core.clock import wall_clock_ms
 from core.kombo import PackageType
 from core.permissions import DEFAULT_SCOPES
 from core.settings import Settings
 from core.tenants import Tenant
 from integrations.binding import record_binding
-from jobs.worker import wall_clock_ms
 from sandbox.demo_platform import PATH, DemoPlatform
 from sandbox.service import Sandbox
 from storage.database import Database

@@ -19,7 +19,7 @@ from core.ports import KomboApi
 from core.tenants import Tenant
 from jobs.outbox import Outbox
 from jobs.retry_policy import refused_input
-from orders.reconciliation import after_binding
+from orders.held_orders import after_binding
 from storage.database import Database
 from tenants.audit import AuditLog
 from tenants.repository import TenantRepository

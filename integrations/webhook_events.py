@@ -51,7 +51,7 @@ class IntakeMetrics:
         return [self.webhooks, self.orders.orders, self.reconcile.found]
 
 
-class Intake:
+class WebhookEvents:
     def __init__(
         self, db: Database, metrics: IntakeMetrics, clock_ms: Callable[[], int], *, orders: OrderIntake
     ) -> None:

@@ -14,16 +14,13 @@ milliseconds so they order identically on both engines.
 
 from __future__ import annotations
 
-import random
 from enum import StrEnum
 from typing import Final
 
 import msgspec
 
-from core.errors import AssessgateError, Conflict
+from core.errors import Conflict
 
-DEFAULT_BASE_DELAY_MS: Final = 1_000
-DEFAULT_MAX_DELAY_MS: Final = 3_600_000
 DEFAULT_MAX_ATTEMPTS: Final = 12
 
 
@@ -79,56 +76,6 @@ def next_state(state: JobState, event: JobEvent) -> JobState:
         raise InvalidTransition(state, event) from None
 
 
-def backoff_ms(
-    attempt: int,
-    rng: random.Random,
-    *,
-    base_ms: int = DEFAULT_BASE_DELAY_MS,
-    max_ms: int = DEFAULT_MAX_DELAY_MS,
-) -> int:
-    """Exponential backoff with full jitter: uniform in ``[0, min(max, base * 2**(attempt-1))]``.
-
-    Full jitter spreads the retries of many jobs that failed together (a Kombo outage) over the
-    whole window instead of bunching them at its end.
-    """
-    if attempt < 1:
-        raise ValueError("attempt counts from 1")
-    ceiling = min(max_ms, base_ms * 2 ** min(attempt - 1, 62))
-    return rng.randint(0, ceiling)
-
-
-class Failure(msgspec.Struct, frozen=True, kw_only=True):
-    """What becomes of a job whose handler failed."""
-
-    state: JobState
-    available_at_ms: int
-
-
-def on_failure(
-    *,
-    attempts: int,
-    max_attempts: int,
-    retryable: bool,
-    now_ms: int,
-    rng: random.Random,
-    retry_at_ms: int | None = None,
-    base_ms: int = DEFAULT_BASE_DELAY_MS,
-    max_ms: int = DEFAULT_MAX_DELAY_MS,
-) -> Failure:
-    """Dead when the error is permanent or the attempts are used up; else queued for later.
-
-    A retry time the job asks for (``Retry-After``, ``ratelimit-reset``) wins over the backoff when it
-    is later, so a rate limit is always waited out.
-    """
-    if not retryable or attempts >= max_attempts:
-        return Failure(state=JobState.DEAD, available_at_ms=now_ms)
-    delay = backoff_ms(attempts, rng, base_ms=base_ms, max_ms=max_ms)
-    at = now_ms + delay
-    if retry_at_ms is not None:
-        at = max(at, retry_at_ms)
-    return Failure(state=JobState.QUEUED, available_at_ms=at)
-
-
 def claimable(state: JobState, available_at_ms: int, lease_until_ms: int | None, now_ms: int) -> bool:
     """The claim query's condition, stated once in Python for the model tests."""
     if state == JobState.QUEUED:
@@ -155,17 +102,3 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
     last_error: str | None
     created_at_ms: int
     updated_at_ms: int
-
-
-class RetryAt(AssessgateError):
-    """Raised by a job handler that knows when to try again (``Retry-After``, ``ratelimit-reset``)."""
-
-    retryable = True
-
-    def __init__(self, message: str, *, at_ms: int) -> None:
-        super().__init__(message)
-        self.at_ms = at_ms
-
-
-class ParkJob(AssessgateError):
-    """Raised by a job handler whose job must wait for a condition (e.g. the integration becoming ACTIVE)."""

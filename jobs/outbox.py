@@ -16,7 +16,8 @@ from typing import Any, Final
 
 import msgspec
 
-from jobs.lifecycle import DEFAULT_MAX_ATTEMPTS, Failure, Job, JobState
+from jobs.lifecycle import DEFAULT_MAX_ATTEMPTS, Job, JobState
+from jobs.retry_policy import Failure
 from storage.database import Database
 
 _COLUMNS: Final = (

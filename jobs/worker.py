@@ -18,18 +18,16 @@ from collections.abc import Callable
 import msgspec
 import structlog
 
+from core.clock import wall_clock_ms
 from core.errors import AssessgateError
 from core.metrics import WorkerMetrics
 from jobs.kinds import JobContext, JobRegistry
-from jobs.lifecycle import Failure, Job, JobState, ParkJob, RetryAt, on_failure
+from jobs.lifecycle import Job, JobState
 from jobs.outbox import NOTIFY_CHANNEL, Outbox
+from jobs.retry_policy import Failure, ParkJob, RetryAt, on_failure
 from storage.database import Database
 
 log = structlog.get_logger()
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Worker:

@@ -129,7 +129,7 @@ class AdapterRuntime:
         self.orders = Orders(db)
         self.tenants = TenantRepository(db)
         self.outbox = Outbox(db)
-        self.results = Results(db, settings, clock_ms)
+        self.results = Results(db, settings.results, clock_ms)
         self.vault = Vault(db, settings.secret_keys)
         self.candidates = CandidateData(db, self.vault)
         self.catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)

@@ -29,14 +29,13 @@ from core.metrics import Counter
 from core.settings import Settings
 from jobs.outbox import Outbox
 from orders.adapter_runtime import AdapterRuntime, order_view
+from orders.follow_up import CANCEL_KIND, START_KIND, OrderJob
 from orders.store import OrderRecord, Orders, now
 from storage.database import Database
 from tenants.catalogs import Catalogs
 from tenants.repository import TenantRepository
 
 log = structlog.get_logger()
-START_KIND: Final = "order.start"
-CANCEL_KIND: Final = "order.cancel"
 RECEIVED: Final = {"received": True}
 NOT_CONNECTED: Final = (
     "This assessment provider account is not connected to your ATS yet. Ask your administrator to finish "
@@ -48,10 +47,6 @@ NOT_CONNECTED: Final = (
 class Answer:
     status: int
     body: dict[str, Any]
-
-
-class OrderJob(msgspec.Struct, frozen=True):
-    order_id: str
 
 
 class IntakeCounters:

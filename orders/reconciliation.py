@@ -1,5 +1,9 @@
-"""The order jobs: start the adapter, write back a CANCELLED for late rejections, process held orders, and
-reconcile with Kombo's order list (webhooks are the fast path, not the source of truth)."""
+"""Reconciliation with Kombo's order list: webhooks are the fast path, not the source of truth.
+
+Every ``ASSESSGATE_RECONCILE_INTERVAL_S`` a job fans out one ``orders.reconcile`` per bound tenant, which pages
+through the tenant's OPEN orders at Kombo and takes any we never saw through the intake (``source`` =
+``reconciliation``); ``assessgate orders reconcile`` runs the same code now.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +15,22 @@ from typing import Any, Final
 import msgspec
 import structlog
 
-from core.errors import AssessgateError, KomboError
-from core.kombo import OrderReceivedData, ResultBody, ResultStatus, TextAttribute, format_timestamp
+from core.errors import KomboError
+from core.kombo import OrderReceivedData, format_timestamp
 from core.kombo.ids import is_storable_id
 from core.metrics import Counter
 from core.ports import KomboApi
 from jobs.kinds import JobContext, JobKind, PeriodicJob
 from jobs.outbox import Outbox
-from jobs.retry_policy import describe, job_failure
-from orders.intake import CANCEL_KIND, START_KIND, OrderIntake, OrderJob
+from jobs.retry_policy import job_failure
+from orders.intake import OrderIntake
 from orders.store import Orders
 from storage.database import Database
 from tenants.repository import TenantRepository
 
 log = structlog.get_logger()
-RELEASE_KIND: Final = "orders.release_held"
 RECONCILE_KIND: Final = "orders.reconcile"
 RECONCILE_ALL_KIND: Final = "orders.reconcile_all"
-_ORDER = msgspec.json.Decoder(OrderReceivedData)
-
-
-class ReleaseHeld(msgspec.Struct, frozen=True):
-    integration_id: str
 
 
 class ReconcileTenant(msgspec.Struct, frozen=True):
@@ -48,19 +46,7 @@ class ReconcileCounters:
         self.found = Counter("assessgate_reconciled_orders_total", "Orders reconciliation found missing, by tenant.")
 
 
-async def after_binding(outbox: Outbox, tenant_id: uuid.UUID, integration_id: str, now_ms: int) -> None:
-    """A tenant just got its integration: release what waited for it and process orders held for it."""
-    await outbox.release_parked(tenant_id=tenant_id, now_ms=now_ms)
-    await outbox.enqueue(
-        RELEASE_KIND,
-        ReleaseHeld(integration_id=integration_id),
-        now_ms=now_ms,
-        tenant_id=tenant_id,
-        dedupe_key=f"{RELEASE_KIND}:{integration_id}:{now_ms}",
-    )
-
-
-class OrderJobs:
+class Reconciliation:
     def __init__(
         self,
         db: Database,
@@ -68,62 +54,27 @@ class OrderJobs:
         intake: OrderIntake,
         kombo: KomboApi,
         counters: ReconcileCounters,
+        lookback_days: int,
         clock_ms: Callable[[], int],
     ) -> None:
-        self.db = db
         self.intake = intake
         self.kombo = kombo
         self.counters = counters
+        self.lookback_days = lookback_days
         self.clock_ms = clock_ms
         self.orders = Orders(db)
         self.tenants = TenantRepository(db)
         self.outbox = Outbox(db)
 
-    def kinds(self, *, reconcile_every_ms: int) -> tuple[list[JobKind[Any]], list[PeriodicJob]]:
+    def kinds(self, *, every_ms: int) -> tuple[list[JobKind[Any]], list[PeriodicJob]]:
         kinds: list[JobKind[Any]] = [
-            JobKind(START_KIND, OrderJob, self.start),
-            JobKind(CANCEL_KIND, OrderJob, self.cancel),
-            JobKind(RELEASE_KIND, ReleaseHeld, self.release_held),
             JobKind(RECONCILE_KIND, ReconcileTenant, self.reconcile_job),
             JobKind(RECONCILE_ALL_KIND, ReconcileAll, self.reconcile_all),
         ]
-        return kinds, [PeriodicJob(kind=RECONCILE_ALL_KIND, every_ms=reconcile_every_ms, payload=ReconcileAll())]
+        return kinds, [PeriodicJob(kind=RECONCILE_ALL_KIND, every_ms=every_ms, payload=ReconcileAll())]
 
-    async def start(self, payload: OrderJob, ctx: JobContext) -> None:
-        record = await self.orders.get(uuid.UUID(payload.order_id), tenant_id=None)
-        if record is None or record.tenant_id is None or record.state != "accepted" or record.adapter is None:
-            return
-        runtime = self.intake.runtime
-        adapter = await runtime.adapter(record.tenant_id, record.adapter)
-        if adapter is None:
-            raise AssessgateError(f"adapter {record.adapter!r} is not loaded", retryable=True)
-        await adapter.start(await runtime.view(record), runtime.context(record, ctx.idempotency_key))
-        await self.orders.add_timeline(record.id, "start.done", {"adapter": record.adapter, "attempt": ctx.attempt})
-
-    async def cancel(self, payload: OrderJob, ctx: JobContext) -> None:
-        """Kombo has no reject endpoint: a rejection nobody waited for is written back as CANCELLED."""
-        del ctx
-        record = await self.orders.get(uuid.UUID(payload.order_id), tenant_id=None)
-        if record is None or record.state != "rejected":
-            return
-        body = ResultBody(
-            status=ResultStatus.CANCELLED,
-            result_url=f"{self.intake.settings.base_url}/orders/{record.id}",
-            completed_at=format_timestamp(datetime.now(UTC)),
-            attributes=(TextAttribute(label="Reason", value=record.rejection_message or "rejected"),),
-        )
-        try:
-            warnings = await self.kombo.put_result(record.integration_id, record.kombo_order_id, body)
-        except KomboError as exc:
-            await self.orders.add_timeline(record.id, "write_back.failed", {"error": describe(exc)})
-            raise job_failure(exc, now_ms=self.clock_ms()) from None
-        detail = {"status": "CANCELLED", "warnings": [w.message for w in warnings]}
-        await self.orders.add_timeline(record.id, "written_back", detail)
-
-    async def release_held(self, payload: ReleaseHeld, ctx: JobContext) -> None:
-        del ctx
-        for record in await self.orders.unrouted(payload.integration_id):
-            await self.intake.ingest(_ORDER.decode(record.order_json), inline=record.inline, source="held")
+    async def bound_tenants(self) -> list[uuid.UUID]:
+        return [t.id for t in await self.tenants.list_tenants(limit=100_000) if t.integration_id]
 
     async def reconcile_job(self, payload: ReconcileTenant, ctx: JobContext) -> None:
         del ctx
@@ -134,7 +85,7 @@ class OrderJobs:
         tenant = await self.tenants.get(tenant_id)
         if tenant is None or tenant.integration_id is None:
             return 0
-        since = datetime.now(UTC) - timedelta(days=self.intake.settings.reconcile_lookback_days)
+        since = datetime.fromtimestamp(self.clock_ms() / 1000, UTC) - timedelta(days=self.lookback_days)
         created_after = format_timestamp(since)
         found = 0
         cursor: str | None = None

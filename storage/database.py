@@ -13,7 +13,7 @@ import asyncio
 import contextvars
 import sqlite3
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -23,7 +23,6 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
-from piccolo.table import Table
 
 from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings, PostgresUrl, SqliteUrl
@@ -116,11 +115,6 @@ class Database:
                 pool.terminate()
                 self.engine.pool = None
         self._started = False
-
-    def bind(self, tables: Sequence[type[Table]]) -> None:
-        """Point piccolo tables at this engine (piccolo otherwise looks for a global ``piccolo_conf``)."""
-        for table in tables:
-            table._meta.db = self.engine
 
     @asynccontextmanager
     async def tx(self, *, write: bool = True) -> AsyncIterator[None]:

@@ -11,8 +11,6 @@ to the vendor's list reaches every tenant that offers the package. Setting eithe
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Final
 
 import msgspec
 
@@ -25,20 +23,16 @@ from core.catalog import (
     resolve,
     validate_catalog,
 )
+from core.clock import Clock, as_datetime, wall_clock_ms
 from core.errors import Conflict, ValidationFailed
 from core.kombo import KomboWarning
 from jobs.outbox import Outbox
 from storage.database import Database
+from tenants.catalog_push import enqueue_push
 
-PUSH_KIND: Final = "catalog.push"
 _PACKAGES = msgspec.json.Decoder(list[CatalogPackage])
 _ENTRIES = msgspec.json.Decoder(list[TenantPackage])
 _WARNINGS = msgspec.json.Decoder(list[KomboWarning])
-
-
-class PushCatalog(msgspec.Struct, frozen=True, kw_only=True):
-    tenant_id: str
-    version: int
 
 
 class VendorCatalogView(msgspec.Struct, kw_only=True):
@@ -69,12 +63,9 @@ class _Row(msgspec.Struct, kw_only=True):
     warnings: str | None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Catalogs:
-    def __init__(self, db: Database, *, max_deletion_share: float) -> None:
+    def __init__(self, db: Database, *, max_deletion_share: float, clock_ms: Clock = wall_clock_ms) -> None:
+        self.clock_ms = clock_ms
         self.db = db
         self.outbox = Outbox(db)
         self.max_deletion_share = max_deletion_share
@@ -101,7 +92,7 @@ class Catalogs:
                     tenant_id,
                     encoded,
                     version,
-                    _now(),
+                    as_datetime(self.clock_ms()),
                 )
             else:
                 await self.db.fetch(
@@ -109,10 +100,10 @@ class Catalogs:
                     " WHERE tenant_id = {}",
                     encoded,
                     version,
-                    _now(),
+                    as_datetime(self.clock_ms()),
                     tenant_id,
                 )
-            await self._enqueue_push(tenant_id, version, f"catalog:{tenant_id}:{version}", now_ms)
+            await enqueue_push(self.outbox, tenant_id, version, f"catalog:{tenant_id}:{version}", now_ms)
         return await self.view(tenant_id)
 
     async def vendor(self) -> VendorCatalogView:
@@ -151,27 +142,20 @@ class Catalogs:
                     "INSERT INTO vendor_catalog (id, packages, version, updated_at) VALUES (1, {}, {}, {})",
                     encoded,
                     version,
-                    _now(),
+                    as_datetime(self.clock_ms()),
                 )
             else:
                 await self.db.fetch(
                     "UPDATE vendor_catalog SET packages = {}, version = {}, updated_at = {} WHERE id = 1",
                     encoded,
                     version,
-                    _now(),
+                    as_datetime(self.clock_ms()),
                 )
             for tenant_id, tenant_version in affected:
-                await self._enqueue_push(tenant_id, tenant_version, f"catalog:{tenant_id}:vendor:{version}", now_ms)
+                await enqueue_push(
+                    self.outbox, tenant_id, tenant_version, f"catalog:{tenant_id}:vendor:{version}", now_ms
+                )
         return await self.vendor()
-
-    async def _enqueue_push(self, tenant_id: uuid.UUID, version: int, dedupe_key: str, now_ms: int) -> None:
-        await self.outbox.enqueue(
-            PUSH_KIND,
-            PushCatalog(tenant_id=str(tenant_id), version=version),
-            now_ms=now_ms,
-            tenant_id=tenant_id,
-            dedupe_key=dedupe_key,
-        )
 
     async def view(self, tenant_id: uuid.UUID) -> CatalogView:
         row = await self._row(tenant_id)
@@ -228,7 +212,7 @@ class Catalogs:
                 version,
                 state,
                 msgspec.json.encode(list(warnings)).decode(),
-                _now(),
+                as_datetime(self.clock_ms()),
                 tenant_id,
             )
 
@@ -238,7 +222,7 @@ class Catalogs:
                 "UPDATE tenant_catalog SET last_error = {}, sync_state = {}, updated_at = {} WHERE tenant_id = {}",
                 error,
                 "failed" if final else "pending",
-                _now(),
+                as_datetime(self.clock_ms()),
                 tenant_id,
             )
 

@@ -27,7 +27,6 @@ from agtest.sandbox_support import receiver, sandbox
 from core.settings import Settings, load_settings
 from storage.database import Database
 from storage.migrations import migrate
-from storage.tables import TABLES
 
 __all__ = ["receiver", "sandbox"]  # fixtures: a running sandbox and a recording webhook receiver
 
@@ -101,7 +100,6 @@ async def db(test_settings: Settings) -> AsyncIterator[Database]:
     database = Database(test_settings.database)
     await database.start()
     await migrate(database)
-    database.bind(TABLES)
     try:
         yield database
         found = leaks(await dump(database))

@@ -13,12 +13,9 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 
+from api.composition import Gateway
 from api.problems import problem_responses
 from core.file_names import content_disposition
-from core.settings import Settings
-from jobs.worker import wall_clock_ms
-from orders.result_submission import Results
-from storage.database import Database
 
 
 @get(
@@ -29,13 +26,12 @@ from storage.database import Database
     media_type="application/octet-stream",
 )
 async def download(
-    db: NamedDependency[Database],
-    settings: NamedDependency[Settings],
+    gateway: NamedDependency[Gateway],
     upload_id: FromPath[uuid.UUID],
     expires: Annotated[int, QueryParameter()],
     signature: Annotated[str, QueryParameter(max_length=128)],
 ) -> Response[bytes]:
-    found = await Results(db, settings, wall_clock_ms).download(upload_id, expires, signature)
+    found = await gateway.uploads.download(upload_id, expires, signature)
     if found is None:
         raise NotFoundException(detail="no such file, or the link has expired")
     upload, data = found

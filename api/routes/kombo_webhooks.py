@@ -18,7 +18,7 @@ from core.errors import PayloadInvalid, SignatureInvalid
 from core.json_depth import nests_deeper_than
 from core.kombo import parse_event, signature
 from core.settings import Settings
-from integrations.webhook_events import Intake, IntakeMetrics
+from integrations.webhook_events import IntakeMetrics, WebhookEvents
 
 
 @post(
@@ -32,7 +32,7 @@ from integrations.webhook_events import Intake, IntakeMetrics
 async def kombo_webhook(
     request: Request[Any, Any, Any],
     settings: NamedDependency[Settings],
-    intake: NamedDependency[Intake],
+    webhook_events: NamedDependency[WebhookEvents],
     intake_metrics: NamedDependency[IntakeMetrics],
 ) -> Response[Any]:
     raw = await request.body()
@@ -48,7 +48,7 @@ async def kombo_webhook(
     except PayloadInvalid:
         intake_metrics.webhooks.inc(outcome="malformed", type="unknown")
         raise
-    answer = await intake.handle(event, raw)
+    answer = await webhook_events.handle(event, raw)
     if answer.status >= 500:  # noqa: PLR2004
         problem = Problem(title="Service Unavailable", status=answer.status, detail=str(answer.body.get("message")))
         return Response(problem, status_code=answer.status, media_type=MEDIA_TYPE)

@@ -6,10 +6,10 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 
 from api.problems import problem_responses
+from core.clock import wall_clock_ms
 from core.metrics import CONTENT_TYPE, Gauge, WorkerMetrics, render
 from integrations.webhook_events import IntakeMetrics
 from jobs.outbox import Outbox
-from jobs.worker import wall_clock_ms
 from orders.adapter_runtime import AdapterRuntime
 from storage.database import Database
 

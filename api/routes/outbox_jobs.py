@@ -15,11 +15,11 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.auth import ADMIN_SECURITY, authorize
 from api.problems import problem_responses
+from core.clock import wall_clock_ms
 from core.errors import Conflict, NotFound, PayloadInvalid
 from core.permissions import Admin
 from jobs.lifecycle import Job, JobState
 from jobs.outbox import Outbox
-from jobs.worker import wall_clock_ms
 from storage.database import Database
 
 

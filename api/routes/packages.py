@@ -12,9 +12,9 @@ from litestar.params import JSONBody
 from api.auth import SECURITY, Principal, actor_of, authorize, provide_principal
 from api.problems import problem_responses
 from core.catalog import CatalogPackage
+from core.clock import wall_clock_ms
 from core.permissions import Admin, Scope
 from core.settings import Settings
-from jobs.worker import wall_clock_ms
 from storage.database import Database
 from tenants.audit import AuditLog
 from tenants.catalogs import Catalogs, VendorCatalogView

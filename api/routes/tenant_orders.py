@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.auth import SECURITY as SECURITY_REQUIREMENT
 from api.auth import authorize
 from api.body_guard import RAW_BODY
+from api.composition import Gateway
 from api.problems import problem_responses
 from api.routes.tenants import OrderRef, decode_cursor, encode_cursor, position_cursor
 from core.errors import FieldError, ValidationFailed
@@ -21,9 +22,8 @@ from core.file_names import content_type_problem, upload_name_problem
 from core.kombo import OrderReceivedData
 from core.order_status import OrderStatus
 from core.permissions import Scope
-from core.settings import Settings
-from jobs.worker import wall_clock_ms
-from orders.result_submission import Results, Submitted, Upload
+from orders.result_submission import Submitted
+from orders.result_uploads import Upload
 from orders.store import OrderRecord, Orders, TimelineEntry
 from storage.database import Database
 from tenants.repository import TenantRepository
@@ -186,13 +186,13 @@ class TenantOrdersController(Controller):
         self,
         *,
         db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
+        gateway: NamedDependency[Gateway],
         tenant_id: FromPath[uuid.UUID],
         order_id: FromPath[OrderRef],
         data: JSONBody[dict[str, Any]],
     ) -> Submitted:
         record = await Orders(db).resolve(tenant_id, order_id)
-        return await Results(db, settings, wall_clock_ms).submit(tenant_id, record.id, data)
+        return await gateway.results.submit(tenant_id, record.id, data)
 
     @post(
         "/{tenant_id:uuid}/uploads",
@@ -205,7 +205,7 @@ class TenantOrdersController(Controller):
         *,
         request: Request[Any, Any, Any],
         db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
+        gateway: NamedDependency[Gateway],
         tenant_id: FromPath[uuid.UUID],
         name: Annotated[str, QueryParameter(min_length=1, max_length=300)],
     ) -> Upload:
@@ -221,4 +221,4 @@ class TenantOrdersController(Controller):
         ]
         if errors:
             raise ValidationFailed(errors)
-        return await Results(db, settings, wall_clock_ms).upload(tenant_id, name, content_type, await request.body())
+        return await gateway.uploads.upload(tenant_id, name, content_type, await request.body())

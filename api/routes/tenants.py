@@ -21,6 +21,7 @@ from api.auth import Principal, TenantKey, actor_of, authorize, only_tenant, pro
 from api.plugins import Adapters
 from api.problems import problem_responses
 from core.catalog import TenantPackage
+from core.clock import wall_clock_ms
 from core.errors import Conflict, FieldError, Forbidden, NotFound, PayloadInvalid, ValidationFailed
 from core.kombo import CreateLinkRequest
 from core.kombo.vocabulary import IntegrationState, Language
@@ -30,7 +31,6 @@ from core.ports import KomboApi
 from core.settings import Settings
 from core.tenants import ApiKey, Tenant
 from integrations.binding import IntegrationBinding
-from jobs.worker import wall_clock_ms
 from orders.adapter_runtime import AdapterRuntime
 from orders.store import OrderRecord, Orders
 from storage.database import Database

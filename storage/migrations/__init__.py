@@ -6,48 +6,29 @@ with ``ID`` and ``statements(dialect)``; the runner records applied ids in ``ass
 and runs each step in its own transaction. On PostgreSQL an advisory lock makes concurrent runs safe
 (the second waits, then finds nothing to do). Rules: only add tables, nullable or defaulted columns and
 indexes; anything else is a new step with a per-dialect rebuild. ``tests/integration`` runs the whole
-set from empty on both engines and checks the result against ``storage.tables``.
+set from empty on both engines and checks that both arrive at the same tables and columns: the steps are the one
+statement of the schema (there is no second model of it to keep in step).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Final
 
 from storage.database import Database, Dialect
-from storage.migrations import (
-    m0001_tenants,
-    m0002_outbox,
-    m0003_sandbox_snapshot,
-    m0004_tenant_layer,
-    m0005_vendor_catalog,
-    m0006_webhook_events,
-    m0007_orders,
-    m0008_tenant_routes,
-    m0009_results,
-    m0010_adapter_runtime,
-    m0011_order_pii_purge,
-    m0012_key_scopes_and_audit,
-    m0013_order_changes,
-)
 
-MIGRATIONS: Final[Sequence[ModuleType]] = (
-    m0001_tenants,
-    m0002_outbox,
-    m0003_sandbox_snapshot,
-    m0004_tenant_layer,
-    m0005_vendor_catalog,
-    m0006_webhook_events,
-    m0007_orders,
-    m0008_tenant_routes,
-    m0009_results,
-    m0010_adapter_runtime,
-    m0011_order_pii_purge,
-    m0012_key_scopes_and_audit,
-    m0013_order_changes,
-)
+
+def _steps() -> tuple[ModuleType, ...]:
+    """Every ``mNNNN_*`` module of this package, in the order of its number (the file name is the list)."""
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name[:1] == "m" and m.name[1:5].isdigit())
+    return tuple(importlib.import_module(f"{__name__}.{name}") for name in names)
+
+
+MIGRATIONS: Final[Sequence[ModuleType]] = _steps()
 _LOCK_KEY: Final = 0x61737367  # "assg": any constant shared by every assessgate process
 
 _BOOKKEEPING = """

@@ -33,7 +33,6 @@ from sandbox.app import create_sandbox_app
 from sandbox.settings import SandboxSettings
 from storage.database import Database
 from storage.migrations import migrate
-from storage.tables import TABLES
 from tenants.repository import TenantRepository
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -60,7 +59,6 @@ async def _prepare() -> str:
     db = Database(SETTINGS.database)
     await db.start()
     await migrate(db)
-    db.bind(TABLES)
     tenant = await TenantRepository(db).create(name="Contract", external_id=None)
     _, key = await TenantRepository(db).create_api_key(tenant.id, "contract", ALL_SCOPES)
     await db.close()

@@ -14,9 +14,8 @@ from litestar.testing import AsyncTestClient
 from adapters.kombo_client import KomboClient
 from agtest.stack import ADMIN, Stack, ports, running, stack_settings
 from api.app import create_app
-from api.services import order_services
+from api.composition import open_gateway
 from core.settings import Settings
-from jobs.worker import wall_clock_ms
 from storage.database import Database
 
 pytestmark = pytest.mark.anyio
@@ -64,11 +63,8 @@ async def test_an_order_waits_until_the_tenant_has_the_secret_its_adapter_needs(
     # Kombo retries the webhook; reconciliation stands in for that here, as it would for a webhook given up on.
     async with httpx.AsyncClient() as http:
         kombo = KomboClient(http, base_url=stack.settings.kombo.api_url, api_key=stack.settings.kombo.api_key)
-        services = order_services(stack.settings, db, kombo, wall_clock_ms)
-        try:
-            assert await services.jobs.reconcile(uuid.UUID(tenant)) == 1
-        finally:
-            await services.http.aclose()
+        async with open_gateway(stack.settings, db=db, kombo=kombo) as gateway:
+            assert await gateway.reconciliation.reconcile(uuid.UUID(tenant)) == 1
     [order] = await stack.gateway_orders(tenant)
     assert (order["kombo_order_id"], order["status"], order["adapter"]) == (placed["id"], "accepted", "assessment")
 

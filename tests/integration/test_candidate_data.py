@@ -88,7 +88,7 @@ async def test_key_rotation_reencrypts_candidate_answers_too(db: Database, test_
 
 
 async def test_the_hourly_purge_job_is_registered_and_purges(db: Database, test_settings: Settings) -> None:
-    from api.jobs import build_registry
+    from api.composition import build_gateway
     from jobs.kinds import JobContext
 
     tenant = await TenantRepository(db).create(name="T", external_id=None)
@@ -96,7 +96,7 @@ async def test_the_hourly_purge_job_is_registered_and_purges(db: Database, test_
     store = CandidateData(db, Vault(db, test_settings.secret_keys))
     await store.store(uuid.uuid4(), tenant.id, order, {"dob": "x"}, at=datetime.now(UTC), retention_days=1)
     later = int((datetime.now(UTC) + timedelta(days=2)).timestamp() * 1000)
-    registry = build_registry(test_settings, db, kombo=None, clock=lambda: later)  # type: ignore[arg-type]
+    registry = build_gateway(test_settings, db=db, clock=lambda: later).registry
     assert any(job.kind == "candidate_data.purge" for job in registry.periodic)
     kind = registry.get("candidate_data.purge")
     assert kind is not None

@@ -11,11 +11,11 @@ from litestar.testing import AsyncTestClient
 
 from agtest import only_sqlite
 from api.app import create_app
+from core.clock import wall_clock_ms
 from core.errors import AssessgateError
 from core.settings import Settings
 from jobs.kinds import JobContext, JobKind
 from jobs.outbox import Outbox
-from jobs.worker import wall_clock_ms
 from storage.database import Database
 
 pytestmark = pytest.mark.anyio

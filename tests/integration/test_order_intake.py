@@ -14,17 +14,16 @@ from litestar.testing import AsyncTestClient
 
 from adapters.kombo_client import KomboClient
 from agtest import FIXTURES
-from agtest.runtime import intake_for, runtime_for, services_of
+from agtest.runtime import gateway_for, intake_for, runtime_for
 from agtest.sandbox_support import API_KEY, SandboxHandle
 from api.app import create_app
-from api.jobs import build_registry
 from core.adapters import Accept, AdapterContext, Decision, OrderView, Reject
 from core.catalog import TenantPackage
+from core.clock import wall_clock_ms
 from core.kombo import AssessmentOrderReceived, OrderReceivedData, PackageType, parse_event
 from core.settings import KomboSettings, Settings
-from jobs.worker import Worker, wall_clock_ms
+from jobs.worker import Worker
 from orders.intake import IntakeCounters, OrderIntake
-from orders.reconciliation import OrderJobs, ReconcileCounters
 from storage.database import Database
 from tenants.catalogs import Catalogs
 from tenants.repository import TenantRepository
@@ -86,23 +85,15 @@ async def test_a_reject_nobody_waited_for_is_written_back_as_cancelled(
         test_settings, kombo=KomboSettings(api_url=sandbox.api_url, api_key=API_KEY, webhook_secrets=("x",))
     )
     refusing = Scripted(Reject(message="The candidate took this test last month."))
-    intake = intake_for(db, settings, refusing)
     async with httpx.AsyncClient() as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=API_KEY)
-        jobs = OrderJobs(
-            db,
-            intake=intake,
-            kombo=kombo,
-            counters=ReconcileCounters(),
-            clock_ms=wall_clock_ms,
-        )
-        tenant = await TenantRepository(db).by_integration(integration)
-        assert tenant is not None
-        tenant_id = tenant.id
-        assert await jobs.reconcile(tenant_id) == 1
-        assert await jobs.reconcile(tenant_id) == 0  # known now
-        registry = build_registry(settings, db, kombo, services=services_of(intake, jobs))
-        await Worker(db, registry, rng=random.Random(1)).drain()
+        async with gateway_for(db, settings, {"scripted": refusing}, kombo=kombo) as gateway:
+            tenant = await TenantRepository(db).by_integration(integration)
+            assert tenant is not None
+            tenant_id = tenant.id
+            assert await gateway.reconciliation.reconcile(tenant_id) == 1
+            assert await gateway.reconciliation.reconcile(tenant_id) == 0  # known now
+            await Worker(db, gateway.registry, rng=random.Random(1)).drain()
     state = sandbox.control.get(f"/_sandbox/orders/{placed['id']}").json()
     assert state["status"] == "CANCELLED"
     assert state["result"]["attributes"] == [

@@ -10,8 +10,8 @@ import pytest
 
 from agtest import FIXTURES
 from agtest.audit import dump
+from core.clock import wall_clock_ms
 from core.kombo import AssessmentOrderReceived, parse_event
-from jobs.worker import wall_clock_ms
 from orders.retention import OrderRetention
 from orders.store import OrderRecord, Orders
 from storage.database import Database

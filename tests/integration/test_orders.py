@@ -101,8 +101,8 @@ async def test_lost_and_duplicated_webhooks_are_made_whole_by_one_reconciliation
     assert 20 < dropped < 110  # the faults really happened
     before = {o["kombo_order_id"] for o in await stack.gateway_orders(tenant)}
     assert len(before) == 200 - dropped
+    from core.clock import wall_clock_ms
     from jobs.outbox import Outbox
-    from jobs.worker import wall_clock_ms
     from orders.reconciliation import RECONCILE_KIND, ReconcileTenant
 
     await Outbox(db).enqueue(RECONCILE_KIND, ReconcileTenant(tenant_id=tenant), now_ms=wall_clock_ms())

@@ -12,8 +12,9 @@ import pytest
 from agtest import only_postgres, only_sqlite
 from core.errors import AssessgateError
 from jobs.kinds import JobContext, JobKind, JobRegistry
-from jobs.lifecycle import JobState, ParkJob, RetryAt
+from jobs.lifecycle import JobState
 from jobs.outbox import Outbox
+from jobs.retry_policy import ParkJob, RetryAt
 from jobs.worker import Worker
 from storage.database import Database
 
@@ -312,7 +313,7 @@ async def test_purge_deletes_old_finished_jobs_only(db: Database) -> None:
     assert done_id is not None
     assert dead_id is not None
     await outbox.complete(by_id[done_id], now_ms=10)
-    from jobs.lifecycle import Failure
+    from jobs.retry_policy import Failure
 
     await outbox.fail(by_id[dead_id], Failure(state=JobState.DEAD, available_at_ms=10), error="x", now_ms=10)
     assert await outbox.purge_done(before_ms=5) == 0

@@ -16,7 +16,7 @@ from adapters.kombo_client import KomboClient
 from agtest.sandbox_support import API_KEY, SandboxHandle
 from agtest.stack import Clock
 from api.app import create_app
-from api.jobs import build_registry
+from api.composition import open_gateway
 from core.settings import KomboSettings, Settings
 from jobs.worker import Worker
 from storage.database import Database
@@ -48,8 +48,8 @@ async def run_jobs(db: Database, settings: Settings, clock: Clock | None = None)
     clock = clock or Clock()
     async with httpx.AsyncClient() as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
-        registry = build_registry(settings, db, kombo, clock=clock)
-        await Worker(db, registry, clock=clock, rng=random.Random(1)).drain()
+        async with open_gateway(settings, db=db, kombo=kombo, clock=clock) as gateway:
+            await Worker(db, gateway.registry, clock=clock, rng=random.Random(1)).drain()
 
 
 async def new_tenant(client: AsyncTestClient[Any], name: str = "Acme") -> str:

@@ -136,11 +136,10 @@ async def test_the_example_handles_an_order_end_to_end(
     import uuid
 
     from agtest import FIXTURES
-    from api.jobs import build_registry
-    from api.services import order_services
+    from api.composition import open_gateway
     from core.catalog import TenantPackage
     from core.kombo import AssessmentOrderReceived, PackageType, parse_event
-    from jobs.worker import Worker, wall_clock_ms
+    from jobs.worker import Worker
     from tenants.catalogs import Catalogs
     from tenants.repository import TenantRepository
 
@@ -155,20 +154,21 @@ async def test_the_example_handles_an_order_end_to_end(
     await TenantRepository(db).bind_integration(tenant.id, event.data.integration_id)
     package = TenantPackage(id=event.data.package_id, type=PackageType.SKILLS_TEST, name="J", description="")
     await Catalogs(db, max_deletion_share=0.5).set_desired(tenant.id, [package], confirm_deletions=False, now_ms=0)
-    services = order_services(settings, db, kombo=None, clock=wall_clock_ms)  # type: ignore[arg-type]
-    assert "domain_guard" in services.adapters.loaded
-    blocked = msgspec.structs.replace(
-        event.data, id=uuid.uuid4().hex, candidate=msgspec.structs.replace(event.data.candidate, email="x@spam.example")
-    )
-    refused = await services.intake.ingest(blocked, inline=False, source="webhook")
-    accepted = await services.intake.ingest(event.data, inline=False, source="webhook")
-    assert (refused.status, refused.body) == (
-        422,
-        {"message": "Candidates with spam.example addresses cannot take this assessment."},
-    )
-    assert accepted.status == 200
-    registry = build_registry(settings, db, kombo=None, services=services)  # type: ignore[arg-type]
-    await Worker(db, registry, rng=random.Random(1)).drain()
+    async with open_gateway(settings, db=db) as gateway:
+        assert "domain_guard" in gateway.adapters.loaded
+        blocked = msgspec.structs.replace(
+            event.data,
+            id=uuid.uuid4().hex,
+            candidate=msgspec.structs.replace(event.data.candidate, email="x@spam.example"),
+        )
+        refused = await gateway.intake.ingest(blocked, inline=False, source="webhook")
+        accepted = await gateway.intake.ingest(event.data, inline=False, source="webhook")
+        assert (refused.status, refused.body) == (
+            422,
+            {"message": "Candidates with spam.example addresses cannot take this assessment."},
+        )
+        assert accepted.status == 200
+        await Worker(db, gateway.registry, rng=random.Random(1)).drain()
     kinds = [r["kind"] for r in await db.fetch("SELECT kind FROM order_timeline ORDER BY at, id")]
     assert "example.invited" in kinds
     assert kinds.count("start.done") == 1

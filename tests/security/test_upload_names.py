@@ -22,10 +22,9 @@ from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
+from api.composition import build_gateway
 from core.file_names import MAX_NAME_LENGTH, content_disposition, upload_name_problem
 from core.settings import Settings
-from jobs.worker import wall_clock_ms
-from orders.result_submission import Results
 from storage.database import Database
 
 pytestmark = pytest.mark.anyio
@@ -74,7 +73,7 @@ async def upload(client: AsyncTestClient[Any], tenant: str, name: str, content_t
 
 
 async def download(client: AsyncTestClient[Any], db: Database, settings: Settings, upload_id: str) -> Any:
-    url = urlsplit(Results(db, settings, wall_clock_ms).signed_url(uuid.UUID(upload_id)))
+    url = urlsplit(build_gateway(settings, db=db).uploads.signed_url(uuid.UUID(upload_id)))
     return await client.get(f"{url.path}?{url.query}")
 
 

@@ -22,7 +22,7 @@ from litestar.testing import AsyncTestClient
 
 from adapters.kombo_client import KomboClient
 from agtest import FIXTURES
-from agtest.runtime import intake_for
+from agtest.runtime import gateway_for
 from agtest.sandbox_support import API_KEY, SandboxHandle
 from api.app import create_app
 from core.adapters import Accept, AdapterContext, Decision, OrderView
@@ -32,8 +32,6 @@ from core.kombo import PackageType, parse_event, signature
 from core.kombo.events import AssessmentOrderReceived
 from core.kombo.ids import MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH
 from core.settings import KomboSettings, Settings
-from jobs.worker import wall_clock_ms
-from orders.reconciliation import OrderJobs, ReconcileCounters
 from storage.database import Database
 from tenants.catalogs import Catalogs
 from tenants.repository import TenantRepository
@@ -175,9 +173,8 @@ async def test_reconciliation_skips_an_order_whose_ids_cannot_be_stored(
     )
     async with httpx.AsyncClient() as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=API_KEY)
-        intake = intake_for(db, settings, AcceptAll())
-        jobs = OrderJobs(db, intake=intake, kombo=kombo, counters=ReconcileCounters(), clock_ms=wall_clock_ms)
-        assert await jobs.reconcile(tenant.id) == 1
+        async with gateway_for(db, settings, {"accept_all": AcceptAll()}, kombo=kombo) as gateway:
+            assert await gateway.reconciliation.reconcile(tenant.id) == 1
     rows = await db.fetch("SELECT package_id FROM assessment_order")
     assert [r["package_id"] for r in rows] == ["acme-java-senior-v2"]
 

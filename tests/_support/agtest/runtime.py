@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from adapters.http import HttpxClient
 from adapters.mail import LogMailer
+from api.composition import Gateway, open_gateway
 from api.plugins import Adapters
-from api.services import OrderServices
+from core.clock import Clock, wall_clock_ms
 from core.plugins_file import PluginsFile, Routes
+from core.ports import KomboApi
 from core.settings import Settings
-from jobs.worker import wall_clock_ms
 from orders.adapter_runtime import AdapterRuntime, AdapterServices
 from orders.intake import IntakeCounters, OrderIntake
-from orders.reconciliation import OrderJobs
 from storage.database import Database
 
 
@@ -37,10 +39,18 @@ def intake_for(db: Database, settings: Settings, adapter: Any) -> OrderIntake:
     return OrderIntake(db, settings, runtime_for(db, settings, {"scripted": adapter}), IntakeCounters(), wall_clock_ms)
 
 
-def services_of(intake: OrderIntake, jobs: OrderJobs) -> OrderServices:
-    """The order services of a test that built its own intake and jobs (for ``build_registry``)."""
-    directory = intake.runtime.directory
-    assert isinstance(directory, Adapters)
-    http = intake.runtime.services.http
-    assert isinstance(http, HttpxClient)
-    return OrderServices(directory, intake.runtime, http, intake, jobs, intake.counters, jobs.counters)
+@asynccontextmanager
+async def gateway_for(
+    db: Database,
+    settings: Settings,
+    loaded: dict[str, Any] | None = None,
+    *,
+    kombo: KomboApi | None = None,
+    clock: Clock = wall_clock_ms,
+) -> AsyncIterator[Gateway]:
+    """The composition root over the test's database, with only the ``loaded`` adapters when given."""
+    adapters = None
+    if loaded is not None:
+        adapters = Adapters(routes=PluginsFile(routes=Routes(default=next(iter(loaded)))), loaded=loaded)
+    async with open_gateway(settings, db=db, kombo=kombo, adapters=adapters, clock=clock) as gateway:
+        yield gateway

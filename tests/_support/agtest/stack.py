@@ -15,10 +15,10 @@ import pytest
 from adapters.kombo_client import KomboClient
 from agtest.servers import free_port, serve
 from api.app import create_app
-from api.jobs import build_registry
-from api.services import order_services
+from api.composition import open_gateway
+from core.clock import wall_clock_ms
 from core.settings import KomboSettings, Settings
-from jobs.worker import Worker, wall_clock_ms
+from jobs.worker import Worker
 from sandbox.app import create_sandbox_app
 from sandbox.settings import SandboxSettings
 from storage.database import Database
@@ -110,10 +110,6 @@ async def run_jobs(db: Database, settings: Settings, clock: Any = None) -> None:
     """Run every due job once, as a worker would (``clock`` may be moved forward between calls)."""
     async with httpx.AsyncClient() as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
-        services = order_services(settings, db, kombo, clock or wall_clock_ms)
         kwargs = {} if clock is None else {"clock": clock}
-        registry = build_registry(settings, db, kombo, services=services, **kwargs)
-        try:
-            await Worker(db, registry, rng=random.Random(1), **kwargs).drain()
-        finally:
-            await services.http.aclose()
+        async with open_gateway(settings, db=db, kombo=kombo, **kwargs) as gateway:
+            await Worker(db, gateway.registry, rng=random.Random(1), **kwargs).drain()

@@ -10,7 +10,6 @@ from typing import TypeVar
 from agtest.stack import Clock, run_jobs
 from core.settings import Settings
 from storage.database import Database
-from storage.tables import TABLES
 
 T = TypeVar("T")
 
@@ -21,7 +20,6 @@ def on_loop(make: Callable[[Database], Awaitable[T]], settings: Settings) -> T:
     async def main() -> T:
         db = Database(settings.database)
         await db.start()
-        db.bind(TABLES)
         try:
             return await make(db)
         finally:

@@ -17,7 +17,6 @@ from core.settings import DatabaseSettings
 from jobs.kinds import JobContext, JobKind, JobRegistry, PeriodicJob
 from jobs.worker import Worker
 from storage.database import Database
-from storage.tables import TABLES
 
 RUN_TABLE = """
 CREATE TABLE IF NOT EXISTS job_run (
@@ -65,7 +64,6 @@ async def main() -> None:
     args = parser.parse_args()
     db = Database(DatabaseSettings(url=args.url, pool_max_size=args.concurrency + 2))
     await db.start()
-    db.bind(TABLES)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

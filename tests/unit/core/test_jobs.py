@@ -9,16 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from jobs.lifecycle import (
-    TRANSITIONS,
-    InvalidTransition,
-    JobEvent,
-    JobState,
-    backoff_ms,
-    claimable,
-    next_state,
-    on_failure,
-)
+from jobs.lifecycle import TRANSITIONS, InvalidTransition, JobEvent, JobState, claimable, next_state
+from jobs.retry_policy import backoff_ms, on_failure
 
 
 class JobLifecycle(RuleBasedStateMachine):

@@ -1,0 +1,91 @@
+"""The ``assessgate`` command: serve, worker, migrate, demo, jobs, tenants, orders, keys, adapters, sandbox.
+
+Settings come from the environment in ``api/cli/common.py``, and only there; everything below receives them as
+arguments. Commands import lazily so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from api.cli.operations import (
+    cmd_adapters_list,
+    cmd_jobs,
+    cmd_keys_generate,
+    cmd_keys_rotate,
+    cmd_orders_reconcile,
+    cmd_sync_packages,
+)
+from api.cli.processes import cmd_demo, cmd_migrate, cmd_serve, cmd_worker
+from sandbox.cli import register as register_sandbox_commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assessgate", description="assessgate: Kombo assessment gateway")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default=None, help="overrides ASSESSGATE_HOST")
+    serve.add_argument("--port", type=int, default=None, help="overrides ASSESSGATE_PORT")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser("demo", help="serve in sandbox mode with a demo integration and catalog")
+    demo.add_argument("--host", default=None)
+    demo.add_argument("--port", type=int, default=None)
+    demo.set_defaults(func=cmd_demo)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations (run once per deploy)")
+    migrate.add_argument("--check", action="store_true", help="only list pending migrations; exit 1 if any")
+    migrate.set_defaults(func=cmd_migrate)
+
+    worker = commands.add_parser("worker", help="run outbox workers alone (PostgreSQL; any number may run)")
+    worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once by this process")
+    worker.add_argument("--allow-sqlite", action="store_true", help="run against SQLite when no serve process runs")
+    worker.set_defaults(func=cmd_worker)
+
+    jobs = commands.add_parser("jobs", help="inspect, retry or discard outbox jobs")
+    jobs.add_argument("action", choices=["list", "retry", "discard"])
+    jobs.add_argument("ids", nargs="*", help="job ids (retry/discard)")
+    jobs.add_argument("--all", action="store_true", help="every job matching the filters (retry/discard)")
+    jobs.add_argument("--state", choices=["queued", "running", "done", "dead", "parked"])
+    jobs.add_argument("--tenant", help="tenant id")
+    jobs.add_argument("--kind", help="job kind")
+    jobs.add_argument("--limit", type=int, default=100, help="rows listed")
+    jobs.set_defaults(func=cmd_jobs)
+
+    register_sandbox_commands(commands)
+
+    orders = commands.add_parser("orders", help="order operations").add_subparsers(dest="orders", required=True)
+    reconcile = orders.add_parser("reconcile", help="fetch OPEN orders from Kombo now and ingest missing ones")
+    reconcile.add_argument("--tenant", help="one tenant id (default: every bound tenant)")
+    reconcile.set_defaults(func=cmd_orders_reconcile)
+
+    adapters = commands.add_parser("adapters", help="handler adapters").add_subparsers(dest="adapters", required=True)
+    adapters.add_parser("list", help="installed adapters and whether they loaded").set_defaults(func=cmd_adapters_list)
+
+    keys = commands.add_parser("keys", help="manage the Fernet key ring").add_subparsers(dest="keys", required=True)
+    keys.add_parser("generate", help="print a new Fernet key for ASSESSGATE_SECRET_KEYS").set_defaults(
+        func=cmd_keys_generate
+    )
+    keys.add_parser("rotate", help="re-encrypt every tenant secret under the newest key").set_defaults(
+        func=cmd_keys_rotate
+    )
+
+    tenants = commands.add_parser("tenants", help="tenant operations").add_subparsers(dest="tenants", required=True)
+    sync = tenants.add_parser("sync-packages", help="push catalogs to Kombo now")
+    sync.add_argument("--all", action="store_true", help="every tenant that has a catalog")
+    sync.add_argument("--tenant", help="one tenant id")
+    sync.set_defaults(func=cmd_sync_packages)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The composition root: every long-lived object of a process, built once from its settings.
+
+``serve`` (``api/app.py``), ``worker``, every CLI command and the tests build a :class:`Gateway` here and
+nowhere else: the database, the Kombo client, the adapters and their runtime, the services routes and
+commands call (intake, binding, results, catalogs, ...) and the registry of job kinds. Settings are passed
+in; the clock is injected (a test's clock moves time for every part at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from adapters.http import HttpxClient
+from adapters.kombo_client import DEFAULT_TIMEOUT, KomboClient
+from adapters.mail import mailer_for
+from api.adapter_check import AdapterCheck
+from api.plugins import Adapters, load_adapters, load_plugins_file
+from core.clock import Clock, wall_clock_ms
+from core.metrics import WorkerMetrics
+from core.ports import KomboApi
+from core.settings import Settings
+from integrations.binding import IntegrationBinding
+from integrations.webhook_events import IntakeMetrics, WebhookEvents
+from jobs.kinds import JobKind, JobRegistry
+from jobs.outbox import Outbox
+from jobs.purge import DonePurge
+from jobs.worker import Worker
+from orders.adapter_runtime import AdapterRuntime, AdapterServices
+from orders.follow_up import FollowUp
+from orders.held_orders import HeldOrders
+from orders.intake import IntakeCounters, OrderIntake
+from orders.reconciliation import ReconcileCounters, Reconciliation
+from orders.result_submission import Results
+from orders.result_uploads import Uploads
+from orders.retention import OrderRetention
+from orders.write_back import WriteBacks
+from storage.database import Database
+from tenants.catalog_push import CatalogPush
+from tenants.catalogs import Catalogs
+
+ExtraJobKinds = Callable[[Database], Iterable[JobKind[Any]]]
+
+
+def new_kombo_http() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": "assessgate"})
+
+
+@dataclass(kw_only=True)
+class Gateway:
+    settings: Settings
+    clock: Clock
+    db: Database
+    kombo: KomboApi
+    adapters: Adapters
+    runtime: AdapterRuntime
+    adapter_check: AdapterCheck
+    catalogs: Catalogs
+    catalog_push: CatalogPush
+    binding: IntegrationBinding
+    intake: OrderIntake
+    webhook_events: WebhookEvents
+    reconciliation: Reconciliation
+    results: Results
+    uploads: Uploads
+    registry: JobRegistry
+    intake_metrics: IntakeMetrics
+    worker_metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
+    #: What this gateway opened and closes (a database or Kombo client handed in is the caller's to close).
+    owns_db: bool = True
+    kombo_http: httpx.AsyncClient | None = None
+    adapter_http: HttpxClient | None = None
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self.db)
+
+    def worker(self, *, concurrency: int, name: str | None = None) -> Worker:
+        return Worker(
+            self.db,
+            self.registry,
+            concurrency=concurrency,
+            tenant_concurrency=self.settings.worker_tenant_concurrency,
+            lease_ms=self.settings.worker_lease_s * 1000,
+            clock=self.clock,
+            name=name,
+            metrics=self.worker_metrics,
+        )
+
+    async def start(self) -> None:
+        """Open what the gateway owns (the database; a Kombo client closed by an earlier stop is renewed)."""
+        if isinstance(self.kombo, KomboClient) and self.kombo_http is not None and self.kombo_http.is_closed:
+            self.kombo_http = new_kombo_http()
+            self.kombo.client = self.kombo_http
+        if self.owns_db:
+            await self.db.start()
+
+    async def close(self) -> None:
+        if self.kombo_http is not None:
+            await self.kombo_http.aclose()
+        if self.adapter_http is not None:
+            await self.adapter_http.aclose()
+        if self.owns_db:
+            await self.db.close()
+
+
+def build_gateway(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    kombo: KomboApi | None = None,
+    adapters: Adapters | None = None,
+    clock: Clock = wall_clock_ms,
+    extra_job_kinds: ExtraJobKinds | None = None,
+) -> Gateway:
+    """Wire a gateway; ``db``, ``kombo`` and ``adapters`` may be handed in (tests, embedding applications)."""
+    owns_db = db is None
+    db = db or Database(settings.database)
+    kombo_http = None
+    if kombo is None:
+        kombo_http = new_kombo_http()
+        kombo = KomboClient(kombo_http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
+    if adapters is None:
+        adapters = load_adapters(load_plugins_file(settings.plugins_file), settings.adapters)
+    adapter_http = HttpxClient(settings.outbound_policy())
+    mailer = mailer_for(settings.mail, development=settings.env == "development", data_dir=settings.data_dir)
+    runtime = AdapterRuntime(db, settings, adapters, AdapterServices(mailer=mailer, http=adapter_http), clock)
+    catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share, clock_ms=clock)
+    intake_counters, reconcile_counters = IntakeCounters(), ReconcileCounters()
+    intake = OrderIntake(db, settings, runtime, intake_counters, clock)
+    reconciliation = Reconciliation(
+        db,
+        intake=intake,
+        kombo=kombo,
+        counters=reconcile_counters,
+        lookback_days=settings.reconcile_lookback_days,
+        clock_ms=clock,
+    )
+    uploads = Uploads(
+        db,
+        secret_key=settings.secret_keys[0] if settings.secret_keys else "",
+        base_url=settings.base_url,
+        url_ttl_s=settings.attachment_url_ttl_s,
+        clock_ms=clock,
+    )
+    intake_metrics = IntakeMetrics(intake_counters, reconcile_counters)
+    reconcile_kinds, reconcile_periodic = reconciliation.kinds(every_ms=settings.reconcile_interval_s * 1000)
+    adapter_kinds, adapter_periodic = runtime.kinds()
+    retention_kind, retention_periodic = OrderRetention(
+        db, retention_days=settings.order_pii_retention_days, clock_ms=clock
+    ).kinds()
+    purge = DonePurge(db, retention_days=settings.job_retention_days, clock_ms=clock)
+    write_backs = WriteBacks(db, kombo=kombo, uploads=uploads, attachments=settings.attachments, clock_ms=clock)
+    catalog_push = CatalogPush(db, kombo=kombo, catalogs=catalogs, clock_ms=clock)
+    follow_up = FollowUp(db, runtime=runtime, kombo=kombo, base_url=settings.base_url, clock_ms=clock)
+    registry = JobRegistry(
+        [
+            purge.kind(),
+            catalog_push.kind(),
+            write_backs.kind(),
+            *follow_up.kinds(),
+            HeldOrders(db, intake=intake).kind(),
+            *reconcile_kinds,
+            *adapter_kinds,
+            retention_kind,
+            *(extra_job_kinds(db) if extra_job_kinds else ()),
+        ],
+        [purge.periodic(), *reconcile_periodic, *adapter_periodic, retention_periodic],
+    )
+    return Gateway(
+        settings=settings,
+        clock=clock,
+        db=db,
+        kombo=kombo,
+        adapters=adapters,
+        runtime=runtime,
+        adapter_check=AdapterCheck(runtime, clock_ms=clock),
+        catalogs=catalogs,
+        catalog_push=catalog_push,
+        binding=IntegrationBinding(db, kombo, clock),
+        intake=intake,
+        webhook_events=WebhookEvents(db, intake_metrics, clock, orders=intake),
+        reconciliation=reconciliation,
+        results=Results(db, settings.results, clock),
+        uploads=uploads,
+        registry=registry,
+        intake_metrics=intake_metrics,
+        owns_db=owns_db,
+        kombo_http=kombo_http,
+        adapter_http=adapter_http,
+    )
+
+
+@asynccontextmanager
+async def open_gateway(settings: Settings, **overrides: Any) -> AsyncIterator[Gateway]:
+    """A started gateway for a command or a test, closed at the end (``overrides``: see :func:`build_gateway`)."""
+    gateway = build_gateway(settings, **overrides)
+    await gateway.start()
+    try:
+        yield gateway
+    finally:
+        await gateway.close()
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
+    """Only the database, started and closed: for commands that must work whatever the adapters' state
+    (``migrate`` before anything else exists, ``jobs``, ``keys rotate``)."""
+    db = Database(settings.database)
+    await db.start()
+    try:
+        yield db
+    finally:
+        await db.close()
