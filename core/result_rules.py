@@ -13,16 +13,14 @@ import re
 from typing import Any, Final
 
 from core.errors import FieldError
-from core.kombo.result_body import MAX_ATTACHMENTS
-from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, TIMESTAMP_PATTERN
+from core.kombo.result_body import FINAL_RESULT_STATUSES, MAX_ATTACHMENTS, ResultBody
+from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, TIMESTAMP_PATTERN, ResultStatus
 from core.outbound import valid_url
 from core.result_bounds import ResultLimits, bound_problems
 
-STATUSES: Final = ("OPEN", "COMPLETED", "CANCELLED")
-FINAL: Final = frozenset({"COMPLETED", "CANCELLED"})
-TOP_LEVEL: Final = frozenset(
-    {"status", "result_url", "completed_at", "score", "max_score", "attributes", "attachments", "remote_fields"}
-)
+# Kombo's rules are stated once, in ``core/kombo/result_body.py`` (the strict body we send); these name them.
+STATUSES: Final = tuple(ResultStatus)
+TOP_LEVEL: Final = frozenset(ResultBody.__struct_fields__)
 _TIMESTAMP: Final = re.compile(TIMESTAMP_PATTERN)
 _CONTENT_TYPE: Final = re.compile(CONTENT_TYPE_PATTERN)
 
@@ -62,7 +60,8 @@ def _top_level(doc: dict[str, Any]) -> list[FieldError]:
         )
     completed_at = doc.get("completed_at")
     if completed_at is None:
-        if isinstance(status, str) and status in FINAL:  # a list or object is no status (and is unhashable)
+        # a list or object is no status (and is unhashable)
+        if isinstance(status, str) and status in FINAL_RESULT_STATUSES:
             errors.append(FieldError(path="$.completed_at", message=f"required when status is {status}"))
     elif not (isinstance(completed_at, str) and _TIMESTAMP.match(completed_at)):
         errors.append(
@@ -104,7 +103,7 @@ def _attributes(attributes: Any) -> list[FieldError]:
                 errors.append(FieldError(path=f"{at}.score.value", message="required number"))
             if not (_number(score.get("max")) and score["max"] >= 1):
                 errors.append(FieldError(path=f"{at}.score.max", message="required number, at least 1"))
-            if item.get("status") not in FINAL:
+            if item.get("status") not in FINAL_RESULT_STATUSES:
                 errors.append(FieldError(path=f"{at}.status", message="COMPLETED or CANCELLED"))
     return errors
 

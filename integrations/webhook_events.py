@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import structlog
 
+from core.clock import as_datetime
 from core.kombo import (
     AssessmentOrderReceived,
     ConnectionFlowFailed,
@@ -131,7 +131,7 @@ class WebhookEvents:
             event_type,
             tenant_id,
             integration_id,
-            datetime.now(UTC),
+            as_datetime(self.clock_ms()),
             hashlib.sha256(raw).hexdigest(),
             answer.status,
             msgspec.json.encode(answer.body).decode(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
@@ -34,6 +34,7 @@ from core.adapters import (
     Redirect,
     Timer,
 )
+from core.clock import as_datetime
 from core.errors import AdapterError, AssessgateError, Conflict, NotFound, ValidationFailed
 from core.forms import clean_submission
 from core.kombo import OrderReceivedData
@@ -355,4 +356,4 @@ class AdapterRuntime:
         return {}
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock_ms() / 1000, tz=UTC)
+        return as_datetime(self.clock_ms())

@@ -4,7 +4,7 @@ order, and purged after its retention period (the row stays, with field names on
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -72,9 +72,9 @@ class CandidateData:
         plain = self.vault.decrypt(tenant_id, _vault_name(order_id), str(rows[0]["ciphertext"]))
         return dict(msgspec.json.decode(plain))
 
-    async def purge(self, *, now: datetime | None = None) -> int:
+    async def purge(self, *, now: datetime) -> int:
         """Erase every submission past its retention period; returns how many."""
-        at = now or datetime.now(UTC)
+        at = now
         rows = await self.db.fetch(
             "UPDATE candidate_data SET ciphertext = NULL, key_id = NULL, purged_at = {}"
             " WHERE purge_after <= {} AND purged_at IS NULL RETURNING id",

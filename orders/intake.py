@@ -24,13 +24,14 @@ import msgspec
 import structlog
 
 from core.adapters import Accept, Decision, Inline, Reject
+from core.clock import as_datetime
 from core.kombo import OrderReceivedData
 from core.metrics import Counter
 from core.settings import Settings
 from jobs.outbox import Outbox
 from orders.adapter_runtime import AdapterRuntime, order_view
 from orders.follow_up import CANCEL_KIND, START_KIND, OrderJob
-from orders.store import OrderRecord, Orders, now
+from orders.store import OrderRecord, Orders
 from storage.database import Database
 from tenants.catalogs import Catalogs
 from tenants.repository import TenantRepository
@@ -68,7 +69,7 @@ class OrderIntake:
         self.runtime = runtime
         self.counters = counters
         self.clock_ms = clock_ms
-        self.orders = Orders(db)
+        self.orders = Orders(db, clock_ms=clock_ms)
         self.tenants = TenantRepository(db)
         self.outbox = Outbox(db)
         self.catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
@@ -107,8 +108,8 @@ class OrderIntake:
             assessment_url=None,
             source=source,
             order_json=msgspec.json.encode(data).decode(),
-            created_at=existing.created_at if existing else now(),
-            updated_at=now(),
+            created_at=existing.created_at if existing else as_datetime(self.clock_ms()),
+            updated_at=as_datetime(self.clock_ms()),
         )
         if tenant is None:
             if self.settings.unrouted_orders == "reject":
@@ -183,7 +184,7 @@ class OrderIntake:
         async with self.db.tx():
             # Stamped here, in the write, not when the order arrived: the decision may have taken seconds, and the
             # order feed lists changes by this time (a poller's cursor must not have passed it already).
-            record.updated_at = now()
+            record.updated_at = as_datetime(self.clock_ms())
             if existing is None:
                 if not await self.orders.insert(record):  # a concurrent duplicate won the race
                     winner = await self.orders.by_kombo_id(record.kombo_order_id)

@@ -16,9 +16,10 @@ from typing import Any
 import msgspec
 
 from core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from core.kombo.result_body import FINAL_RESULT_STATUSES
 from core.order_status import AFTER_RESULT, OrderStatus
 from core.result_bounds import ResultLimits
-from core.result_rules import FINAL, validate_submission
+from core.result_rules import validate_submission
 from jobs.outbox import Outbox
 from orders.store import Orders
 from orders.write_back import WRITE_BACK_KIND, WriteBack, latest_result
@@ -65,7 +66,7 @@ class Results:
                     write_back=str(latest["write_back"]),
                     repeated=True,
                 )
-            if latest is not None and latest["status"] in FINAL and doc["status"] != latest["status"]:
+            if latest is not None and latest["status"] in FINAL_RESULT_STATUSES and doc["status"] != latest["status"]:
                 message = f"the order's result is final ({latest['status']}); it cannot become {doc['status']}"
                 raise ValidationFailed([FieldError(path="$.status", message=message)])
             result_id = uuid.uuid4()

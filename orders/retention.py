@@ -10,6 +10,7 @@ from typing import Final
 import msgspec
 import structlog
 
+from core.clock import as_datetime
 from core.kombo import OrderReceivedData
 from core.kombo.orders import without_personal_data
 from jobs.kinds import JobContext, JobKind, PeriodicJob
@@ -66,7 +67,7 @@ class OrderRetention:
                         "UPDATE assessment_order SET order_json = {}, pii_purged_at = {}, updated_at = {}"
                         " WHERE id = {}",
                         msgspec.json.encode(erased).decode(),
-                        purged_at := datetime.now(UTC),
+                        purged_at := as_datetime(self.clock_ms()),
                         purged_at,
                         row["id"],
                     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
 
+from core.clock import Clock, as_datetime, wall_clock_ms
 from core.errors import NotFound
 from core.order_status import OPEN_STATUSES
 from storage.database import Database
@@ -47,13 +48,10 @@ class TimelineEntry(msgspec.Struct, kw_only=True):
     detail: dict[str, Any]
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Orders:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock_ms: Clock = wall_clock_ms) -> None:
         self.db = db
+        self.clock_ms = clock_ms
 
     async def by_kombo_id(self, kombo_order_id: str) -> OrderRecord | None:
         rows = await self.db.fetch(
@@ -127,7 +125,7 @@ class Orders:
             "INSERT INTO order_timeline (id, order_id, at, kind, detail) VALUES ({}, {}, {}, {}, {})",
             uuid.uuid4(),
             order_id,
-            now(),
+            as_datetime(self.clock_ms()),
             kind,
             msgspec.json.encode(detail).decode(),
         )

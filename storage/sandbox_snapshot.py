@@ -5,16 +5,16 @@ It implements ``sandbox.store.SandboxStore`` structurally; ``tenants`` does not 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from core.clock import Clock, as_datetime, wall_clock_ms
 from storage.database import Database
 
 
 class DatabaseSandboxStore:
     persistent = True
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock_ms: Clock = wall_clock_ms) -> None:
         self.db = db
+        self.clock_ms = clock_ms
 
     async def load(self) -> bytes | None:
         rows = await self.db.fetch("SELECT snapshot FROM sandbox_snapshot WHERE id = 1")
@@ -26,5 +26,5 @@ class DatabaseSandboxStore:
                 "INSERT INTO sandbox_snapshot (id, snapshot, updated_at) VALUES (1, {}, {}) "
                 "ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot, updated_at = EXCLUDED.updated_at",
                 snapshot.decode(),
-                datetime.now(UTC),
+                as_datetime(self.clock_ms()),
             )

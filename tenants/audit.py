@@ -7,11 +7,12 @@ change does. A tenant's event log (``GET /v1/tenants/{id}/events``) shows them b
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import msgspec
 
+from core.clock import Clock, as_datetime, wall_clock_ms
 from storage.database import Database
 
 #: The actor of changes that Kombo's webhooks made (an ``integration-created`` binding, say).
@@ -34,14 +35,15 @@ class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AuditLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock_ms: Clock = wall_clock_ms) -> None:
         self.db = db
+        self.clock_ms = clock_ms
 
     async def record(self, tenant_id: uuid.UUID | None, actor: str, action: str, detail: str | None = None) -> None:
         await self.db.fetch(
             "INSERT INTO audit_event (id, at, tenant_id, actor, action, detail) VALUES ({}, {}, {}, {}, {}, {})",
             uuid.uuid4(),
-            datetime.now(UTC),
+            as_datetime(self.clock_ms()),
             tenant_id,
             actor,
             action,

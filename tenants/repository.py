@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
+from core.clock import Clock, as_datetime, wall_clock_ms
 from core.errors import Conflict, NotFound
 from core.permissions import Scope, decode_scopes, encode_scopes
 from core.tenants import ApiKey, KeyHolder, Tenant, hash_api_key, new_api_key
@@ -20,17 +21,14 @@ def _tenant(row: dict[str, Any]) -> Tenant:
     return msgspec.convert(row, Tenant, from_attributes=False)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class TenantRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock_ms: Clock = wall_clock_ms) -> None:
         self.db = db
+        self.clock_ms = clock_ms
 
     async def create(self, *, name: str, external_id: str | None) -> Tenant:
         tenant_id = uuid.uuid4()
-        now = _now()
+        now = as_datetime(self.clock_ms())
         async with self.db.tx():
             if external_id is not None and await self._by_external_id(external_id) is not None:
                 raise Conflict("another tenant has this external_id")
@@ -93,14 +91,14 @@ class TenantRepository:
                 "UPDATE tenant SET name = {}, external_id = {}, updated_at = {} WHERE id = {}",
                 name if name is not None else current.name,
                 external_id if external_id is not None else current.external_id,
-                _now(),
+                as_datetime(self.clock_ms()),
                 tenant_id,
             )
         return await self.require(tenant_id)
 
     async def soft_delete(self, tenant_id: uuid.UUID) -> None:
         """Mark deleted (rows stay for audit and for the orders that reference them); revoke its keys."""
-        now = _now()
+        now = as_datetime(self.clock_ms())
         async with self.db.tx():
             await self.require(tenant_id)
             await self.db.fetch(
@@ -123,7 +121,7 @@ class TenantRepository:
                 "UPDATE tenant SET integration_id = {}, integration_state = {}, updated_at = {} WHERE id = {}",
                 integration_id,
                 state,
-                _now(),
+                as_datetime(self.clock_ms()),
                 tenant_id,
             )
         return await self.require(tenant_id)
@@ -134,7 +132,10 @@ class TenantRepository:
             if tenant is None:
                 return None
             await self.db.fetch(
-                "UPDATE tenant SET integration_state = {}, updated_at = {} WHERE id = {}", state, _now(), tenant.id
+                "UPDATE tenant SET integration_state = {}, updated_at = {} WHERE id = {}",
+                state,
+                as_datetime(self.clock_ms()),
+                tenant.id,
             )
         return await self.get(tenant.id)
 
@@ -145,7 +146,7 @@ class TenantRepository:
                 return None
             await self.db.fetch(
                 "UPDATE tenant SET integration_id = NULL, integration_state = NULL, updated_at = {} WHERE id = {}",
-                _now(),
+                as_datetime(self.clock_ms()),
                 tenant.id,
             )
         return await self.get(tenant.id)
@@ -206,7 +207,7 @@ class TenantRepository:
                     tenant_id,
                     adapter,
                     msgspec.json.encode(settings).decode(),
-                    _now(),
+                    as_datetime(self.clock_ms()),
                 )
 
     # ---------------------------------------------------------------- API keys
@@ -232,7 +233,7 @@ class TenantRepository:
                 tenant_id,
                 name,
                 hash_api_key(plaintext),
-                _now(),
+                as_datetime(self.clock_ms()),
                 encode_scopes(scopes),
                 created_by,
             )
@@ -261,7 +262,7 @@ class TenantRepository:
                 rows = await self.db.fetch(
                     "UPDATE tenant_api_key SET revoked_at = {} WHERE id = {} AND tenant_id = {}"
                     " AND revoked_at IS NULL RETURNING id",
-                    _now(),
+                    as_datetime(self.clock_ms()),
                     current,
                     tenant_id,
                 )

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Final
 
 import msgspec
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from core.clock import Clock, as_datetime, wall_clock_ms
 from core.errors import CredentialError
 from storage.database import Database
 
@@ -37,7 +37,8 @@ def key_id(key: str) -> str:
 
 
 class Vault:
-    def __init__(self, db: Database, keys: Sequence[str]) -> None:
+    def __init__(self, db: Database, keys: Sequence[str], *, clock_ms: Clock = wall_clock_ms) -> None:
+        self.clock_ms = clock_ms
         if not keys:
             raise CredentialError("no encryption keys configured (ASSESSGATE_SECRET_KEYS)")
         self.db = db
@@ -68,7 +69,7 @@ class Vault:
                 name,
                 ciphertext,
                 self.primary_key_id,
-                datetime.now(UTC),
+                as_datetime(self.clock_ms()),
             )
 
     async def get(self, tenant_id: uuid.UUID, name: str) -> str | None:

@@ -83,7 +83,7 @@ async def migrate(db: Database, *, on_step: Callable[[str], None] | None = None)
             await db.fetch(
                 "INSERT INTO assessgate_migration (id, applied_at) VALUES ({}, {})",
                 module.ID,
-                datetime.now(UTC),
+                datetime.now(UTC),  # bookkeeping of the deploy, not a domain time: the wall clock
             )
         applied_now.append(module.ID)
         if on_step is not None:
