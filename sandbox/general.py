@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from sandbox.errors import KomboApiError, input_invalid
+from sandbox.paging import PAGE_SIZE_MAX
 from sandbox.schema import (
     ForceSync,
     Passthrough,
@@ -21,7 +22,7 @@ from sandbox.schema import (
     UpdateIntegrationField,
     decode,
 )
-from sandbox.service import PAGE_SIZE_MAX, Sandbox
+from sandbox.service import Sandbox
 from sandbox.state import Integration
 
 TOOL_CATEGORIES = ("hris", "ats", "assessment", "lms")

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromHeader, FromPath, FromQuery
 from litestar.types import ControllerRouterHandler
 
+from sandbox.integration_views import integration_details
 from sandbox.schema import EmptyBody, decode
 from sandbox.service import Sandbox
 
@@ -50,7 +51,7 @@ async def get_integration(
     sandbox: NamedDependency[Sandbox], integration_id: FromPath[str], authorization: Auth = None
 ) -> Response[bytes]:
     await sandbox.gate(authorization, "GET /integrations/{integration_id}")
-    return ok(sandbox.integration_details(sandbox.integration(unquote(integration_id))))
+    return ok(integration_details(sandbox.integration(unquote(integration_id))))
 
 
 @delete("/integrations/{integration_id:str}", status_code=200)

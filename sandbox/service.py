@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
 import random
 import secrets
 from typing import Any
@@ -17,19 +14,19 @@ import structlog
 
 from core.kombo import ResultBody, ResultStatus, SubResultAttribute
 from core.kombo.vocabulary import TIMESTAMP_PATTERN, is_kombo_timestamp
-from core.outbound import REFUSED, OutboundRefused
+from sandbox.attachments import fetch_attachments
 from sandbox.errors import KomboApiError, input_invalid
 from sandbox.faults import Faults
+from sandbox.integration_views import integration_event_data
+from sandbox.paging import decode_cursor, encode_cursor, normalise_timestamp, parse_page_size
 from sandbox.schema import CreateLink, PutPackages, Relink, check_create_link, check_result, decode
 from sandbox.settings import SandboxSettings
-from sandbox.state import Attachment, ConnectLink, Integration, OrderRecord, PackageRecord, SandboxState, now_iso
+from sandbox.state import ConnectLink, Integration, OrderRecord, PackageRecord, SandboxState, now_iso
 from sandbox.store import MemoryStore, SandboxStore
 from sandbox.webhook_sender import WebhookSender
 
 log = structlog.get_logger()
 ORDER_STATUSES = ("OPEN", "COMPLETED", "CANCELLED", "REJECTED")
-PAGE_SIZE_DEFAULT = 100
-PAGE_SIZE_MAX = 250
 
 
 class Sandbox:
@@ -175,8 +172,8 @@ class Sandbox:
         created_after: str | None,
         open_only: bool = False,
     ) -> dict[str, Any]:
-        size = _page_size(page_size)
-        start = _decode_cursor(cursor) if cursor else 0
+        size = parse_page_size(page_size)
+        start = decode_cursor(cursor) if cursor else 0
         wanted_ids = {i for i in (ids or "").split(",") if i}
         wanted_statuses = {s for s in (statuses or "").split(",") if s}
         unknown = wanted_statuses - set(ORDER_STATUSES)
@@ -186,19 +183,19 @@ class Sandbox:
             wanted_statuses = {"OPEN"}
         if created_after is not None and not is_kombo_timestamp(created_after):
             raise input_invalid(f"created_after must match {TIMESTAMP_PATTERN}.")
-        after = _normalise(created_after) if created_after else None
+        after = normalise_timestamp(created_after) if created_after else None
         matching = [
             o
             for o in self.state.orders_of(integration.id)
             if o.seq > start
             and (not wanted_ids or o.id in wanted_ids)
             and (not wanted_statuses or o.status in wanted_statuses)
-            and (after is None or _normalise(o.created_at) >= after)
+            and (after is None or normalise_timestamp(o.created_at) >= after)
         ]
         page = matching[:size]
         has_more = len(matching) > size
         return {
-            "next": _encode_cursor(page[-1].seq) if has_more else None,
+            "next": encode_cursor(page[-1].seq) if has_more else None,
             "results": [o.wire(with_status=not open_only) for o in page],
         }
 
@@ -223,7 +220,7 @@ class Sandbox:
             )
         if final and self.settings.require_completed_at and body.completed_at is msgspec.UNSET:
             raise input_invalid(f"completed_at must be provided when status is {body.status}.")
-        attachments = await self._fetch_attachments(body)
+        attachments = await fetch_attachments(self.settings, self.downloader, body)
         order.status = body.status.value
         order.result = body
         order.results.append(body)
@@ -233,54 +230,6 @@ class Sandbox:
         if any(isinstance(a, SubResultAttribute) for a in body.attributes):
             warnings.append({"message": "Sub-results are shown as formatted text in this ATS."})
         return warnings
-
-    async def _fetch_attachments(self, body: ResultBody) -> list[Attachment]:
-        fetched: list[Attachment] = []
-        for item in body.attachments:
-            if item.data is not msgspec.UNSET:
-                try:
-                    content = base64.b64decode(item.data, validate=True)
-                except (binascii.Error, ValueError):
-                    raise input_invalid(f"Attachment {item.name!r}: data is not valid base64.") from None
-                fetched.append(
-                    Attachment(
-                        name=item.name,
-                        content_type=_opt(item.content_type),
-                        source="data",
-                        size=len(content),
-                        sha256=hashlib.sha256(content).hexdigest(),
-                    )
-                )
-                continue
-            url = str(item.data_url)
-            if not self.settings.download_attachments:
-                fetched.append(
-                    Attachment(
-                        name=item.name, content_type=_opt(item.content_type), source="data_url", size=0, sha256=""
-                    )
-                )
-                continue
-            try:
-                response = await self.downloader.get(url, timeout=30)
-            except OutboundRefused:
-                raise input_invalid(f"Attachment {item.name!r} could not be downloaded: {REFUSED}.") from None
-            except httpx.HTTPError as exc:
-                raise input_invalid(
-                    f"Attachment {item.name!r} could not be downloaded: {type(exc).__name__}."
-                ) from None
-            if not response.is_success:
-                raise input_invalid(f"Attachment {item.name!r} could not be downloaded: HTTP {response.status_code}.")
-            content_type = _opt(item.content_type) or response.headers.get("content-type", "").split(";")[0] or None
-            fetched.append(
-                Attachment(
-                    name=item.name,
-                    content_type=content_type,
-                    source="data_url",
-                    size=len(response.content),
-                    sha256=hashlib.sha256(response.content).hexdigest(),
-                )
-            )
-        return fetched
 
     # ------------------------------------------------------------------ connect and integrations
     async def create_link(self, raw: bytes, *, relink_of: str | None = None) -> str:
@@ -341,7 +290,7 @@ class Sandbox:
             organization_name=organization_name, creator_email=creator_email, origin_id=origin_id
         )
         await self.save()
-        await self.webhooks.send("integration-created", self.integration_event_data(integration))
+        await self.webhooks.send("integration-created", integration_event_data(integration))
         return integration
 
     def integration_by_token(self, token: str) -> dict[str, Any]:
@@ -358,48 +307,10 @@ class Sandbox:
             "setup_status": integration.setup_status,
         }
 
-    def integration_details(self, integration: Integration) -> dict[str, Any]:
-        return {
-            "id": integration.id,
-            "tool": {
-                "id": integration.tool,
-                "label": "Kombo Sandbox",
-                "internal_label": None,
-                "logo_url": "https://sandbox.invalid/logo.svg",
-                "icon_url": "https://sandbox.invalid/icon.svg",
-            },
-            "category": "ASSESSMENT",
-            "status": integration.status,
-            "setup_status": integration.setup_status,
-            "end_user": {
-                "organization_name": integration.organization_name,
-                "creator_email": integration.creator_email,
-                "origin_id": integration.origin_id,
-            },
-            "scope_config": {"id": "sandbox-scope", "name": None},
-            "data_expired_at": None,
-            "created_at": integration.created_at,
-            "beta": False,
-            "read_models": [],
-            "write_actions": [],
-        }
-
-    def integration_event_data(self, integration: Integration) -> dict[str, Any]:
-        return {
-            "id": integration.id,
-            "tool": integration.tool,
-            "category": "ASSESSMENT",
-            "end_user": {
-                "organization_name": integration.organization_name,
-                "creator_email": integration.creator_email,
-                "origin_id": integration.origin_id,
-            },
-        }
-
     async def delete_integration(self, integration: Integration) -> None:
         del self.state.integrations[integration.id]
         await self.save()
-        data = {**self.integration_event_data(integration), "deleted_at": now_iso()}
+        data = {**integration_event_data(integration), "deleted_at": now_iso()}
         await self.webhooks.send("integration-deleted", data)
 
     async def set_state(self, integration: Integration, state: str) -> None:
@@ -451,42 +362,3 @@ class Sandbox:
         self.state.reset()
         self.faults.clear()
         await self.save()
-
-
-def _opt(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _page_size(value: str | None) -> int:
-    if value is None:
-        return PAGE_SIZE_DEFAULT
-    try:
-        size = int(value)
-    except ValueError:
-        raise input_invalid("page_size must be an integer.") from None
-    if not 1 <= size <= PAGE_SIZE_MAX:
-        raise input_invalid(f"page_size must be between 1 and {PAGE_SIZE_MAX}.")
-    return size
-
-
-def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode({"after": seq})).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        value = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return int(value["after"])
-    except (ValueError, KeyError, TypeError, binascii.Error, msgspec.DecodeError):
-        raise input_invalid("The cursor is invalid.") from None
-
-
-def _normalise(timestamp: str) -> str:
-    """Comparable form of Kombo timestamps: date-only means midnight; no zone means UTC."""
-    text = timestamp.rstrip("Z")
-    if "T" not in text:
-        text += "T00:00:00"
-    if "." not in text:
-        text += ".000"
-    whole, fraction = text.split(".")
-    return f"{whole}.{(fraction + '000000')[:6]}"
