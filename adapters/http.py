@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from adapters.outbound import guarded_client
+from adapters.outbound_guard import guarded_client
 from core.adapters import HttpReply
 from core.errors import AssessgateError
 from core.outbound import OutboundPolicy

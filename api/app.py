@@ -20,7 +20,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components
 from litestar.types import ControllerRouterHandler
 
-from adapters.outbound import guarded_client
+from adapters.outbound_guard import guarded_client
 from api import docs_ui
 from api.admission import Admission, AdmissionMiddleware
 from api.auth import SECURITY_SCHEMES

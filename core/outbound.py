@@ -6,7 +6,7 @@ private, shared (CGNAT), link-local (cloud metadata at 169.254.169.254 among the
 unspecified addresses are refused, IPv4-mapped IPv6 addresses judged as the IPv4 address they carry. The
 operator's allow-list (``ASSESSGATE_OUTBOUND_ALLOW``) admits networks (``10.20.0.0/16``) or URL prefixes
 (``http://screening.internal:8080/hooks/``). The check runs on every request, each redirect included, after
-name resolution; ``adapters/outbound.py`` then connects to the address it checked, so a name that resolves
+name resolution; ``adapters/outbound_guard.py`` then connects to the address it checked, so a name that resolves
 differently a moment later (DNS rebinding) gains nothing.
 """
 

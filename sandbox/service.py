@@ -21,8 +21,8 @@ from sandbox.integration_views import integration_event_data
 from sandbox.paging import decode_cursor, encode_cursor, normalise_timestamp, parse_page_size
 from sandbox.schema import CreateLink, PutPackages, Relink, check_create_link, check_result, decode
 from sandbox.settings import SandboxSettings
+from sandbox.snapshot_store import MemoryStore, SandboxStore
 from sandbox.state import ConnectLink, Integration, OrderRecord, PackageRecord, SandboxState, now_iso
-from sandbox.store import MemoryStore, SandboxStore
 from sandbox.webhook_sender import WebhookSender
 
 log = structlog.get_logger()

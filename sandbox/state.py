@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from core.kombo import ResultBody, format_timestamp
-from sandbox.ids import integration_id, new_id
+from sandbox.kombo_ids import integration_id, new_id
 
 
 def now_iso() -> str:

@@ -20,7 +20,7 @@ import structlog
 
 from core.kombo import signature
 from sandbox.faults import Faults
-from sandbox.ids import new_id
+from sandbox.kombo_ids import new_id
 from sandbox.settings import SandboxSettings
 from sandbox.state import Delivery, OrderRecord, SandboxState
 

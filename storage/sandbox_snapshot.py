@@ -1,6 +1,6 @@
 """The sandbox's state in the gateway's database (sandbox mode): one row holding the latest snapshot.
 
-It implements ``sandbox.store.SandboxStore`` structurally; ``tenants`` does not import the sandbox.
+It implements ``sandbox.snapshot_store.SandboxStore`` structurally; ``tenants`` does not import the sandbox.
 """
 
 from __future__ import annotations

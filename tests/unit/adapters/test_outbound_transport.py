@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters import outbound
-from adapters.outbound import GuardedTransport
+from adapters import outbound_guard
+from adapters.outbound_guard import GuardedTransport
 from core.outbound import OutboundPolicy, OutboundRefused
 
 pytestmark = pytest.mark.anyio
@@ -69,7 +69,7 @@ async def test_a_name_is_pinned_to_the_address_that_was_checked(monkeypatch: pyt
         assert (host, port) == ("reports.vendor.example", 443)
         return [ipaddress.ip_address("93.184.216.34")]
 
-    monkeypatch.setattr(outbound, "_resolve", resolve)
+    monkeypatch.setattr(outbound_guard, "_resolve", resolve)
     recorder = Recorder()
     async with client(recorder) as http:
         assert (await http.get("https://reports.vendor.example/r.pdf")).status_code == 200
@@ -84,7 +84,7 @@ async def test_a_name_with_one_internal_address_is_refused(monkeypatch: pytest.M
         del host, port
         return [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("127.0.0.1")]
 
-    monkeypatch.setattr(outbound, "_resolve", resolve)
+    monkeypatch.setattr(outbound_guard, "_resolve", resolve)
     async with client(Recorder()) as http:
         with pytest.raises(OutboundRefused):
             await http.get("http://rebinding.example/")
