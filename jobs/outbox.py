@@ -88,7 +88,7 @@ class Outbox:
         tenant_limit: int = 1_000_000,
         kind_limits: Mapping[str, int] | None = None,
         kinds: Sequence[str] | None = None,
-    ) -> list[Job]:
+    ) -> list[Job]:  # shape: one SQL statement per engine, kept whole so it reads as the claim it is
         """Lease up to ``limit`` due jobs (queued and due, or running with an expired lease).
 
         Fairness: due jobs are ranked within their tenant and taken rank by rank (every tenant's oldest
