@@ -37,7 +37,7 @@ from core.adapters import (
     Timer,
 )
 from core.errors import AssessgateError
-from core.kombo import format_timestamp
+from core.kombo import ResultBody, ResultStatus, TextAttribute, format_timestamp
 
 LAUNCH: Final = "launch"
 EXPIRE: Final = "expire"
@@ -128,12 +128,12 @@ class AssessmentAdapter:
         when = format_timestamp(datetime.fromtimestamp(expires_at, tz=UTC))
         reason = f"The candidate did not complete the assessment before the invitation expired ({when})."
         await ctx.submit_result(
-            {
-                "status": "CANCELLED",
-                "result_url": f"{ctx.public_url}/orders/{order.id}",
-                "completed_at": format_timestamp(datetime.fromtimestamp(ctx.now_s(), tz=UTC)),
-                "attributes": [{"type": "TEXT", "label": "Reason", "value": reason}],
-            }
+            ResultBody(
+                status=ResultStatus.CANCELLED,
+                result_url=f"{ctx.public_url}/orders/{order.id}",
+                completed_at=format_timestamp(datetime.fromtimestamp(ctx.now_s(), tz=UTC)),
+                attributes=(TextAttribute(label="Reason", value=reason),),
+            )
         )
         await ctx.timeline("candidate.expired", {"expired_at": when})
 

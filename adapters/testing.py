@@ -1,6 +1,6 @@
 """The adapter conformance kit: what a third-party adapter's own tests run to prove it honours the contract.
 
-    from adapters.testing import assert_conforms
+    from assessgate.testing import assert_conforms
     from my_adapter import plugin
 
     async def test_my_adapter_conforms() -> None:
@@ -13,6 +13,8 @@ can be handled, and that every result it submits passes the results API's rules.
 
 :func:`recording_context` gives a context whose services record what the adapter did (mails, HTTP posts,
 timers, results, timeline), for an adapter's own unit tests.
+
+Third parties import this kit as :mod:`assessgate.testing`, its public name; this module is where it lives.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from core.adapters import (
     MailMessage,
     OrderView,
     Reject,
+    ResultSubmission,
     Timer,
+    result_document,
 )
 from core.errors import ValidationFailed
 from core.kombo import Application, Candidate, Job
@@ -72,6 +76,7 @@ class Recorded:
     mails: list[MailMessage] = field(default_factory=list)
     posts: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
     timers: list[tuple[str, float, dict[str, Any]]] = field(default_factory=list)
+    #: Each submitted result as the JSON document the gateway would store (a typed body in Kombo's wire form).
     results: list[dict[str, Any]] = field(default_factory=list)
     #: Each HTTP post is answered with this reply.
     reply: HttpReply = field(default_factory=lambda: HttpReply(status=200, headers={}, body=b"{}"))
@@ -113,7 +118,8 @@ def recording_context(
     async def schedule(name: str, at_s: float, payload: dict[str, Any]) -> None:
         recorded.timers.append((name, at_s, payload))
 
-    async def submit_result(doc: dict[str, Any]) -> str:
+    async def submit_result(result: ResultSubmission) -> str:
+        doc = result_document(result)
         errors = validate_submission(doc)
         if errors:
             raise ValidationFailed(errors)

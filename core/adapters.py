@@ -30,7 +30,8 @@ plugins.toml, with a tenant's overrides merged over it) and offers:
 
 ``ctx`` (:class:`AdapterContext`) is the adapter's whole view of the gateway: the tenant, its secrets
 (read-only), a mailer, an HTTP client, candidate links, timers, the timeline, the candidate's submitted
-form data and ``submit_result`` (the same path as the results API, with the same rules).
+form data and ``submit_result`` (the same path as the results API, with the same rules): it takes the typed
+:class:`core.kombo.ResultBody`, or, as adapters written before it did, the same body as a dict.
 
 Third parties ship adapters as Python packages exposing an :class:`AdapterPlugin` under the entry-point group
 ``assessgate.adapters``; ``plugins.toml`` routes package types to them. The built-in adapters register the
@@ -47,7 +48,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import msgspec
 
 from core import input_purposes
-from core.kombo import Application, Candidate, Job
+from core.kombo import Application, Candidate, Job, ResultBody
 
 API_VERSION = 2
 
@@ -164,6 +165,23 @@ class FormSpec(msgspec.Struct, frozen=True, kw_only=True):
     retention_days: int = 30
 
 
+# ---------------------------------------------------------------- results
+
+#: What ``ctx.submit_result`` takes: Kombo's result body, typed; or the same body as a JSON-shaped dict, the
+#: form adapters used before the typed body existed (still taken, so they need no change).
+ResultSubmission = ResultBody | dict[str, Any]
+
+
+def result_document(result: ResultSubmission) -> dict[str, Any]:
+    """The JSON document a submission stands for, which the results path validates and stores: a typed
+    body in Kombo's wire form (enums as their values, absent fields left out), a dict as it is."""
+    if isinstance(result, ResultBody):
+        # Through JSON rather than ``to_builtins``, which keeps tuples: the validation expects JSON's lists.
+        document: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(result))
+        return document
+    return result
+
+
 # ---------------------------------------------------------------- services
 
 
@@ -213,9 +231,10 @@ class AdapterContext(msgspec.Struct, frozen=True, kw_only=True):
     #: ``schedule(name, at_s, payload)``: a :class:`Timer` event at ``at_s`` (Unix seconds); the same name
     #: for the same order is scheduled once.
     schedule: Callable[[str, float, dict[str, Any]], Awaitable[None]]
-    #: Submit a result for this order (a Kombo result body as a dict): validated, stored and written back
-    #: exactly like one posted to the results API. Returns the result id.
-    submit_result: Callable[[dict[str, Any]], Awaitable[str]]
+    #: Submit a result for this order (a :class:`core.kombo.ResultBody`, or the same body as a dict: see
+    #: :data:`ResultSubmission`): validated, stored and written back exactly like one posted to the results
+    #: API. Returns the result id.
+    submit_result: Callable[[ResultSubmission], Awaitable[str]]
     #: The candidate's submitted form data (decrypted), or None when none was submitted or it was purged.
     candidate_data: Callable[[], Awaitable[dict[str, Any] | None]]
     #: The current time in Unix seconds (the gateway's clock, which tests move).

@@ -13,13 +13,21 @@ employment history, ...). Kombo knows OPEN, COMPLETED and CANCELLED; the mapping
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 import msgspec
-from msgspec import Meta
+from msgspec import UNSET, Meta
 
-from core.kombo.result_body import MAX_ATTACHMENTS
-from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, TIMESTAMP_PATTERN
+from core.kombo.result_body import (
+    MAX_ATTACHMENTS,
+    Attachment,
+    Attribute,
+    ResultBody,
+    SubResultAttribute,
+    SubResultScore,
+    TextAttribute,
+)
+from core.kombo.vocabulary import CONTENT_TYPE_PATTERN, TIMESTAMP_PATTERN, ResultStatus, SubResultStatus
 
 
 class CaseStatus(StrEnum):
@@ -69,6 +77,13 @@ class CaseReport(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     reason: str = ""
 
 
+#: Case statuses that end the case; every other one is OPEN in Kombo.
+_RESULT_STATUS: Final = {
+    CaseStatus.CLEAR: ResultStatus.COMPLETED,
+    CaseStatus.CONSIDER: ResultStatus.COMPLETED,
+    CaseStatus.CANCELLED: ResultStatus.CANCELLED,
+}
+
 _LABEL: Final = {
     CaseStatus.INVITED: "Candidate invited",
     CaseStatus.AWAITING_CANDIDATE: "Waiting for the candidate",
@@ -80,37 +95,34 @@ _LABEL: Final = {
 }
 
 
-def to_result(report: CaseReport, *, result_url: str, now: str) -> dict[str, Any]:
-    """The Kombo result body for a case report (a dict the results path validates)."""
-    attributes: list[dict[str, Any]] = [{"type": "TEXT", "label": "Outcome", "value": _LABEL[report.status]}]
+def to_result(report: CaseReport, *, result_url: str, now: str) -> ResultBody:
+    """The Kombo result body for a case report (the results path validates it as any other)."""
+    attributes: list[Attribute] = [TextAttribute(label="Outcome", value=_LABEL[report.status])]
     for check in report.checks:
         if check.status is CheckStatus.PENDING:
-            attributes.append({"type": "TEXT", "label": check.label, "value": "Pending"})
+            attributes.append(TextAttribute(label=check.label, value="Pending"))
             continue
         attributes.append(
-            {
-                "type": "SUB_RESULT",
-                "id": check.id,
-                "label": f"{check.label}: {check.status.value.replace('_', ' ')}",
-                "score": {"value": 1 if check.status is CheckStatus.CLEAR else 0, "max": 1},
-                "status": "CANCELLED" if check.status is CheckStatus.NOT_PERFORMED else "COMPLETED",
-            }
+            SubResultAttribute(
+                id=check.id,
+                label=f"{check.label}: {check.status.value.replace('_', ' ')}",
+                score=SubResultScore(value=1 if check.status is CheckStatus.CLEAR else 0, max=1),
+                status=SubResultStatus.CANCELLED
+                if check.status is CheckStatus.NOT_PERFORMED
+                else SubResultStatus.COMPLETED,
+            )
         )
         if check.status is CheckStatus.CONSIDER and check.note.strip():
-            attributes.append({"type": "TEXT", "label": f"{check.label} note", "value": check.note})
+            attributes.append(TextAttribute(label=f"{check.label} note", value=check.note))
     if report.reason.strip():
-        attributes.append({"type": "TEXT", "label": "Reason", "value": report.reason})
-    body: dict[str, Any] = {"result_url": report.report_url or result_url, "attributes": attributes}
-    if report.status in {CaseStatus.CLEAR, CaseStatus.CONSIDER}:
-        body["status"] = "COMPLETED"
-    elif report.status is CaseStatus.CANCELLED:
-        body["status"] = "CANCELLED"
-    else:
-        body["status"] = "OPEN"
-    if body["status"] != "OPEN":
-        body["completed_at"] = report.completed_at or now
-    if report.documents:
-        body["attachments"] = [
-            {"name": d.name, "data_url": d.url, "content_type": d.content_type} for d in report.documents
-        ]
-    return body
+        attributes.append(TextAttribute(label="Reason", value=report.reason))
+    status = _RESULT_STATUS.get(report.status, ResultStatus.OPEN)
+    return ResultBody(
+        status=status,
+        result_url=report.report_url or result_url,
+        completed_at=UNSET if status is ResultStatus.OPEN else report.completed_at or now,
+        attributes=tuple(attributes),
+        attachments=tuple(
+            Attachment(name=d.name, data_url=d.url, content_type=d.content_type) for d in report.documents
+        ),
+    )

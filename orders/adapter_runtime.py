@@ -32,7 +32,9 @@ from core.adapters import (
     Mailer,
     OrderView,
     Redirect,
+    ResultSubmission,
     Timer,
+    result_document,
 )
 from core.clock import as_datetime
 from core.errors import AdapterError, AssessgateError, Conflict, NotFound, ValidationFailed
@@ -218,8 +220,8 @@ class AdapterRuntime:
                 run_at_ms=int(at_s * 1000),
             )
 
-        async def submit_result(doc: dict[str, Any]) -> str:
-            return str((await self.results.submit(tenant_id, order_id, doc)).result_id)
+        async def submit_result(result: ResultSubmission) -> str:
+            return str((await self.results.submit(tenant_id, order_id, result_document(result))).result_id)
 
         async def candidate_data() -> dict[str, Any] | None:
             return await self.candidates.read(tenant_id, order_id)

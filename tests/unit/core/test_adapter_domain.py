@@ -4,7 +4,6 @@ and the background-check status model's mapping to Kombo results."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import msgspec
 import pytest
@@ -13,9 +12,10 @@ from hypothesis import strategies as st
 
 from agtest.strategies import timestamps, urls, words
 from core import candidate_links
-from core.adapters import FormField, FormSpec
+from core.adapters import FormField, FormSpec, result_document
 from core.background_checks import CaseReport, CaseStatus, Check, CheckStatus, Document, to_result
 from core.forms import clean_submission
+from core.kombo import ResultBody
 from core.result_rules import validate_submission
 
 SECRET = "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q="
@@ -132,8 +132,10 @@ def test_a_report_that_would_break_the_result_rules_is_refused_where_it_arrives(
 
 @given(reports, timestamps)
 def test_every_case_report_maps_to_a_valid_kombo_result(report: CaseReport, now: str) -> None:
-    body: dict[str, Any] = to_result(report, result_url="https://gateway.example/orders/1", now=now)
+    typed = to_result(report, result_url="https://gateway.example/orders/1", now=now)
+    body = result_document(typed)
     assert validate_submission(body) == []
+    assert msgspec.convert(body, ResultBody) == typed  # the strict body's own constraints hold too
     expected = {"clear": "COMPLETED", "consider": "COMPLETED", "cancelled": "CANCELLED"}.get(report.status, "OPEN")
     assert body["status"] == expected
     performed = [c for c in report.checks if c.status is not CheckStatus.PENDING]
