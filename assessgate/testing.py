@@ -14,7 +14,7 @@ timers, results as the JSON documents the gateway would store, timeline); :func:
 to drive it with.
 """
 
-from adapters.testing import (
+from adapters.conformance import (
     Recorded,
     assert_conforms,
     conformance_problems,

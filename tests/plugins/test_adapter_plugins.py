@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from adapters.accept import plugin as accept_plugin
-from adapters.testing import assert_conforms, conformance_problems
+from adapters.conformance import assert_conforms, conformance_problems
 from agtest import REPO_ROOT
 from core.adapters import API_VERSION, AdapterPlugin, Reject
 from core.settings import Settings

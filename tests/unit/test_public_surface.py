@@ -91,7 +91,9 @@ def test_the_guide_imports_only_the_public_surface() -> None:
 
 def test_the_internal_import_checks_catch_an_internal_import() -> None:
     # The checks above pass vacuously if imports are not seen; these forms must all be.
-    source = "import core.adapters\nfrom adapters.testing import x\nfrom . import sibling\nimport assessgate.plugin\n"
+    source = (
+        "import core.adapters\nfrom adapters.conformance import x\nfrom . import sibling\nimport assessgate.plugin\n"
+    )
     assert imported_top_levels(source, "probe") == {"core", "adapters", "assessgate"}
 
 
@@ -108,13 +110,13 @@ def test_the_public_names_are_pinned_and_resolve(module: ModuleType, names: set[
 
 def test_the_public_names_are_the_gateways_own_objects() -> None:
     # Re-exports, not copies: an isinstance check in the gateway holds for what a plugin builds.
-    import adapters.testing
+    import adapters.conformance
     import core.adapters
     import core.kombo
 
     assert assessgate.plugin.AdapterPlugin is core.adapters.AdapterPlugin
     assert assessgate.plugin.ResultBody is core.kombo.ResultBody
-    assert assessgate.testing.assert_conforms is adapters.testing.assert_conforms
+    assert assessgate.testing.assert_conforms is adapters.conformance.assert_conforms
 
 
 async def test_the_guides_adapter_conforms() -> None:

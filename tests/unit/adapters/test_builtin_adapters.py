@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from adapters import accept, assessment, background_check, forward
-from adapters.testing import assert_conforms, recording_context, sample_order
+from adapters.conformance import assert_conforms, recording_context, sample_order
 from agtest.platform import PLATFORM_SECRET
 from core.adapters import Accept, AdapterPlugin, Callback, FormSubmitted, Inline, Reject, Timer
 from core.errors import ValidationFailed
