@@ -39,7 +39,13 @@ from api.routes import (
     outbox_jobs,
     packages,
     tenant_adapters,
+    tenant_catalog,
+    tenant_events,
+    tenant_integration,
+    tenant_keys,
     tenant_orders,
+    tenant_routing,
+    tenant_secrets,
     tenants,
     unrouted_orders,
 )
@@ -113,6 +119,12 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         metrics.metrics,
         outbox_jobs.JobsController,
         tenants.TenantsController,
+        tenant_integration.TenantIntegrationController,
+        tenant_keys.TenantKeysController,
+        tenant_secrets.TenantSecretsController,
+        tenant_catalog.TenantCatalogController,
+        tenant_events.TenantEventsController,
+        tenant_routing.TenantRoutingController,
         tenant_orders.TenantOrdersController,
         packages.VendorPackagesController,
         kombo_webhooks.kombo_webhook,
@@ -136,6 +148,7 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
             {
                 "settings": settings,
                 "db": db,
+                "gateway": gateway,
                 "sandbox": sandbox,
                 "sandbox_prefix": SANDBOX_PATH if sandbox is not None else "",
             }
@@ -156,7 +169,7 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         # Outermost first: the request id, then admission (credentials and limits, headers only), then the body.
         middleware=[
             DefineMiddleware(RequestContextMiddleware),
-            DefineMiddleware(AdmissionMiddleware, admission=Admission(settings, db)),
+            DefineMiddleware(AdmissionMiddleware, admission=Admission(settings, gateway.api_keys)),
             DefineMiddleware(BodyGuardMiddleware, settings=settings),
         ],
         exception_handlers=exception_handlers(Redactor(settings.secrets())),
