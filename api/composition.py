@@ -43,6 +43,7 @@ from orders.result_uploads import Uploads
 from orders.retention import OrderRetention
 from orders.write_back import WriteBacks
 from storage.database import Database
+from storage.sandbox_snapshot import DatabaseSandboxStore
 from tenants.administration import TenantAdministration
 from tenants.catalog_administration import CatalogAdministration
 from tenants.catalog_push import CatalogPush
@@ -85,6 +86,8 @@ class Gateway:
     provisioning: TenantProvisioning
     orders: OrderQueries
     jobs: JobOperations
+    #: Where the sandbox keeps its state in sandbox mode (``api/app.py`` mounts the sandbox).
+    sandbox_store: DatabaseSandboxStore
     worker_metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
     #: What this gateway opened and closes (a database or Kombo client handed in is the caller's to close).
     owns_db: bool = True
@@ -214,6 +217,7 @@ def build_gateway(
         provisioning=TenantProvisioning(db, secret_keys=settings.secret_keys, catalogs=catalogs),
         orders=orders,
         jobs=JobOperations(db, clock),
+        sandbox_store=DatabaseSandboxStore(db),
         owns_db=owns_db,
         kombo_http=kombo_http,
         adapter_http=adapter_http,

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from api.auth import Principal, TenantKey, actor_of, principal_of, provide_principal
 from api.composition import Gateway
@@ -22,7 +23,7 @@ from core.tenants import Tenant
 
 
 async def provide_tenant(
-    request: Request[Any, Any, Any], tenant_id: uuid.UUID, gateway: NamedDependency[Gateway]
+    request: Request[Any, Any, Any], tenant_id: FromPath[uuid.UUID], gateway: NamedDependency[Gateway]
 ) -> Tenant:
     principal = principal_of(request)
     if isinstance(principal, TenantKey) and principal.tenant_id != tenant_id:
