@@ -62,7 +62,7 @@ async def test_the_next_cursor_leads_through_every_tenant_once(client: AsyncTest
     seen: list[str] = []
     cursor: str | None = None
     while True:
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         page = (await client.get("/v1/tenants", params=params, headers=ADMIN)).json()
         seen += [t["id"] for t in page["items"]]
         cursor = page["next_cursor"]
