@@ -3,7 +3,6 @@ callbacks the vendor's platform posts about an order for its adapter."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -19,7 +18,6 @@ from api.routes.tenant_orders import OrderRef
 from api.tenant_scope import TENANT_DEPENDENCIES
 from core.permissions import Admin, Scope
 from core.tenants import Tenant
-from orders.adapter_runtime import AdapterRuntime
 
 AdapterName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
 
@@ -63,11 +61,11 @@ class TenantAdaptersController(Controller):
         *,
         actor: NamedDependency[str],
         gateway: NamedDependency[Gateway],
-        tenant_id: FromPath[uuid.UUID],
+        tenant: NamedDependency[Tenant],
         name: FromPath[AdapterName],
         data: JSONBody[dict[str, Any]],
     ) -> AdapterSettingsOut:
-        return AdapterSettingsOut(adapters=await gateway.adapter_setup.set_settings(tenant_id, name, data, actor=actor))
+        return AdapterSettingsOut(adapters=await gateway.adapter_setup.set_settings(tenant.id, name, data, actor=actor))
 
     @post(
         "/{tenant_id:uuid}/orders/{order_id:str}/events",
@@ -78,10 +76,10 @@ class TenantAdaptersController(Controller):
     )
     async def callback(
         self,
-        adapter_runtime: NamedDependency[AdapterRuntime],
-        tenant_id: FromPath[uuid.UUID],
+        gateway: NamedDependency[Gateway],
+        tenant: NamedDependency[Tenant],
         order_id: FromPath[OrderRef],
         data: JSONBody[dict[str, Any]],
     ) -> CallbackAccepted:
-        await adapter_runtime.callback(tenant_id, order_id, data)
+        await gateway.runtime.callback(tenant.id, order_id, data)
         return CallbackAccepted(handled=True)

@@ -111,7 +111,7 @@ class TenantKeysController(Controller):
         self,
         actor: NamedDependency[str],
         gateway: NamedDependency[Gateway],
-        tenant_id: FromPath[uuid.UUID],
+        tenant: NamedDependency[Tenant],
         key_id: FromPath[uuid.UUID],
     ) -> None:
-        await gateway.api_keys.revoke(tenant_id, key_id, actor=actor)
+        await gateway.api_keys.revoke(tenant.id, key_id, actor=actor)

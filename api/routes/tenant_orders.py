@@ -153,10 +153,10 @@ class TenantOrdersController(Controller):
     async def get_order(
         self,
         gateway: NamedDependency[Gateway],
-        tenant_id: FromPath[uuid.UUID],
+        tenant: NamedDependency[Tenant],
         order_id: FromPath[OrderRef],
     ) -> OrderDetail:
-        found = await gateway.orders.detail(tenant_id, order_id)
+        found = await gateway.orders.detail(tenant.id, order_id)
         return OrderDetail(**msgspec.structs.asdict(order_full(found.record)), timeline=found.timeline)
 
     @put(
@@ -170,12 +170,12 @@ class TenantOrdersController(Controller):
         self,
         *,
         gateway: NamedDependency[Gateway],
-        tenant_id: FromPath[uuid.UUID],
+        tenant: NamedDependency[Tenant],
         order_id: FromPath[OrderRef],
         data: JSONBody[dict[str, Any]],
     ) -> Submitted:
-        record = await gateway.orders.resolve(tenant_id, order_id)
-        return await gateway.results.submit(tenant_id, record.id, data)
+        record = await gateway.orders.resolve(tenant.id, order_id)
+        return await gateway.results.submit(tenant.id, record.id, data)
 
     @post(
         "/{tenant_id:uuid}/uploads",
