@@ -2,8 +2,10 @@
 
 ``serve`` (``api/app.py``), ``worker``, every CLI command and the tests build a :class:`Gateway` here and
 nowhere else: the database, the Kombo client, the adapters and their runtime, the services routes and
-commands call (intake, binding, results, catalogs, ...) and the registry of job kinds. Settings are passed
-in; the clock is injected (a test's clock moves time for every part at once).
+commands call (intake, binding, results, catalogs, tenant administration, API keys, order queries, job
+operations, ...) and the registry of job kinds. Settings are passed in; the clock is injected (a test's clock
+moves time for every part at once). Nothing else under ``api/`` runs SQL or builds a repository
+(``tests/unit/test_api_layer.py`` scans for it).
 """
 
 from __future__ import annotations
