@@ -33,7 +33,7 @@ from api.auth import CHALLENGE, UNAUTHORIZED_DETAIL, Principal, TenantKey, beare
 from api.problems import send_problem
 from core.rate_limits import Decision, InFlight, TokenBuckets
 from core.settings import Settings
-from storage.database import Database
+from tenants.keys import ApiKeys
 
 log = structlog.get_logger()
 PROTECTED_PREFIX: Final = "/v1/"
@@ -43,9 +43,9 @@ _POLICY: Final = "credential"
 class Admission:
     """The per-process state of the limits (one per app)."""
 
-    def __init__(self, settings: Settings, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: Settings, keys: ApiKeys, clock: Callable[[], float] = time.monotonic) -> None:
         limits = settings.limits
-        self.settings, self.db = settings, db
+        self.settings, self.keys = settings, keys
         self.requests = TokenBuckets(rate=limits.rate_per_s, burst=limits.rate_burst, clock=clock)
         self.failures = TokenBuckets(
             rate=limits.auth_failures_per_minute / 60, burst=limits.auth_failures_burst, clock=clock
@@ -100,7 +100,7 @@ class AdmissionMiddleware:
             headers = {"Retry-After": str(decision.retry_after_s), **admission.rate_headers(decision)}
             await send_problem(scope, send, 429, "rate limit of this credential exceeded", headers)
             return
-        principal = await resolve_token(admission.settings, admission.db, token)
+        principal = await resolve_token(admission.settings, admission.keys, token)
         if principal is None or decision is None:
             await self._refuse(scope, send, address, reason="missing" if token is None else "invalid")
             return

@@ -39,7 +39,13 @@ from api.routes import (
     outbox_jobs,
     packages,
     tenant_adapters,
+    tenant_catalog,
+    tenant_events,
+    tenant_integration,
+    tenant_keys,
     tenant_orders,
+    tenant_routing,
+    tenant_secrets,
     tenants,
     unrouted_orders,
 )
@@ -48,13 +54,12 @@ from core.settings import Settings
 from sandbox.app import sandbox_lifespan, sandbox_router
 from sandbox.service import Sandbox
 from sandbox.settings import SandboxSettings
-from storage.database import Database
 from storage.sandbox_snapshot import DatabaseSandboxStore
 
 log = structlog.get_logger()
 
 
-def mount_sandbox(settings: Settings, db: Database) -> Sandbox:
+def mount_sandbox(settings: Settings, store: DatabaseSandboxStore) -> Sandbox:
     """Sandbox mode (no Kombo API key): the local Kombo lives in this process and sends its webhooks here."""
     if not settings.kombo.webhook_secrets or not settings.kombo.api_key:
         raise RuntimeError("sandbox mode needs api.bootstrap.with_sandbox(settings) first")
@@ -73,7 +78,7 @@ def mount_sandbox(settings: Settings, db: Database) -> Sandbox:
             # In this process the sandbox may send (an integration-created at start) before the gateway listens.
             webhook_retry_delays_s=(0.5, 1.0, 2.0, 4.0, 8.0),
         ),
-        store=DatabaseSandboxStore(db),
+        store=store,
         # Kombo downloads attachments from URLs tenants give; in this process that is the gateway's request.
         downloader=guarded_client(settings.outbound_policy()),
     )
@@ -113,6 +118,12 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         metrics.metrics,
         outbox_jobs.JobsController,
         tenants.TenantsController,
+        tenant_integration.TenantIntegrationController,
+        tenant_keys.TenantKeysController,
+        tenant_secrets.TenantSecretsController,
+        tenant_catalog.TenantCatalogController,
+        tenant_events.TenantEventsController,
+        tenant_routing.TenantRoutingController,
         tenant_orders.TenantOrdersController,
         packages.VendorPackagesController,
         kombo_webhooks.kombo_webhook,
@@ -126,7 +137,7 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
     lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [gateway_lifespan]
     sandbox: Sandbox | None = None
     if settings.kombo.sandbox:
-        sandbox = mount_sandbox(settings, db)
+        sandbox = mount_sandbox(settings, gateway.sandbox_store)
         route_handlers.append(sandbox_router(sandbox, SANDBOX_PATH))
         lifespans.append(sandbox_lifespan(sandbox))
 
@@ -136,6 +147,7 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
             {
                 "settings": settings,
                 "db": db,
+                "gateway": gateway,
                 "sandbox": sandbox,
                 "sandbox_prefix": SANDBOX_PATH if sandbox is not None else "",
             }
@@ -156,7 +168,7 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         # Outermost first: the request id, then admission (credentials and limits, headers only), then the body.
         middleware=[
             DefineMiddleware(RequestContextMiddleware),
-            DefineMiddleware(AdmissionMiddleware, admission=Admission(settings, db)),
+            DefineMiddleware(AdmissionMiddleware, admission=Admission(settings, gateway.api_keys)),
             DefineMiddleware(BodyGuardMiddleware, settings=settings),
         ],
         exception_handlers=exception_handlers(Redactor(settings.secrets())),

@@ -28,9 +28,8 @@ from core.permissions import Access, Scope, allows
 from core.permissions import Admin as AdminRule
 from core.settings import Settings
 from core.tenants import API_KEY_PREFIX
-from storage.database import Database
 from tenants.audit import ADMIN, key_actor
-from tenants.repository import TenantRepository
+from tenants.keys import ApiKeys
 
 SCHEME_NAME: Final = "bearer"
 SECURITY_SCHEMES: Final[dict[str, SecurityScheme | Reference]] = {
@@ -74,14 +73,14 @@ def unauthorized() -> NotAuthorizedException:
     return NotAuthorizedException(detail=UNAUTHORIZED_DETAIL, headers=CHALLENGE)
 
 
-async def resolve_token(settings: Settings, db: Database, token: str | None) -> Principal | None:
+async def resolve_token(settings: Settings, keys: ApiKeys, token: str | None) -> Principal | None:
     """The principal a bearer token stands for, or None (no token, or none we know)."""
     if token is None:
         return None
     if is_admin_token(settings, token):
         return Admin()
     if token.startswith(API_KEY_PREFIX):
-        holder = await TenantRepository(db).authenticate(token)
+        holder = await keys.authenticate(token)
         if holder is not None:
             return TenantKey(tenant_id=holder.tenant_id, key_id=holder.key_id, scopes=holder.scopes)
     return None

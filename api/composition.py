@@ -2,8 +2,10 @@
 
 ``serve`` (``api/app.py``), ``worker``, every CLI command and the tests build a :class:`Gateway` here and
 nowhere else: the database, the Kombo client, the adapters and their runtime, the services routes and
-commands call (intake, binding, results, catalogs, ...) and the registry of job kinds. Settings are passed
-in; the clock is injected (a test's clock moves time for every part at once).
+commands call (intake, binding, results, catalogs, tenant administration, API keys, order queries, job
+operations, ...) and the registry of job kinds. Settings are passed in; the clock is injected (a test's clock
+moves time for every part at once). Nothing else under ``api/`` runs SQL or builds a repository
+(``tests/unit/test_api_layer.py`` scans for it).
 """
 
 from __future__ import annotations
@@ -27,21 +29,30 @@ from core.settings import Settings
 from integrations.binding import IntegrationBinding
 from integrations.webhook_events import IntakeMetrics, WebhookEvents
 from jobs.kinds import JobKind, JobRegistry
+from jobs.operations import JobOperations
 from jobs.outbox import Outbox
 from jobs.purge import DonePurge
 from jobs.worker import Worker
 from orders.adapter_runtime import AdapterRuntime, AdapterServices
+from orders.adapter_setup import AdapterSetup
 from orders.follow_up import FollowUp
 from orders.held_orders import HeldOrders
 from orders.intake import IntakeCounters, OrderIntake
+from orders.queries import OrderQueries
 from orders.reconciliation import ReconcileCounters, Reconciliation
 from orders.result_submission import Results
 from orders.result_uploads import Uploads
 from orders.retention import OrderRetention
 from orders.write_back import WriteBacks
 from storage.database import Database
+from storage.sandbox_snapshot import DatabaseSandboxStore
+from tenants.administration import TenantAdministration
+from tenants.catalog_administration import CatalogAdministration
 from tenants.catalog_push import CatalogPush
 from tenants.catalogs import Catalogs
+from tenants.keys import ApiKeys
+from tenants.provisioning import TenantProvisioning
+from tenants.vault import Vault
 
 ExtraJobKinds = Callable[[Database], Iterable[JobKind[Any]]]
 
@@ -69,6 +80,16 @@ class Gateway:
     uploads: Uploads
     registry: JobRegistry
     intake_metrics: IntakeMetrics
+    #: The services routes and commands call (``api/`` builds no repository and runs no SQL of its own).
+    administration: TenantAdministration
+    api_keys: ApiKeys
+    catalog_administration: CatalogAdministration
+    adapter_setup: AdapterSetup
+    provisioning: TenantProvisioning
+    orders: OrderQueries
+    jobs: JobOperations
+    #: Where the sandbox keeps its state in sandbox mode (``api/app.py`` mounts the sandbox).
+    sandbox_store: DatabaseSandboxStore
     worker_metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
     #: What this gateway opened and closes (a database or Kombo client handed in is the caller's to close).
     owns_db: bool = True
@@ -148,6 +169,8 @@ def build_gateway(
         clock_ms=clock,
     )
     intake_metrics = IntakeMetrics(intake_counters, reconcile_counters)
+    orders = OrderQueries(db, clock)
+    administration = TenantAdministration(db, secret_keys=settings.secret_keys, open_orders=orders.open_count)
     reconcile_kinds, reconcile_periodic = reconciliation.kinds(every_ms=settings.reconcile_interval_s * 1000)
     adapter_kinds, adapter_periodic = runtime.kinds()
     retention_kind, retention_periodic = OrderRetention(
@@ -189,6 +212,14 @@ def build_gateway(
         uploads=uploads,
         registry=registry,
         intake_metrics=intake_metrics,
+        administration=administration,
+        api_keys=ApiKeys(db),
+        catalog_administration=CatalogAdministration(db, catalogs),
+        adapter_setup=AdapterSetup(adapters, runtime, administration),
+        provisioning=TenantProvisioning(db, secret_keys=settings.secret_keys, catalogs=catalogs),
+        orders=orders,
+        jobs=JobOperations(db, clock),
+        sandbox_store=DatabaseSandboxStore(db),
         owns_db=owns_db,
         kombo_http=kombo_http,
         adapter_http=adapter_http,
@@ -204,6 +235,20 @@ async def open_gateway(settings: Settings, **overrides: Any) -> AsyncIterator[Ga
         yield gateway
     finally:
         await gateway.close()
+
+
+@asynccontextmanager
+async def open_job_operations(settings: Settings) -> AsyncIterator[JobOperations]:
+    """The operators' outbox operations over the database alone (``assessgate jobs``: whatever the adapters' state)."""
+    async with open_database(settings) as db:
+        yield JobOperations(db, wall_clock_ms)
+
+
+@asynccontextmanager
+async def open_vault(settings: Settings) -> AsyncIterator[Vault]:
+    """The tenant secrets' vault over the database alone (``assessgate keys rotate``)."""
+    async with open_database(settings) as db:
+        yield Vault(db, settings.secret_keys)
 
 
 @asynccontextmanager

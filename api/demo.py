@@ -17,20 +17,15 @@ from typing import Final
 import msgspec
 
 from api.bootstrap import SANDBOX_PATH
+from api.composition import Gateway
 from core.catalog import CatalogPackage, TenantPackage
-from core.clock import wall_clock_ms
 from core.kombo import PackageType
 from core.permissions import DEFAULT_SCOPES
 from core.settings import Settings
 from core.tenants import Tenant
-from integrations.binding import record_binding
 from sandbox.demo_platform import PATH, DemoPlatform
 from sandbox.service import Sandbox
-from storage.database import Database
-from tenants.audit import ADMIN, AuditLog
-from tenants.catalogs import Catalogs
-from tenants.repository import TenantRepository
-from tenants.vault import Vault
+from tenants.audit import ADMIN
 
 DEMO_EXTERNAL_ID: Final = "demo"
 DEMO_ROUTES: Final = {
@@ -58,74 +53,54 @@ def platform_url(settings: Settings) -> str:
     return f"{settings.base_url}{SANDBOX_PATH}{PATH}"
 
 
-async def seed_demo(sandbox: Sandbox, db: Database, *, max_deletion_share: float) -> DemoSeed:
+async def seed_demo(sandbox: Sandbox, gateway: Gateway) -> DemoSeed:
     """Add what the demo needs and is missing (see the module doc); returns the tenant and its integration."""
     created: list[str] = []
-    repo = TenantRepository(db)
-    tenant = next((t for t in await repo.list_tenants(limit=1000) if t.external_id == DEMO_EXTERNAL_ID), None)
-    if tenant is None:
-        tenant = await repo.create(name="Demo Customer Inc.", external_id=DEMO_EXTERNAL_ID)
+    provisioning = gateway.provisioning
+    tenant, new = await provisioning.tenant(external_id=DEMO_EXTERNAL_ID, name="Demo Customer Inc.")
+    if new:
         created.append("the demo tenant")
     integration = next((i for i in sandbox.state.integrations.values() if i.origin_id == str(tenant.id)), None)
     if integration is None:
         integration = await sandbox.create_integration(organization_name=tenant.name, origin_id=str(tenant.id))
         created.append("its sandbox integration")
     if tenant.integration_id is None:
-        tenant = await record_binding(db, tenant.id, integration.id, "ACTIVE", actor=ADMIN, now_ms=wall_clock_ms())
-    catalogs = Catalogs(db, max_deletion_share=max_deletion_share)
-    vendor = (await catalogs.vendor()).packages
-    missing = [p for p in DEMO_PACKAGES if p.id not in {v.id for v in vendor}]
-    if missing:  # appended: the vendor's own packages stay as they are
-        await catalogs.set_vendor([*vendor, *missing], now_ms=wall_clock_ms())
-        created.append(f"{len(missing)} demo package(s)")
-    if await catalogs.desired(tenant.id) is None:  # a catalog someone set stays as it is
-        selection = [TenantPackage(id=p.id) for p in DEMO_PACKAGES]
-        await catalogs.set_desired(tenant.id, selection, confirm_deletions=False, now_ms=wall_clock_ms())
-        created.append("the demo tenant's catalog")
+        tenant = await gateway.binding.record(tenant.id, integration.id, "ACTIVE", actor=ADMIN)
+    added_packages = await provisioning.vendor_packages(DEMO_PACKAGES)  # appended: the vendor's own stay
+    if added_packages:
+        created.append(f"{added_packages} demo package(s)")
+    if await provisioning.catalog(tenant.id, [TenantPackage(id=p.id) for p in DEMO_PACKAGES]):
+        created.append("the demo tenant's catalog")  # a catalog someone set stays as it is
     return DemoSeed(tenant=tenant, integration_id=integration.id, created=created)
 
 
-async def equip_demo(sandbox: Sandbox, db: Database, settings: Settings, tenant: Tenant) -> list[str]:
+async def equip_demo(sandbox: Sandbox, gateway: Gateway, tenant: Tenant) -> list[str]:
     """Route the demo tenant to the real adapters and give them what they need, unless someone set its routes,
     settings or secrets already; then start the demo platform with a fresh key. Returns what it added."""
-    created: list[str] = []
-    repo = TenantRepository(db)
-    vault = Vault(db, settings.secret_keys)
-    stored = set(await vault.names(tenant.id))
+    settings, provisioning = gateway.settings, gateway.provisioning
     secrets_now = {
         "launch_signing_secret": secrets.token_urlsafe(32),
         "forward_signing_secret": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
     }
-    for name, value in secrets_now.items():
-        if name not in stored:
-            await vault.put(tenant.id, name, value)
-            created.append(f"the secret {name}")
+    created = [f"the secret {name}" for name in await provisioning.secrets(tenant.id, secrets_now)]
     launch = f"{platform_url(settings)}/start?order={{order_id}}&expires={{expires}}&signature={{signature}}"
     wanted = {
         "assessment": {"launch_url_template": launch},
         "inline_assessment": {"launch_url_template": launch},
         "background_check": {"forward_url": f"{platform_url(settings)}/cases"},
     }
-    configured = await repo.all_adapter_settings(tenant.id)
-    for adapter, values in wanted.items():
-        if adapter not in configured:
-            await repo.set_adapter_settings(tenant.id, adapter, values)
-            created.append(f"{adapter} settings")
-    if not await repo.routes(tenant.id):
-        await repo.set_routes(tenant.id, DEMO_ROUTES)
+    created += [f"{adapter} settings" for adapter in await provisioning.adapter_settings(tenant.id, wanted)]
+    if await provisioning.routes(tenant.id, DEMO_ROUTES):
         created.append("the demo routes")
-    for key in await repo.api_keys(tenant.id):  # last start's platform key: this process holds a new one
-        if key.name == PLATFORM_KEY_NAME and key.revoked_at is None:
-            await repo.revoke_api_key(tenant.id, key.id)
-    _, api_key = await repo.create_api_key(tenant.id, PLATFORM_KEY_NAME, DEFAULT_SCOPES)
+    # Last start's platform key is revoked: this process holds a new one.
+    api_key = await provisioning.fresh_key(tenant.id, PLATFORM_KEY_NAME, DEFAULT_SCOPES)
     sandbox.demo_platform = DemoPlatform(
         gateway_url=settings.base_url,
         tenant_id=str(tenant.id),
         api_key=api_key,
-        launch_secret=await vault.get(tenant.id, "launch_signing_secret") or "",
-        forward_secret=await vault.get(tenant.id, "forward_signing_secret") or "",
+        launch_secret=await provisioning.secret(tenant.id, "launch_signing_secret") or "",
+        forward_secret=await provisioning.secret(tenant.id, "forward_signing_secret") or "",
     )
-    async with db.tx():  # what the seed changed, in the tenant's event log like any operator's change
-        for change in created:
-            await AuditLog(db).record(tenant.id, ADMIN, "demo.seeded", change)
+    # What the seed changed, in the tenant's event log like any operator's change.
+    await provisioning.record(tenant.id, ADMIN, "demo.seeded", created)
     return created

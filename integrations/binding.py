@@ -13,8 +13,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+import msgspec
+
 from core.errors import Conflict, KomboError, NotFound
-from core.kombo.vocabulary import IntegrationState
+from core.kombo import CreateLinkRequest
+from core.kombo.vocabulary import IntegrationState, Language
 from core.ports import KomboApi
 from core.tenants import Tenant
 from jobs.outbox import Outbox
@@ -31,6 +34,33 @@ class IntegrationBinding:
         self.kombo = kombo
         self.clock_ms = clock_ms
         self.tenants = TenantRepository(db)
+        self.audit = AuditLog(db)
+
+    async def connect_link(
+        self, tenant: Tenant, *, end_user_email: str, language: Language | None, integration_tool: str | None
+    ) -> str:
+        """A Kombo Connect link for the tenant: its id is the link's origin id, which binding checks later."""
+        request = CreateLinkRequest(
+            end_user_email=end_user_email,
+            end_user_organization_name=tenant.name,
+            end_user_origin_id=str(tenant.id),
+            language=language if language is not None else msgspec.UNSET,
+            integration_tool=integration_tool if integration_tool is not None else msgspec.UNSET,
+        )
+        return await self.kombo.create_link(request)
+
+    async def relink(self, tenant: Tenant, *, actor: str) -> str:
+        """A link that repairs the tenant's integration's credentials (409: it has no integration yet)."""
+        if tenant.integration_id is None:
+            raise Conflict("the tenant has no integration to relink; create a connect link instead")
+        link = await self.kombo.relink(tenant.integration_id)
+        async with self.db.tx():
+            await self.audit.record(tenant.id, actor, "integration.relink_requested", tenant.integration_id)
+        return link
+
+    async def record(self, tenant_id: uuid.UUID, integration_id: str, state: str, *, actor: str | None) -> Tenant:
+        """Record a binding already checked (the demo's own sandbox integration): see :func:`record_binding`."""
+        return await record_binding(self.db, tenant_id, integration_id, state, actor=actor, now_ms=self.clock_ms())
 
     async def bind(self, tenant_id: uuid.UUID, integration_id: str, *, actor: str, owner_only: bool) -> Tenant:
         """Bind an integration by id (``owner_only``: the caller is the tenant's key, see the module doc)."""

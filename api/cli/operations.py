@@ -11,20 +11,17 @@ from core.errors import ConfigError
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from api.composition import open_database
-    from core.clock import wall_clock_ms
+    from api.composition import open_job_operations
     from jobs.lifecycle import JobState
-    from jobs.outbox import Outbox
 
     settings = settings_from_env()
     state = JobState(args.state) if args.state else None
     tenant = uuid.UUID(args.tenant) if args.tenant else None
 
     async def main() -> int:
-        async with open_database(settings) as db:
-            outbox = Outbox(db)
+        async with open_job_operations(settings) as jobs:
             if args.action == "list":
-                for job in await outbox.list_jobs(state=state, tenant_id=tenant, kind=args.kind, limit=args.limit):
+                for job in await jobs.listed(state=state, tenant_id=tenant, kind=args.kind, limit=args.limit):
                     error = (job.last_error or "").replace("\n", " ")[:80]
                     print(
                         f"{job.id}  {job.state:<8} {job.kind:<28} attempts={job.attempts}/{job.max_attempts}  {error}"
@@ -32,16 +29,12 @@ def cmd_jobs(args: argparse.Namespace) -> int:
                 return 0
             if bool(args.ids) == args.all:
                 raise SystemExit("assessgate: name job ids, or pass --all (with --state/--tenant/--kind to narrow it)")
-            ids = args.ids or await outbox.ids_matching(state=state, tenant_id=tenant, kind=args.kind)
-            change = outbox.operator_retry if args.action == "retry" else outbox.operator_discard
-            changed = 0
-            for job_id in ids:
-                if await change(str(uuid.UUID(job_id)), now_ms=wall_clock_ms()) is not None:
-                    changed += 1
-                else:
-                    print(f"{job_id}: not in a state that allows {args.action}", file=sys.stderr)
-            print(f"{args.action}: {changed} of {len(ids)} job(s)")
-            return 0 if changed == len(ids) else 1
+            ids = args.ids or await jobs.ids_matching(state=state, tenant_id=tenant, kind=args.kind)
+            refused = await jobs.change_each(ids, retry=args.action == "retry")
+            for job_id in refused:
+                print(f"{job_id}: not in a state that allows {args.action}", file=sys.stderr)
+            print(f"{args.action}: {len(ids) - len(refused)} of {len(ids)} job(s)")
+            return 0 if not refused else 1
 
     return run(main())
 
@@ -50,16 +43,14 @@ def cmd_keys_rotate(_args: argparse.Namespace) -> int:
     """Re-encrypt every tenant secret under the first key of ASSESSGATE_SECRET_KEYS, with a progress bar."""
     from rich.progress import Progress
 
-    from api.composition import open_database
-    from tenants.vault import Vault
+    from api.composition import open_vault
 
     settings = settings_from_env()
     if not settings.secret_keys:
         raise SystemExit("assessgate: set ASSESSGATE_SECRET_KEYS (newest key first) before rotating")
 
     async def main() -> int:
-        async with open_database(settings) as db:
-            vault = Vault(db, settings.secret_keys)
+        async with open_vault(settings) as vault:
             total = await vault.pending_rotation()
             with Progress() as progress:
                 task = progress.add_task("re-encrypting secrets", total=total)

@@ -50,9 +50,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     async def seed(app: Litestar) -> None:
         """After the sandbox restored its state: what the demo needs and is missing (``api/demo.py``)."""
-        sandbox, db = app.state.sandbox, app.state.db
-        demo = await seed_demo(sandbox, db, max_deletion_share=settings.catalog_max_deletion_share)
-        created = demo.created + await equip_demo(sandbox, db, settings, demo.tenant)
+        sandbox, gateway = app.state.sandbox, app.state.gateway
+        demo = await seed_demo(sandbox, gateway)
+        created = demo.created + await equip_demo(sandbox, gateway, demo.tenant)
         added = f"added {', '.join(created)}" if created else "nothing to add: the demo is as it was left"
         print(
             "\nassessgate demo (sandbox mode)\n"

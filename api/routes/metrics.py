@@ -5,13 +5,11 @@ from __future__ import annotations
 from litestar import Response, get
 from litestar.di import NamedDependency
 
+from api.composition import Gateway
 from api.problems import problem_responses
-from core.clock import wall_clock_ms
 from core.metrics import CONTENT_TYPE, Gauge, WorkerMetrics, render
 from integrations.webhook_events import IntakeMetrics
-from jobs.outbox import Outbox
 from orders.adapter_runtime import AdapterRuntime
-from storage.database import Database
 
 
 @get(
@@ -22,12 +20,12 @@ from storage.database import Database
     media_type=CONTENT_TYPE,
 )
 async def metrics(
-    db: NamedDependency[Database],
+    gateway: NamedDependency[Gateway],
     worker_metrics: NamedDependency[WorkerMetrics],
     intake_metrics: NamedDependency[IntakeMetrics],
     adapter_runtime: NamedDependency[AdapterRuntime],
 ) -> Response[str]:
-    counts, oldest_ms = await Outbox(db).stats(now_ms=wall_clock_ms())
+    counts, oldest_ms = await gateway.jobs.stats()
     families = [
         Gauge(
             "assessgate_jobs",

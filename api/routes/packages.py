@@ -6,18 +6,16 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from api.auth import SECURITY, Principal, actor_of, authorize, provide_principal
+from api.auth import SECURITY, authorize
+from api.composition import Gateway
 from api.problems import problem_responses
+from api.tenant_scope import TENANT_DEPENDENCIES
 from core.catalog import CatalogPackage
-from core.clock import wall_clock_ms
 from core.permissions import Admin, Scope
-from core.settings import Settings
-from storage.database import Database
-from tenants.audit import AuditLog
-from tenants.catalogs import Catalogs, VendorCatalogView
+from tenants.catalogs import VendorCatalogView
 
 
 class VendorPackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -28,7 +26,7 @@ class VendorPackagesController(Controller):
     path = "/v1/packages"
     tags = ["packages"]  # noqa: RUF012 - Litestar's own attribute
     security = SECURITY
-    dependencies = {"principal": Provide(provide_principal)}  # noqa: RUF012
+    dependencies = TENANT_DEPENDENCIES
     guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @get(
@@ -37,10 +35,8 @@ class VendorPackagesController(Controller):
         responses=problem_responses(401, 403),
         opt={"access": Scope.TENANT_READ},
     )
-    async def get_vendor_packages(
-        self, db: NamedDependency[Database], settings: NamedDependency[Settings]
-    ) -> VendorCatalogView:
-        return await Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share).vendor()
+    async def get_vendor_packages(self, gateway: NamedDependency[Gateway]) -> VendorCatalogView:
+        return await gateway.catalog_administration.vendor()
 
     @put(
         "/",
@@ -50,15 +46,8 @@ class VendorPackagesController(Controller):
     )
     async def set_vendor_packages(
         self,
-        principal: NamedDependency[Principal],
-        db: NamedDependency[Database],
-        settings: NamedDependency[Settings],
+        actor: NamedDependency[str],
+        gateway: NamedDependency[Gateway],
         data: JSONBody[VendorPackagesIn],
     ) -> VendorCatalogView:
-        catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share)
-        async with db.tx():
-            view = await catalogs.set_vendor(data.packages, now_ms=wall_clock_ms())
-            await AuditLog(db).record(
-                None, actor_of(principal), "vendor_catalog.set", f"{len(data.packages)} package(s)"
-            )
-        return view
+        return await gateway.catalog_administration.set_vendor(data.packages, actor=actor)

@@ -3,26 +3,21 @@ callbacks the vendor's platform posts about an order for its adapter."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import Principal, actor_of, authorize, provide_principal
-from api.plugins import Adapters
+from api.auth import authorize
+from api.composition import Gateway
 from api.problems import problem_responses
-from api.routes.tenants import OrderRef
-from core.adapters import HasRequirements
-from core.errors import FieldError, ValidationFailed
+from api.routes.tenant_orders import OrderRef
+from api.tenant_scope import TENANT_DEPENDENCIES
 from core.permissions import Admin, Scope
-from orders.adapter_runtime import AdapterRuntime
-from storage.database import Database
-from tenants.audit import AuditLog
-from tenants.repository import TenantRepository
+from core.tenants import Tenant
 
 AdapterName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
 
@@ -40,7 +35,7 @@ class TenantAdaptersController(Controller):
     path = "/v1/tenants"
     tags = ["adapters"]  # noqa: RUF012 - Litestar's own attribute
     security = SECURITY_REQUIREMENT
-    dependencies = {"principal": Provide(provide_principal)}  # noqa: RUF012
+    dependencies = TENANT_DEPENDENCIES
     guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @get(
@@ -49,10 +44,10 @@ class TenantAdaptersController(Controller):
         responses=problem_responses(401, 403, 404),
         opt={"access": Scope.TENANT_READ},
     )
-    async def get_settings(self, db: NamedDependency[Database], tenant_id: FromPath[uuid.UUID]) -> AdapterSettingsOut:
-        repo = TenantRepository(db)
-        await repo.require(tenant_id)
-        return AdapterSettingsOut(adapters=await repo.all_adapter_settings(tenant_id))
+    async def get_settings(
+        self, gateway: NamedDependency[Gateway], tenant: NamedDependency[Tenant]
+    ) -> AdapterSettingsOut:
+        return AdapterSettingsOut(adapters=await gateway.administration.adapter_settings(tenant.id))
 
     @put(
         "/{tenant_id:uuid}/adapters/{name:str}/settings",
@@ -64,28 +59,13 @@ class TenantAdaptersController(Controller):
     async def set_settings(
         self,
         *,
-        principal: NamedDependency[Principal],
-        db: NamedDependency[Database],
-        adapters: NamedDependency[Adapters],
-        tenant_id: FromPath[uuid.UUID],
+        actor: NamedDependency[str],
+        gateway: NamedDependency[Gateway],
+        tenant: NamedDependency[Tenant],
         name: FromPath[AdapterName],
         data: JSONBody[dict[str, Any]],
     ) -> AdapterSettingsOut:
-        errors = adapters.check_settings(name, data)
-        configured: object = adapters.adapter(name, data) if data and not errors else None  # {} removes overrides
-        if isinstance(configured, HasRequirements):  # a setting the adapter cannot work without, left empty
-            errors = [
-                FieldError(path=f"$.{r.setting}", message=r.describe(name))
-                for r in configured.requirements()
-                if r.setting is not None
-            ]
-        if errors:
-            raise ValidationFailed(errors)
-        repo = TenantRepository(db)
-        async with db.tx():
-            await repo.set_adapter_settings(tenant_id, name, data)
-            await AuditLog(db).record(tenant_id, actor_of(principal), "adapter_settings.set", name)
-        return AdapterSettingsOut(adapters=await repo.all_adapter_settings(tenant_id))
+        return AdapterSettingsOut(adapters=await gateway.adapter_setup.set_settings(tenant.id, name, data, actor=actor))
 
     @post(
         "/{tenant_id:uuid}/orders/{order_id:str}/events",
@@ -96,10 +76,10 @@ class TenantAdaptersController(Controller):
     )
     async def callback(
         self,
-        adapter_runtime: NamedDependency[AdapterRuntime],
-        tenant_id: FromPath[uuid.UUID],
+        gateway: NamedDependency[Gateway],
+        tenant: NamedDependency[Tenant],
         order_id: FromPath[OrderRef],
         data: JSONBody[dict[str, Any]],
     ) -> CallbackAccepted:
-        await adapter_runtime.callback(tenant_id, order_id, data)
+        await gateway.runtime.callback(tenant.id, order_id, data)
         return CallbackAccepted(handled=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Final
+from datetime import datetime
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post, put
@@ -16,21 +16,20 @@ from api.auth import authorize
 from api.body_guard import RAW_BODY
 from api.composition import Gateway
 from api.problems import problem_responses
-from api.routes.tenants import OrderRef, decode_cursor, encode_cursor, position_cursor
+from api.tenant_scope import TENANT_DEPENDENCIES
 from core.errors import FieldError, ValidationFailed
 from core.file_names import content_type_problem, upload_name_problem
 from core.kombo import OrderReceivedData
 from core.order_status import OrderStatus
 from core.permissions import Scope
+from core.tenants import Tenant
+from orders.queries import OrderFilter
 from orders.result_submission import Submitted
 from orders.result_uploads import Upload
-from orders.store import OrderRecord, Orders, TimelineEntry
-from storage.database import Database
-from tenants.repository import TenantRepository
+from orders.store import OrderRecord, TimelineEntry
 
-#: A change is listed once it is this old, so a transaction still committing an earlier change is not skipped
-#: (changes are stamped inside their write transaction, which holds no slow work: a second is ample).
-CHANGES_SETTLE: Final = timedelta(seconds=1)
+#: An order as routes name it: the gateway's id (a UUID) or Kombo's order id.
+OrderRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class OrderOut(msgspec.Struct, kw_only=True):
@@ -104,6 +103,7 @@ class TenantOrdersController(Controller):
     path = "/v1/tenants"
     tags = ["orders"]  # noqa: RUF012 - Litestar's own attribute
     security = SECURITY_REQUIREMENT
+    dependencies = TENANT_DEPENDENCIES
     guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @get(
@@ -114,8 +114,8 @@ class TenantOrdersController(Controller):
     )
     async def list_orders(
         self,
-        db: NamedDependency[Database],
-        tenant_id: FromPath[uuid.UUID],
+        gateway: NamedDependency[Gateway],
+        tenant: NamedDependency[Tenant],
         *,
         status: Annotated[OrderStatus | None, QueryParameter()] = None,
         package_id: Annotated[str | None, QueryParameter(max_length=200)] = None,
@@ -124,19 +124,8 @@ class TenantOrdersController(Controller):
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> OrderPage:
-        await TenantRepository(db).require(tenant_id)
-        after = decode_cursor(cursor) if cursor else None
-        found = await Orders(db).list_orders(
-            tenant_id,
-            state=status,
-            package_id=package_id,
-            created_from=created_from,
-            created_to=created_to,
-            after=after,
-            limit=limit + 1,
-        )
-        page = found[:limit]
-        next_cursor = encode_cursor(page[-1]) if len(found) > limit else None
+        narrowed = OrderFilter(status=status, package_id=package_id, created_from=created_from, created_to=created_to)
+        page, next_cursor = await gateway.orders.page(tenant.id, narrowed, cursor=cursor, limit=limit)
         return OrderPage(items=[order_out(o) for o in page], next_cursor=next_cursor)
 
     @get(
@@ -147,16 +136,12 @@ class TenantOrdersController(Controller):
     )
     async def order_changes(
         self,
-        db: NamedDependency[Database],
-        tenant_id: FromPath[uuid.UUID],
+        gateway: NamedDependency[Gateway],
+        tenant: NamedDependency[Tenant],
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> OrderChanges:
-        await TenantRepository(db).require(tenant_id)
-        after = decode_cursor(cursor) if cursor else None
-        until = datetime.now(UTC) - CHANGES_SETTLE
-        found = await Orders(db).changes(tenant_id, after=after, until=until, limit=limit)
-        next_cursor = position_cursor(found[-1].updated_at, found[-1].id) if found else (cursor or "")
+        found, next_cursor = await gateway.orders.changes(tenant.id, cursor=cursor, limit=limit)
         return OrderChanges(items=[order_full(o) for o in found], next_cursor=next_cursor)
 
     @get(
@@ -167,13 +152,12 @@ class TenantOrdersController(Controller):
     )
     async def get_order(
         self,
-        db: NamedDependency[Database],
-        tenant_id: FromPath[uuid.UUID],
+        gateway: NamedDependency[Gateway],
+        tenant: NamedDependency[Tenant],
         order_id: FromPath[OrderRef],
     ) -> OrderDetail:
-        orders = Orders(db)
-        record = await orders.resolve(tenant_id, order_id)
-        return OrderDetail(**msgspec.structs.asdict(order_full(record)), timeline=await orders.timeline(record.id))
+        found = await gateway.orders.detail(tenant.id, order_id)
+        return OrderDetail(**msgspec.structs.asdict(order_full(found.record)), timeline=found.timeline)
 
     @put(
         "/{tenant_id:uuid}/orders/{order_id:str}/result",
@@ -185,14 +169,13 @@ class TenantOrdersController(Controller):
     async def submit_result(
         self,
         *,
-        db: NamedDependency[Database],
         gateway: NamedDependency[Gateway],
-        tenant_id: FromPath[uuid.UUID],
+        tenant: NamedDependency[Tenant],
         order_id: FromPath[OrderRef],
         data: JSONBody[dict[str, Any]],
     ) -> Submitted:
-        record = await Orders(db).resolve(tenant_id, order_id)
-        return await gateway.results.submit(tenant_id, record.id, data)
+        record = await gateway.orders.resolve(tenant.id, order_id)
+        return await gateway.results.submit(tenant.id, record.id, data)
 
     @post(
         "/{tenant_id:uuid}/uploads",
@@ -204,12 +187,10 @@ class TenantOrdersController(Controller):
         self,
         *,
         request: Request[Any, Any, Any],
-        db: NamedDependency[Database],
         gateway: NamedDependency[Gateway],
-        tenant_id: FromPath[uuid.UUID],
+        tenant: NamedDependency[Tenant],
         name: Annotated[str, QueryParameter(min_length=1, max_length=300)],
     ) -> Upload:
-        await TenantRepository(db).require(tenant_id)
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         errors = [
             FieldError(path=path, message=problem)
@@ -221,4 +202,4 @@ class TenantOrdersController(Controller):
         ]
         if errors:
             raise ValidationFailed(errors)
-        return await gateway.uploads.upload(tenant_id, name, content_type, await request.body())
+        return await gateway.uploads.upload(tenant.id, name, content_type, await request.body())

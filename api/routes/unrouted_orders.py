@@ -12,11 +12,9 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.auth import ADMIN_SECURITY, authorize
+from api.composition import Gateway
 from api.problems import problem_responses
-from api.routes.tenants import decode_cursor, encode_cursor
 from core.permissions import Admin
-from orders.store import Orders
-from storage.database import Database
 
 
 class UnroutedOrder(msgspec.Struct, kw_only=True):
@@ -42,12 +40,11 @@ class UnroutedPage(msgspec.Struct, kw_only=True):
     responses=problem_responses(401, 403),
 )
 async def unrouted_orders(
-    db: NamedDependency[Database],
+    gateway: NamedDependency[Gateway],
     cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> UnroutedPage:
-    found = await Orders(db).all_unrouted(after=decode_cursor(cursor) if cursor else None, limit=limit + 1)
-    page = found[:limit]
+    page, next_cursor = await gateway.orders.unrouted(cursor=cursor, limit=limit)
     items = [
         UnroutedOrder(
             id=o.id,
@@ -58,4 +55,4 @@ async def unrouted_orders(
         )
         for o in page
     ]
-    return UnroutedPage(items=items, next_cursor=encode_cursor(page[-1]) if len(found) > limit else None)
+    return UnroutedPage(items=items, next_cursor=next_cursor)

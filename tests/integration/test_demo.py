@@ -28,8 +28,8 @@ def demo_app(settings: Settings, seeded: list[list[str]]) -> Litestar:
     app = create_app(settings)
 
     async def seed(app: Litestar) -> None:  # what `assessgate demo` runs at start
-        demo = await seed_demo(app.state.sandbox, app.state.db, max_deletion_share=0.5)
-        seeded.append(demo.created + await equip_demo(app.state.sandbox, app.state.db, settings, demo.tenant))
+        demo = await seed_demo(app.state.sandbox, app.state.gateway)
+        seeded.append(demo.created + await equip_demo(app.state.sandbox, app.state.gateway, demo.tenant))
 
     app.on_startup.append(seed)
     return app

@@ -1,0 +1,40 @@
+"""A tenant's event log: Kombo's events about it and what operators and API keys changed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from api.auth import SECURITY as SECURITY_REQUIREMENT
+from api.auth import authorize
+from api.composition import Gateway
+from api.problems import problem_responses
+from api.tenant_scope import TENANT_DEPENDENCIES
+from core.permissions import Scope
+from core.tenants import Tenant
+from tenants.administration import TenantEvent
+
+
+class TenantEventsController(Controller):
+    path = "/v1/tenants"
+    tags = ["tenants"]  # noqa: RUF012 - Litestar's own attribute
+    security = SECURITY_REQUIREMENT
+    dependencies = TENANT_DEPENDENCIES
+    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
+
+    @get(
+        "/{tenant_id:uuid}/events",
+        summary="The tenant's event log: Kombo's events and what operators and API keys changed, newest first",
+        responses=problem_responses(401, 403, 404),
+        opt={"access": Scope.TENANT_READ},
+    )
+    async def events(
+        self,
+        gateway: NamedDependency[Gateway],
+        tenant: NamedDependency[Tenant],
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> list[TenantEvent]:
+        return await gateway.administration.events(tenant.id, limit=limit)

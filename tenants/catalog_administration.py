@@ -1,0 +1,42 @@
+"""Setting catalogs through the API: the vendor's, and each tenant's selection from it. Each change is written
+with its audit entry in one transaction; the push to Kombo follows in the background (``tenants/catalog_push.py``)."""
+
+from __future__ import annotations
+
+import uuid
+
+from core.catalog import CatalogPackage, TenantPackage
+from storage.database import Database
+from tenants.audit import AuditLog
+from tenants.catalogs import Catalogs, CatalogView, VendorCatalogView
+
+
+class CatalogAdministration:
+    def __init__(self, db: Database, catalogs: Catalogs) -> None:
+        self.db = db
+        self.catalogs = catalogs
+        self.audit = AuditLog(db)
+
+    async def vendor(self) -> VendorCatalogView:
+        return await self.catalogs.vendor()
+
+    async def set_vendor(self, packages: list[CatalogPackage], *, actor: str) -> VendorCatalogView:
+        """Replace the vendor's catalog; tenants offering from it are pushed again."""
+        async with self.db.tx():
+            view = await self.catalogs.set_vendor(packages, now_ms=self.catalogs.clock_ms())
+            await self.audit.record(None, actor, "vendor_catalog.set", f"{len(packages)} package(s)")
+        return view
+
+    async def of_tenant(self, tenant_id: uuid.UUID) -> CatalogView:
+        """The tenant's catalog, its diff against what Kombo accepted, and the sync state."""
+        return await self.catalogs.view(tenant_id)
+
+    async def set_for_tenant(
+        self, tenant_id: uuid.UUID, packages: list[TenantPackage], *, confirm_deletions: bool, actor: str
+    ) -> CatalogView:
+        async with self.db.tx():
+            view = await self.catalogs.set_desired(
+                tenant_id, packages, confirm_deletions=confirm_deletions, now_ms=self.catalogs.clock_ms()
+            )
+            await self.audit.record(tenant_id, actor, "catalog.set", f"{len(packages)} package(s)")
+        return view
