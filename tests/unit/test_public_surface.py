@@ -98,7 +98,9 @@ def test_the_internal_import_checks_catch_an_internal_import() -> None:
 
 
 @pytest.mark.parametrize(
-    ("module", "names"), [(assessgate.plugin, PLUGIN_NAMES), (assessgate.testing, TESTING_NAMES)], ids=["plugin", "testing"]
+    ("module", "names"),
+    [(assessgate.plugin, PLUGIN_NAMES), (assessgate.testing, TESTING_NAMES)],
+    ids=["plugin", "testing"],
 )
 def test_the_public_names_are_pinned_and_resolve(module: ModuleType, names: set[str]) -> None:
     exported: list[str] = module.__all__
