@@ -26,7 +26,7 @@ from api.admission import Admission, AdmissionMiddleware
 from api.auth import SECURITY_SCHEMES
 from api.body_guard import BodyGuardMiddleware
 from api.bootstrap import SANDBOX_PATH
-from api.composition import ExtraJobKinds, build_gateway
+from api.composition import ExtraJobKinds, Gateway, build_gateway
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.problems import exception_handlers
@@ -84,15 +84,35 @@ def mount_sandbox(settings: Settings, store: DatabaseSandboxStore) -> Sandbox:
     )
 
 
-def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = None, **overrides: Any) -> Litestar:
-    """Build the app; ``extra_job_kinds(db)`` lets an embedding application (or a test) add job kinds, and
-    ``overrides`` hand parts to :func:`api.composition.build_gateway` (a test's clock or adapters)."""
-    configure_logging(settings)
-    gateway = build_gateway(settings, extra_job_kinds=extra_job_kinds, **overrides)
-    db = gateway.db
+ROUTES: list[ControllerRouterHandler] = [
+    health.health,
+    health.ready,
+    metrics.metrics,
+    outbox_jobs.JobsController,
+    tenants.TenantsController,
+    tenant_integration.TenantIntegrationController,
+    tenant_keys.TenantKeysController,
+    tenant_secrets.TenantSecretsController,
+    tenant_catalog.TenantCatalogController,
+    tenant_events.TenantEventsController,
+    tenant_routing.TenantRoutingController,
+    tenant_orders.TenantOrdersController,
+    packages.VendorPackagesController,
+    kombo_webhooks.kombo_webhook,
+    unrouted_orders.unrouted_orders,
+    files.download,
+    candidate.open_link,
+    candidate.use_link,
+    tenant_adapters.TenantAdaptersController,
+]
+
+
+def gateway_lifespan(gateway: Gateway) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """Start the gateway, its embedded worker (when this process runs one) and the adapters' check; stop them."""
+    settings, db = gateway.settings, gateway.db
 
     @asynccontextmanager
-    async def gateway_lifespan(_app: Litestar) -> AsyncIterator[None]:
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         await gateway.start()
         log.info("database_started", dialect=db.dialect)
         # Embedded mode: on SQLite the worker must share this process and its writer lock (docs/architecture.md).
@@ -112,58 +132,60 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
                 await worker_task
             await gateway.close()
 
-    route_handlers: list[ControllerRouterHandler] = [
-        health.health,
-        health.ready,
-        metrics.metrics,
-        outbox_jobs.JobsController,
-        tenants.TenantsController,
-        tenant_integration.TenantIntegrationController,
-        tenant_keys.TenantKeysController,
-        tenant_secrets.TenantSecretsController,
-        tenant_catalog.TenantCatalogController,
-        tenant_events.TenantEventsController,
-        tenant_routing.TenantRoutingController,
-        tenant_orders.TenantOrdersController,
-        packages.VendorPackagesController,
-        kombo_webhooks.kombo_webhook,
-        unrouted_orders.unrouted_orders,
-        files.download,
-        candidate.open_link,
-        candidate.use_link,
-        tenant_adapters.TenantAdaptersController,
-        docs_ui.assets_router(),
-    ]
-    lifespans: list[Callable[[Litestar], AbstractAsyncContextManager[None]]] = [gateway_lifespan]
+    return lifespan
+
+
+def dependencies(gateway: Gateway) -> dict[str, Provide]:
+    """What route handlers may ask for by name: the gateway and a few of its parts."""
+    parts: dict[str, Callable[[], object]] = {
+        "gateway": lambda: gateway,
+        "worker_metrics": lambda: gateway.worker_metrics,
+        "kombo": lambda: gateway.kombo,
+        "webhook_events": lambda: gateway.webhook_events,
+        "adapters": lambda: gateway.adapters,
+        "adapter_runtime": lambda: gateway.runtime,
+        "intake_metrics": lambda: gateway.intake_metrics,
+        "adapter_check": lambda: gateway.adapter_check,
+        "db": lambda: gateway.db,
+        "settings": lambda: gateway.settings,
+    }
+    return {name: Provide(part, sync_to_thread=False) for name, part in parts.items()}
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="assessgate",
+        version=version("assessgate"),
+        description="Gateway between an assessment vendor and its customers' ATSs through Kombo.",
+        path="/schema",
+        components=Components(security_schemes=SECURITY_SCHEMES),
+        render_plugins=[docs_ui.render_plugin()],
+    )
+
+
+def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = None, **overrides: Any) -> Litestar:
+    """Build the app; ``extra_job_kinds(db)`` lets an embedding application (or a test) add job kinds, and
+    ``overrides`` hand parts to :func:`api.composition.build_gateway` (a test's clock or adapters)."""
+    configure_logging(settings)
+    gateway = build_gateway(settings, extra_job_kinds=extra_job_kinds, **overrides)
+    route_handlers = [*ROUTES, docs_ui.assets_router()]
+    lifespans = [gateway_lifespan(gateway)]
     sandbox: Sandbox | None = None
     if settings.kombo.sandbox:
         sandbox = mount_sandbox(settings, gateway.sandbox_store)
         route_handlers.append(sandbox_router(sandbox, SANDBOX_PATH))
         lifespans.append(sandbox_lifespan(sandbox))
-
+    state = {
+        "settings": settings,
+        "db": gateway.db,
+        "gateway": gateway,
+        "sandbox": sandbox,
+        "sandbox_prefix": SANDBOX_PATH if sandbox is not None else "",
+    }
     return Litestar(
         route_handlers=route_handlers,
-        state=State(
-            {
-                "settings": settings,
-                "db": db,
-                "gateway": gateway,
-                "sandbox": sandbox,
-                "sandbox_prefix": SANDBOX_PATH if sandbox is not None else "",
-            }
-        ),
-        dependencies={
-            "gateway": Provide(lambda: gateway, sync_to_thread=False),
-            "worker_metrics": Provide(lambda: gateway.worker_metrics, sync_to_thread=False),
-            "kombo": Provide(lambda: gateway.kombo, sync_to_thread=False),
-            "webhook_events": Provide(lambda: gateway.webhook_events, sync_to_thread=False),
-            "adapters": Provide(lambda: gateway.adapters, sync_to_thread=False),
-            "adapter_runtime": Provide(lambda: gateway.runtime, sync_to_thread=False),
-            "intake_metrics": Provide(lambda: gateway.intake_metrics, sync_to_thread=False),
-            "adapter_check": Provide(lambda: gateway.adapter_check, sync_to_thread=False),
-            "db": Provide(lambda: db, sync_to_thread=False),
-            "settings": Provide(lambda: settings, sync_to_thread=False),
-        },
+        state=State(state),
+        dependencies=dependencies(gateway),
         lifespan=lifespans,
         # Outermost first: the request id, then admission (credentials and limits, headers only), then the body.
         middleware=[
@@ -173,14 +195,7 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         ],
         exception_handlers=exception_handlers(Redactor(settings.secrets())),
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="assessgate",
-            version=version("assessgate"),
-            description="Gateway between an assessment vendor and its customers' ATSs through Kombo.",
-            path="/schema",
-            components=Components(security_schemes=SECURITY_SCHEMES),
-            render_plugins=[docs_ui.render_plugin()],
-        ),
+        openapi_config=openapi_config(),
         before_send=[docs_ui.docs_headers],
         logging_config=None,
         debug=False,

@@ -30,7 +30,6 @@ from integrations.binding import IntegrationBinding
 from integrations.webhook_events import IntakeMetrics, WebhookEvents
 from jobs.kinds import JobKind, JobRegistry
 from jobs.operations import JobOperations
-from jobs.outbox import Outbox
 from jobs.purge import DonePurge
 from jobs.worker import Worker
 from orders.adapter_runtime import AdapterRuntime, AdapterServices
@@ -96,10 +95,6 @@ class Gateway:
     kombo_http: httpx.AsyncClient | None = None
     adapter_http: HttpxClient | None = None
 
-    @property
-    def outbox(self) -> Outbox:
-        return Outbox(self.db)
-
     def worker(self, *, concurrency: int, name: str | None = None) -> Worker:
         return Worker(
             self.db,
@@ -129,6 +124,88 @@ class Gateway:
             await self.db.close()
 
 
+@dataclass(kw_only=True)
+class _OrderLifecycle:
+    """The order lifecycle's parts, wired: what :func:`build_gateway` hands on to the gateway and the registry."""
+
+    runtime: AdapterRuntime
+    adapter_http: HttpxClient
+    intake: OrderIntake
+    intake_metrics: IntakeMetrics
+    reconciliation: Reconciliation
+    uploads: Uploads
+    write_backs: WriteBacks
+    follow_up: FollowUp
+    queries: OrderQueries
+
+
+def _order_lifecycle(
+    settings: Settings, db: Database, kombo: KomboApi, adapters: Adapters, clock: Clock
+) -> _OrderLifecycle:
+    adapter_http = HttpxClient(settings.outbound_policy())
+    mailer = mailer_for(settings.mail, development=settings.env == "development", data_dir=settings.data_dir)
+    runtime = AdapterRuntime(db, settings, adapters, AdapterServices(mailer=mailer, http=adapter_http), clock)
+    intake_counters, reconcile_counters = IntakeCounters(), ReconcileCounters()
+    intake = OrderIntake(db, settings, runtime, intake_counters, clock)
+    uploads = Uploads(
+        db,
+        secret_key=settings.secret_keys[0] if settings.secret_keys else "",
+        base_url=settings.base_url,
+        url_ttl_s=settings.attachment_url_ttl_s,
+        clock_ms=clock,
+    )
+    return _OrderLifecycle(
+        runtime=runtime,
+        adapter_http=adapter_http,
+        intake=intake,
+        intake_metrics=IntakeMetrics(intake_counters, reconcile_counters),
+        reconciliation=Reconciliation(
+            db,
+            intake=intake,
+            kombo=kombo,
+            counters=reconcile_counters,
+            lookback_days=settings.reconcile_lookback_days,
+            clock_ms=clock,
+        ),
+        uploads=uploads,
+        write_backs=WriteBacks(db, kombo=kombo, uploads=uploads, attachments=settings.attachments, clock_ms=clock),
+        follow_up=FollowUp(db, runtime=runtime, kombo=kombo, base_url=settings.base_url, clock_ms=clock),
+        queries=OrderQueries(db, clock),
+    )
+
+
+def _registry(
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Clock,
+    orders: _OrderLifecycle,
+    catalog_push: CatalogPush,
+    extra: Iterable[JobKind[Any]],
+) -> JobRegistry:
+    """Every job kind this deployment runs, each declared beside its handler and listed here once."""
+    reconcile_kinds, reconcile_periodic = orders.reconciliation.kinds(every_ms=settings.reconcile_interval_s * 1000)
+    adapter_kinds, adapter_periodic = orders.runtime.kinds()
+    retention_kind, retention_periodic = OrderRetention(
+        db, retention_days=settings.order_pii_retention_days, clock_ms=clock
+    ).kinds()
+    purge = DonePurge(db, retention_days=settings.job_retention_days, clock_ms=clock)
+    return JobRegistry(
+        [
+            purge.kind(),
+            catalog_push.kind(),
+            orders.write_backs.kind(),
+            *orders.follow_up.kinds(),
+            HeldOrders(db, intake=orders.intake).kind(),
+            *reconcile_kinds,
+            *adapter_kinds,
+            retention_kind,
+            *extra,
+        ],
+        [purge.periodic(), *reconcile_periodic, *adapter_periodic, retention_periodic],
+    )
+
+
 def build_gateway(
     settings: Settings,
     *,
@@ -147,82 +224,40 @@ def build_gateway(
         kombo = KomboClient(kombo_http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
     if adapters is None:
         adapters = load_adapters(load_plugins_file(settings.plugins_file), settings.adapters)
-    adapter_http = HttpxClient(settings.outbound_policy())
-    mailer = mailer_for(settings.mail, development=settings.env == "development", data_dir=settings.data_dir)
-    runtime = AdapterRuntime(db, settings, adapters, AdapterServices(mailer=mailer, http=adapter_http), clock)
+    orders = _order_lifecycle(settings, db, kombo, adapters, clock)
     catalogs = Catalogs(db, max_deletion_share=settings.catalog_max_deletion_share, clock_ms=clock)
-    intake_counters, reconcile_counters = IntakeCounters(), ReconcileCounters()
-    intake = OrderIntake(db, settings, runtime, intake_counters, clock)
-    reconciliation = Reconciliation(
-        db,
-        intake=intake,
-        kombo=kombo,
-        counters=reconcile_counters,
-        lookback_days=settings.reconcile_lookback_days,
-        clock_ms=clock,
-    )
-    uploads = Uploads(
-        db,
-        secret_key=settings.secret_keys[0] if settings.secret_keys else "",
-        base_url=settings.base_url,
-        url_ttl_s=settings.attachment_url_ttl_s,
-        clock_ms=clock,
-    )
-    intake_metrics = IntakeMetrics(intake_counters, reconcile_counters)
-    orders = OrderQueries(db, clock)
-    administration = TenantAdministration(db, secret_keys=settings.secret_keys, open_orders=orders.open_count)
-    reconcile_kinds, reconcile_periodic = reconciliation.kinds(every_ms=settings.reconcile_interval_s * 1000)
-    adapter_kinds, adapter_periodic = runtime.kinds()
-    retention_kind, retention_periodic = OrderRetention(
-        db, retention_days=settings.order_pii_retention_days, clock_ms=clock
-    ).kinds()
-    purge = DonePurge(db, retention_days=settings.job_retention_days, clock_ms=clock)
-    write_backs = WriteBacks(db, kombo=kombo, uploads=uploads, attachments=settings.attachments, clock_ms=clock)
     catalog_push = CatalogPush(db, kombo=kombo, catalogs=catalogs, clock_ms=clock)
-    follow_up = FollowUp(db, runtime=runtime, kombo=kombo, base_url=settings.base_url, clock_ms=clock)
-    registry = JobRegistry(
-        [
-            purge.kind(),
-            catalog_push.kind(),
-            write_backs.kind(),
-            *follow_up.kinds(),
-            HeldOrders(db, intake=intake).kind(),
-            *reconcile_kinds,
-            *adapter_kinds,
-            retention_kind,
-            *(extra_job_kinds(db) if extra_job_kinds else ()),
-        ],
-        [purge.periodic(), *reconcile_periodic, *adapter_periodic, retention_periodic],
-    )
+    administration = TenantAdministration(db, secret_keys=settings.secret_keys, open_orders=orders.queries.open_count)
+    extra = extra_job_kinds(db) if extra_job_kinds else ()
     return Gateway(
         settings=settings,
         clock=clock,
         db=db,
         kombo=kombo,
         adapters=adapters,
-        runtime=runtime,
-        adapter_check=AdapterCheck(runtime, clock_ms=clock),
+        runtime=orders.runtime,
+        adapter_check=AdapterCheck(orders.runtime, clock_ms=clock),
         catalogs=catalogs,
         catalog_push=catalog_push,
         binding=IntegrationBinding(db, kombo, clock),
-        intake=intake,
-        webhook_events=WebhookEvents(db, intake_metrics, clock, orders=intake),
-        reconciliation=reconciliation,
+        intake=orders.intake,
+        webhook_events=WebhookEvents(db, orders.intake_metrics, clock, orders=orders.intake),
+        reconciliation=orders.reconciliation,
         results=Results(db, settings.results, clock),
-        uploads=uploads,
-        registry=registry,
-        intake_metrics=intake_metrics,
+        uploads=orders.uploads,
+        registry=_registry(settings, db, clock=clock, orders=orders, catalog_push=catalog_push, extra=extra),
+        intake_metrics=orders.intake_metrics,
         administration=administration,
         api_keys=ApiKeys(db),
         catalog_administration=CatalogAdministration(db, catalogs),
-        adapter_setup=AdapterSetup(adapters, runtime, administration),
+        adapter_setup=AdapterSetup(adapters, orders.runtime, administration),
         provisioning=TenantProvisioning(db, secret_keys=settings.secret_keys, catalogs=catalogs),
-        orders=orders,
+        orders=orders.queries,
         jobs=JobOperations(db, clock),
         sandbox_store=DatabaseSandboxStore(db),
         owns_db=owns_db,
         kombo_http=kombo_http,
-        adapter_http=adapter_http,
+        adapter_http=orders.adapter_http,
     )
 
 

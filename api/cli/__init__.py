@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from api.cli.operations import (
+from api.cli.operator_commands import (
     cmd_adapters_list,
     cmd_jobs,
     cmd_keys_generate,
@@ -18,7 +18,7 @@ from api.cli.operations import (
     cmd_orders_reconcile,
     cmd_sync_packages,
 )
-from api.cli.processes import cmd_demo, cmd_migrate, cmd_serve, cmd_worker
+from api.cli.process_commands import cmd_demo, cmd_migrate, cmd_serve, cmd_worker
 from sandbox.cli import register as register_sandbox_commands
 
 
