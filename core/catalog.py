@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Annotated, Final
 
 import msgspec
@@ -32,6 +32,100 @@ class TenantPackage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     type: PackageType | None = None
     name: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
     description: Annotated[str, Meta(max_length=5000)] | None = None
+
+
+ID_MAX: Final = 200
+NAME_MAX: Final = 200
+DESCRIPTION_MAX: Final = 5000
+_TYPE_NAMES: Final = tuple(t.value for t in PackageType)
+
+
+class PackageIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A package as the API takes it (the vendor's, or a tenant's entry). Only the JSON types are checked while
+    decoding (a string where a number is, say: 400); every rule after that (lengths, blank names, the package
+    type, duplicates, unknown ids) is checked at once, so one 422 names every bad entry."""
+
+    id: Annotated[str, Meta(description=f"1 to {ID_MAX} characters, unique in the list")]
+    type: (
+        Annotated[
+            str,
+            Meta(
+                description=f"one of {', '.join(_TYPE_NAMES)}", extra_json_schema={"extra": {"enum": list(_TYPE_NAMES)}}
+            ),
+        ]
+        | None
+    ) = None
+    name: Annotated[str, Meta(description=f"1 to {NAME_MAX} characters, not blank")] | None = None
+    description: Annotated[str, Meta(description=f"at most {DESCRIPTION_MAX} characters")] | None = None
+
+
+def _field_problems(index: int, entry: PackageIn, *, complete: bool) -> list[FieldError]:
+    """The rules of one entry; ``complete``: a package of its own (type and name required)."""
+    at = f"$.packages[{index}]"
+    problems: list[FieldError] = []
+    if not entry.id.strip() or len(entry.id) > ID_MAX:
+        problems.append(FieldError(path=f"{at}.id", message=f"must be 1 to {ID_MAX} characters, not blank"))
+    if entry.type is None and complete:
+        problems.append(FieldError(path=f"{at}.type", message=f"required: one of {', '.join(_TYPE_NAMES)}"))
+    elif entry.type is not None and entry.type not in _TYPE_NAMES:
+        problems.append(FieldError(path=f"{at}.type", message=f"must be one of {', '.join(_TYPE_NAMES)}"))
+    if entry.name is None and complete:
+        problems.append(FieldError(path=f"{at}.name", message="required"))
+    elif entry.name is not None and (not entry.name.strip() or len(entry.name) > NAME_MAX):
+        problems.append(FieldError(path=f"{at}.name", message=f"must be 1 to {NAME_MAX} characters, not blank"))
+    if entry.description is not None and len(entry.description) > DESCRIPTION_MAX:
+        problems.append(FieldError(path=f"{at}.description", message=f"at most {DESCRIPTION_MAX} characters"))
+    return problems
+
+
+def _duplicates(entries: Sequence[PackageIn]) -> list[FieldError]:
+    seen: set[str] = set()
+    problems = []
+    for index, entry in enumerate(entries):
+        if entry.id in seen:
+            problems.append(FieldError(path=f"$.packages[{index}].id", message=f"duplicate package id {entry.id!r}"))
+        seen.add(entry.id)
+    return problems
+
+
+def vendor_packages(entries: Sequence[PackageIn]) -> list[CatalogPackage]:
+    """The vendor's catalog from what the API took; raises one ValidationFailed naming every bad entry."""
+    problems = [p for i, e in enumerate(entries) for p in _field_problems(i, e, complete=True)]
+    problems += _duplicates(entries)
+    if problems:
+        raise ValidationFailed(problems)
+    return [
+        CatalogPackage(id=e.id, type=PackageType(e.type or ""), name=e.name or "", description=e.description or "")
+        for e in entries
+    ]
+
+
+def tenant_entries(entries: Sequence[PackageIn], vendor_ids: Collection[str]) -> list[TenantPackage]:
+    """A tenant's entries from what the API took, checked against the vendor's catalog's ids; raises one
+    ValidationFailed naming every bad entry (field rules, duplicates and unknown ids together)."""
+    problems: list[FieldError] = []
+    for index, entry in enumerate(entries):
+        own = entry.id not in vendor_ids
+        if own and (entry.type is None or entry.name is None):
+            problems.append(
+                FieldError(
+                    path=f"$.packages[{index}].id",
+                    message=f"{entry.id!r} is not in the vendor's catalog; give its type and name, or add it there",
+                )
+            )
+        problems += _field_problems(index, entry, complete=False)
+    problems += _duplicates(entries)
+    if problems:
+        raise ValidationFailed(problems)
+    return [
+        TenantPackage(
+            id=e.id,
+            type=PackageType(e.type) if e.type is not None else None,
+            name=e.name,
+            description=e.description,
+        )
+        for e in entries
+    ]
 
 
 class CatalogDiff(msgspec.Struct, frozen=True, kw_only=True):

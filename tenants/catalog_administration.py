@@ -4,8 +4,9 @@ with its audit entry in one transaction; the push to Kombo follows in the backgr
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from core.catalog import CatalogPackage, TenantPackage
+from core.catalog import CatalogPackage, PackageIn, tenant_entries
 from storage.database import Database
 from tenants.audit import AuditLog
 from tenants.catalogs import Catalogs, CatalogView, VendorCatalogView
@@ -32,8 +33,11 @@ class CatalogAdministration:
         return await self.catalogs.view(tenant_id)
 
     async def set_for_tenant(
-        self, tenant_id: uuid.UUID, packages: list[TenantPackage], *, confirm_deletions: bool, actor: str
+        self, tenant_id: uuid.UUID, raw: Sequence[PackageIn], *, confirm_deletions: bool, actor: str
     ) -> CatalogView:
+        """Check every entry at once (one 422 names each bad one), then set the catalog and queue its push."""
+        vendor_ids = {package.id for package in await self.catalogs.vendor_packages()}
+        packages = tenant_entries(raw, vendor_ids)
         async with self.db.tx():
             view = await self.catalogs.set_desired(
                 tenant_id, packages, confirm_deletions=confirm_deletions, now_ms=self.catalogs.clock_ms()

@@ -13,13 +13,13 @@ from api.auth import SECURITY, authorize
 from api.composition import Gateway
 from api.problems import problem_responses
 from api.tenant_scope import TENANT_DEPENDENCIES
-from core.catalog import CatalogPackage
+from core.catalog import PackageIn, vendor_packages
 from core.permissions import Admin, Scope
 from tenants.catalogs import VendorCatalogView
 
 
 class VendorPackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    packages: Annotated[list[CatalogPackage], msgspec.Meta(max_length=1000)]
+    packages: Annotated[list[PackageIn], msgspec.Meta(max_length=1000)]
 
 
 class VendorPackagesController(Controller):
@@ -50,4 +50,4 @@ class VendorPackagesController(Controller):
         gateway: NamedDependency[Gateway],
         data: JSONBody[VendorPackagesIn],
     ) -> VendorCatalogView:
-        return await gateway.catalog_administration.set_vendor(data.packages, actor=actor)
+        return await gateway.catalog_administration.set_vendor(vendor_packages(data.packages), actor=actor)

@@ -15,7 +15,7 @@ from api.auth import authorize
 from api.composition import Gateway
 from api.problems import problem_responses
 from api.tenant_scope import TENANT_DEPENDENCIES
-from core.catalog import TenantPackage
+from core.catalog import PackageIn
 from core.permissions import Scope
 from core.tenants import Tenant
 from tenants.catalogs import CatalogView
@@ -23,7 +23,7 @@ from tenants.catalogs import CatalogView
 
 class PackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: Vendor package ids (with optional ``name``/``description`` overrides) or full packages of the tenant's own.
-    packages: Annotated[list[TenantPackage], msgspec.Meta(max_length=1000)]
+    packages: Annotated[list[PackageIn], msgspec.Meta(max_length=1000)]
     confirm_deletions: bool = False
 
 

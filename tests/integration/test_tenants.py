@@ -196,7 +196,8 @@ async def test_a_catalog_waits_for_the_integration(
     [
         ([CATALOG[0], CATALOG[0]], 422, "$.packages[1].id"),
         ([{**CATALOG[0], "name": "  "}], 422, "$.packages[0].name"),
-        ([{**CATALOG[0], "type": "CODING"}], 400, "type"),
+        ([{**CATALOG[0], "type": "CODING"}], 422, "$.packages[0].type"),
+        ([{**CATALOG[0], "id": 5}], 400, "id"),  # a wrong JSON type is a body that does not decode
     ],
 )
 async def test_invalid_catalogs_are_refused_naming_the_field(
@@ -207,6 +208,40 @@ async def test_invalid_catalogs_are_refused_naming_the_field(
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert path in response.text
+
+
+async def test_one_422_names_every_bad_entry_of_a_catalog(client: AsyncTestClient[Any]) -> None:
+    tenant = await new_tenant(client)
+    packages = [
+        CATALOG[0],
+        {"id": "pkg-unknown"},  # neither in the vendor's catalog nor complete
+        {**CATALOG[1], "type": "CODING", "name": " "},
+        CATALOG[0],
+        {**CATALOG[2], "id": "x" * 201, "description": "d" * 5001},
+    ]
+    response = await client.put(f"/v1/tenants/{tenant}/packages", json={"packages": packages}, headers=ADMIN)
+    assert response.status_code == 422, response.text
+    named = sorted(error["path"] for error in response.json()["errors"])
+    assert named == [
+        "$.packages[1].id",
+        "$.packages[2].name",
+        "$.packages[2].type",
+        "$.packages[3].id",
+        "$.packages[4].description",
+        "$.packages[4].id",
+    ]
+    vendor = await client.put("/v1/packages", json={"packages": packages}, headers=ADMIN)
+    assert vendor.status_code == 422, vendor.text
+    vendor_named = sorted(error["path"] for error in vendor.json()["errors"])
+    assert vendor_named == [
+        "$.packages[1].name",
+        "$.packages[1].type",
+        "$.packages[2].name",
+        "$.packages[2].type",
+        "$.packages[3].id",
+        "$.packages[4].description",
+        "$.packages[4].id",
+    ]
 
 
 async def test_tenant_keys_act_only_on_their_own_tenant(client: AsyncTestClient[Any]) -> None:
