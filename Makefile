@@ -56,8 +56,10 @@ lint: install
 type: install
 	$(BIN)/mypy
 
+# One pytest process per core (pytest-xdist); WORKERS=0 runs in this process (a debugger, -s, print-debugging).
+WORKERS ?= auto
 pytest: install
-	@rc=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(BIN)/python -m pytest $(if $(filter 0,$(WORKERS)),,-n $(WORKERS)) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; exit $$rc
 
 drill: install  ## fuzzing at ten times the budget of make test, then the fault drills (PRESSURE=1: beside a CPU hog)

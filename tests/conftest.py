@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import threading
 from collections import Counter
@@ -144,11 +145,16 @@ def pytest_runtest_makereport(
     if found and report.outcome == "passed":  # the suite-wide audit: nothing we log may hold these in clear
         report.outcome = "failed"
         report.longrepr = f"in clear in the captured output ({report.when}): {', '.join(found)}"
-    callspec = getattr(item, "callspec", None)
-    engine = callspec.params.get("engine") if callspec is not None else None
-    if engine is not None and (report.when == "call" or report.outcome != "passed"):
-        _ENGINE_OUTCOMES[(str(engine), report.outcome)] += 1
     return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count outcomes per engine from the test's id, so the summary adds up under pytest-xdist too (where the
+    reports reach this process from the workers)."""
+    params = report.nodeid.partition("[")[2]
+    engine = next((name for name in ("sqlite", "postgres") if re.search(rf"(^|-){name}(-|\]$)", params)), None)
+    if engine is not None and (report.when == "call" or report.outcome != "passed"):
+        _ENGINE_OUTCOMES[(engine, report.outcome)] += 1
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -188,7 +194,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         counts = {outcome: n for (name, outcome), n in _ENGINE_OUTCOMES.items() if name == engine}
         text = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none ran"
         terminalreporter.write_line(f"{engine}: {text}")
-    if _POSTGRES_PROBLEM and _POSTGRES_PROBLEM[0] is not None:
+    postgres_outcomes = {outcome for (name, outcome) in _ENGINE_OUTCOMES if name == "postgres"}
+    if postgres_outcomes == {"skipped"} or (_POSTGRES_PROBLEM and _POSTGRES_PROBLEM[0] is not None):
         terminalreporter.write_line(
             f"PostgreSQL half SKIPPED: no server at {postgres.admin_url()}; "
             "set ASSESSGATE_TEST_POSTGRES_URL or start PostgreSQL to run it.",
