@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import msgspec
 
-from core.clock import Clock, as_datetime, wall_clock_ms
+from core.clock import Clock, stamp, wall_clock_ms
 from core.errors import NotFound
 from core.order_status import OPEN_STATUSES
 from storage.database import Database
@@ -125,7 +125,7 @@ class Orders:
             "INSERT INTO order_timeline (id, order_id, at, kind, detail) VALUES ({}, {}, {}, {}, {})",
             uuid.uuid4(),
             order_id,
-            as_datetime(self.clock_ms()),
+            stamp(self.clock_ms()),
             kind,
             msgspec.json.encode(detail).decode(),
         )

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import msgspec
 
-from core.clock import Clock, as_datetime, wall_clock_ms
+from core.clock import Clock, stamp, wall_clock_ms
 from storage.database import Database
 
 #: The actor of changes that Kombo's webhooks made (an ``integration-created`` binding, say).
@@ -43,7 +43,7 @@ class AuditLog:
         await self.db.fetch(
             "INSERT INTO audit_event (id, at, tenant_id, actor, action, detail) VALUES ({}, {}, {}, {}, {}, {})",
             uuid.uuid4(),
-            as_datetime(self.clock_ms()),
+            stamp(self.clock_ms()),
             tenant_id,
             actor,
             action,
