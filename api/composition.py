@@ -8,6 +8,8 @@ in; the clock is injected (a test's clock moves time for every part at once).
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -46,6 +48,11 @@ from tenants.catalogs import Catalogs
 ExtraJobKinds = Callable[[Database], Iterable[JobKind[Any]]]
 
 
+def default_process_name() -> str:
+    """Host and process id: what tells replicas and workers apart in metrics (``assessgate_process_info``)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def new_kombo_http() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": "assessgate"})
 
@@ -70,6 +77,7 @@ class Gateway:
     registry: JobRegistry
     intake_metrics: IntakeMetrics
     worker_metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
+    process_name: str = field(default_factory=default_process_name)
     #: What this gateway opened and closes (a database or Kombo client handed in is the caller's to close).
     owns_db: bool = True
     kombo_http: httpx.AsyncClient | None = None

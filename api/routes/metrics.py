@@ -5,11 +5,13 @@ from __future__ import annotations
 from litestar import Response, get
 from litestar.di import NamedDependency
 
+from api.composition import Gateway
 from api.problems import problem_responses
 from core.clock import wall_clock_ms
-from core.metrics import CONTENT_TYPE, Gauge, WorkerMetrics, render
+from core.metrics import CONTENT_TYPE, WorkerMetrics, process_info, render
 from integrations.webhook_events import IntakeMetrics
 from jobs.outbox import Outbox
+from jobs.outbox_gauges import outbox_gauges
 from orders.adapter_runtime import AdapterRuntime
 from storage.database import Database
 
@@ -23,27 +25,14 @@ from storage.database import Database
 )
 async def metrics(
     db: NamedDependency[Database],
+    gateway: NamedDependency[Gateway],
     worker_metrics: NamedDependency[WorkerMetrics],
     intake_metrics: NamedDependency[IntakeMetrics],
     adapter_runtime: NamedDependency[AdapterRuntime],
 ) -> Response[str]:
-    counts, oldest_ms = await Outbox(db).stats(now_ms=wall_clock_ms())
     families = [
-        Gauge(
-            "assessgate_jobs",
-            "Jobs in the outbox by state and kind (all processes).",
-            (({"state": str(r["state"]), "kind": str(r["kind"])}, float(r["n"])) for r in counts),
-        ),
-        Gauge(
-            "assessgate_job_attempts",
-            "Attempts made so far by the jobs in the outbox, by state and kind.",
-            (({"state": str(r["state"]), "kind": str(r["kind"])}, float(r["attempts"] or 0)) for r in counts),
-        ),
-        Gauge(
-            "assessgate_oldest_due_job_age_seconds",
-            "How long the oldest due queued job has waited (0 when none waits); alert when it grows.",
-            [({}, (oldest_ms or 0) / 1000)],
-        ),
+        process_info("serve", gateway.process_name),
+        *await outbox_gauges(Outbox(db), now_ms=wall_clock_ms()),
         *worker_metrics.families(),
         *intake_metrics.families(),
         adapter_runtime.page_failures,
