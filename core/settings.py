@@ -141,6 +141,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
     #: Seconds a worker holds a job before another may take it over (a killed worker's jobs rerun after this).
     worker_lease_s: Annotated[int, Meta(ge=5, le=3600)] = 60
+    #: Port on ``host`` where ``assessgate worker`` serves ``/metrics`` and ``/health``; 0: none (several workers
+    #: on one host each need their own).
+    worker_metrics_port: Annotated[int, Meta(ge=0, le=65535)] = 0
     #: Days a finished job is kept before the hourly purge deletes it (dead jobs are kept).
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
     #: Days after an order is finished (completed, cancelled, rejected) until the candidate's name, email and
@@ -217,6 +220,7 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     worker_concurrency: Annotated[int, Meta(ge=1, le=256)] = 4
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000)] = 8
     worker_lease_s: Annotated[int, Meta(ge=5, le=3600)] = 60
+    worker_metrics_port: Annotated[int, Meta(ge=0, le=65535)] = 0
     job_retention_days: Annotated[int, Meta(ge=1)] = 7
     order_pii_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 180
     catalog_max_deletion_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
@@ -301,6 +305,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         worker_concurrency=env.worker_concurrency,
         worker_tenant_concurrency=env.worker_tenant_concurrency,
         worker_lease_s=env.worker_lease_s,
+        worker_metrics_port=env.worker_metrics_port,
         job_retention_days=env.job_retention_days,
         order_pii_retention_days=env.order_pii_retention_days,
         catalog_max_deletion_share=env.catalog_max_deletion_share,
