@@ -27,6 +27,7 @@ from core.metrics import WorkerMetrics
 from core.ports import KomboApi
 from core.settings import Settings
 from integrations.binding import IntegrationBinding
+from integrations.webhook_event_retention import WebhookEventRetention
 from integrations.webhook_events import IntakeMetrics, WebhookEvents
 from jobs.kinds import JobKind, JobRegistry
 from jobs.outbox import Outbox
@@ -154,6 +155,7 @@ def build_gateway(
         base_url=settings.base_url,
         url_ttl_s=settings.attachment_url_ttl_s,
         clock_ms=clock,
+        retention_days=settings.attachment_retention_days,
     )
     intake_metrics = IntakeMetrics(intake_counters, reconcile_counters)
     reconcile_kinds, reconcile_periodic = reconciliation.kinds(every_ms=settings.reconcile_interval_s * 1000)
@@ -162,6 +164,10 @@ def build_gateway(
         db, retention_days=settings.order_pii_retention_days, clock_ms=clock
     ).kinds()
     purge = DonePurge(db, retention_days=settings.job_retention_days, clock_ms=clock)
+    events_kind, events_periodic = WebhookEventRetention(
+        db, retention_days=settings.webhook_event_retention_days, clock_ms=clock
+    ).kinds()
+    uploads_kind, uploads_periodic = uploads.kinds()
     write_backs = WriteBacks(db, kombo=kombo, uploads=uploads, attachments=settings.attachments, clock_ms=clock)
     catalog_push = CatalogPush(db, kombo=kombo, catalogs=catalogs, clock_ms=clock)
     follow_up = FollowUp(db, runtime=runtime, kombo=kombo, base_url=settings.base_url, clock_ms=clock)
@@ -175,9 +181,18 @@ def build_gateway(
             *reconcile_kinds,
             *adapter_kinds,
             retention_kind,
+            events_kind,
+            uploads_kind,
             *(extra_job_kinds(db) if extra_job_kinds else ()),
         ],
-        [purge.periodic(), *reconcile_periodic, *adapter_periodic, retention_periodic],
+        [
+            purge.periodic(),
+            *reconcile_periodic,
+            *adapter_periodic,
+            retention_periodic,
+            events_periodic,
+            uploads_periodic,
+        ],
     )
     return Gateway(
         settings=settings,

@@ -164,6 +164,10 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: Uploaded attachments reach Kombo as a short-lived signed URL (``signed_url``) or inline (``base64``).
     attachments: AttachmentMode = "signed_url"
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
+    #: Days an uploaded attachment is kept; older ones are deleted once no result still to be written back names it.
+    attachment_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+    #: Days a Kombo webhook event and our answer are kept (a redelivery within them gets the same answer).
+    webhook_event_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
     #: Networks and URL prefixes a request to a tenant-supplied URL may reach beside the public internet.
     outbound_allow: tuple[str, ...] = ()
     #: Bounds on submitted results where Kombo's contract is silent (``ASSESSGATE_RESULT_*``).
@@ -231,6 +235,8 @@ class _Env(Struct, frozen=True, kw_only=True, rename="upper"):
     reconcile_lookback_days: Annotated[int, Meta(ge=1, le=365)] = 30
     attachments: AttachmentMode = "signed_url"
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400)] = 900
+    attachment_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+    webhook_event_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
     outbound_allow: str = ""
     result_max_url_length: Annotated[int, Meta(ge=64, le=65_536)] = 2048
     result_score_min: float = 0.0
@@ -316,6 +322,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         reconcile_lookback_days=env.reconcile_lookback_days,
         attachments=env.attachments,
         attachment_url_ttl_s=env.attachment_url_ttl_s,
+        attachment_retention_days=env.attachment_retention_days,
+        webhook_event_retention_days=env.webhook_event_retention_days,
         outbound_allow=_outbound_allow(env.outbound_allow),
         results=ResultLimits(
             max_url_length=env.result_max_url_length,
