@@ -130,7 +130,7 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         route_handlers.append(sandbox_router(sandbox, SANDBOX_PATH))
         lifespans.append(sandbox_lifespan(sandbox))
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         state=State(
             {
@@ -153,9 +153,9 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
         lifespan=lifespans,
-        # Outermost first: the request id, then admission (credentials and limits, headers only), then the body.
+        # Outermost first: admission (credentials and limits, headers only), then the body. The request id is
+        # outside them all, below.
         middleware=[
-            DefineMiddleware(RequestContextMiddleware),
             DefineMiddleware(AdmissionMiddleware, admission=Admission(settings, db)),
             DefineMiddleware(BodyGuardMiddleware, settings=settings),
         ],
@@ -173,3 +173,8 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         logging_config=None,
         debug=False,
     )
+    # Litestar applies its middleware per route, after routing: a 404 for an unknown path or a 405 would get no
+    # request id. Wrapping the app's handler (which holds the router and the exception handlers) gives every
+    # request one, in its problem document, its X-Request-Id header and its access-log line.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app
