@@ -182,14 +182,14 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         "sandbox": sandbox,
         "sandbox_prefix": SANDBOX_PATH if sandbox is not None else "",
     }
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers,
         state=State(state),
         dependencies=dependencies(gateway),
         lifespan=lifespans,
-        # Outermost first: the request id, then admission (credentials and limits, headers only), then the body.
+        # Outermost first: admission (credentials and limits, headers only), then the body. The request id is
+        # outside them all, below.
         middleware=[
-            DefineMiddleware(RequestContextMiddleware),
             DefineMiddleware(AdmissionMiddleware, admission=Admission(settings, gateway.api_keys)),
             DefineMiddleware(BodyGuardMiddleware, settings=settings),
         ],
@@ -200,3 +200,8 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         logging_config=None,
         debug=False,
     )
+    # Litestar applies its middleware per route, after routing: a 404 for an unknown path or a 405 would get no
+    # request id. Wrapping the app's handler (which holds the router and the exception handlers) gives every
+    # request one, in its problem document, its X-Request-Id header and its access-log line.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app

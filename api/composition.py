@@ -10,6 +10,8 @@ moves time for every part at once). Nothing else under ``api/`` runs SQL or buil
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from core.metrics import WorkerMetrics
 from core.ports import KomboApi
 from core.settings import Settings
 from integrations.binding import IntegrationBinding
+from integrations.webhook_event_retention import WebhookEventRetention
 from integrations.webhook_events import IntakeMetrics, WebhookEvents
 from jobs.kinds import JobKind, JobRegistry
 from jobs.operations import JobOperations
@@ -54,6 +57,11 @@ from tenants.provisioning import TenantProvisioning
 from tenants.vault import Vault
 
 ExtraJobKinds = Callable[[Database], Iterable[JobKind[Any]]]
+
+
+def default_process_name() -> str:
+    """Host and process id: what tells replicas and workers apart in metrics (``assessgate_process_info``)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def new_kombo_http() -> httpx.AsyncClient:
@@ -90,6 +98,7 @@ class Gateway:
     #: Where the sandbox keeps its state in sandbox mode (``api/app.py`` mounts the sandbox).
     sandbox_store: DatabaseSandboxStore
     worker_metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
+    process_name: str = field(default_factory=default_process_name)
     #: What this gateway opened and closes (a database or Kombo client handed in is the caller's to close).
     owns_db: bool = True
     kombo_http: httpx.AsyncClient | None = None
@@ -153,6 +162,7 @@ def _order_lifecycle(
         base_url=settings.base_url,
         url_ttl_s=settings.attachment_url_ttl_s,
         clock_ms=clock,
+        retention_days=settings.attachment_retention_days,
     )
     return _OrderLifecycle(
         runtime=runtime,
@@ -190,6 +200,10 @@ def _registry(
         db, retention_days=settings.order_pii_retention_days, clock_ms=clock
     ).kinds()
     purge = DonePurge(db, retention_days=settings.job_retention_days, clock_ms=clock)
+    events_kind, events_periodic = WebhookEventRetention(
+        db, retention_days=settings.webhook_event_retention_days, clock_ms=clock
+    ).kinds()
+    uploads_kind, uploads_periodic = orders.uploads.kinds()
     return JobRegistry(
         [
             purge.kind(),
@@ -200,9 +214,18 @@ def _registry(
             *reconcile_kinds,
             *adapter_kinds,
             retention_kind,
+            events_kind,
+            uploads_kind,
             *extra,
         ],
-        [purge.periodic(), *reconcile_periodic, *adapter_periodic, retention_periodic],
+        [
+            purge.periodic(),
+            *reconcile_periodic,
+            *adapter_periodic,
+            retention_periodic,
+            events_periodic,
+            uploads_periodic,
+        ],
     )
 
 

@@ -66,6 +66,37 @@ class Summary:
         return out
 
 
+class Histogram:
+    """Cumulative buckets, count and sum of observations: enough for quantiles (``histogram_quantile``)."""
+
+    def __init__(self, name: str, help_text: str, buckets: Iterable[float]) -> None:
+        self.name = name
+        self.help = help_text
+        self.bounds = sorted(buckets)
+        self.counts = [0] * len(self.bounds)  # per bound, not cumulative: summed when rendered
+        self.count = 0
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.count += 1
+        self.sum += value
+        for index, bound in enumerate(self.bounds):
+            if value <= bound:
+                self.counts[index] += 1
+                break
+
+    def lines(self) -> list[str]:
+        out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
+        running = 0
+        for bound, count in zip(self.bounds, self.counts, strict=True):
+            running += count
+            out.append(_format(f"{self.name}_bucket", (("le", repr(float(bound))),), running))
+        out.append(_format(f"{self.name}_bucket", (("le", "+Inf"),), self.count))
+        out.append(_format(f"{self.name}_count", (), self.count))
+        out.append(_format(f"{self.name}_sum", (), self.sum))
+        return out
+
+
 class Gauge:
     """A gauge whose samples the caller supplies at render time."""
 
@@ -92,5 +123,15 @@ class WorkerMetrics:
         return [self.outcomes, self.claims, self.claimed]
 
 
-def render(families: Iterable[Counter | Summary | Gauge]) -> str:
+def process_info(role: str, name: str) -> Gauge:
+    """Always 1; its labels say which process answered (``serve`` or ``worker``, and its name), so the
+    per-process counters of replicas and workers can be told apart and joined on ``instance``."""
+    samples = [({"role": role, "name": name}, 1.0)]
+    return Gauge("assessgate_process_info", "The process that serves these metrics.", samples)
+
+
+Family = Counter | Summary | Histogram | Gauge
+
+
+def render(families: Iterable[Family]) -> str:
     return "\n".join(line for family in families for line in family.lines()) + "\n"

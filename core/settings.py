@@ -155,6 +155,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000), EnvVar("WORKER_TENANT_CONCURRENCY")] = 8
     #: Seconds a worker holds a job before another may take it over (a killed worker's jobs rerun after this).
     worker_lease_s: Annotated[int, Meta(ge=5, le=3600), EnvVar("WORKER_LEASE_S")] = 60
+    #: Port on ``host`` where ``assessgate worker`` serves ``/metrics`` and ``/health``; 0: none (several workers
+    #: on one host each need their own).
+    worker_metrics_port: Annotated[int, Meta(ge=0, le=65535), EnvVar("WORKER_METRICS_PORT")] = 0
     #: Days a finished job is kept before the hourly purge deletes it (dead jobs are kept).
     job_retention_days: Annotated[int, Meta(ge=1), EnvVar("JOB_RETENTION_DAYS")] = 7
     #: Days after an order is finished (completed, cancelled, rejected) until the candidate's name, email and
@@ -175,6 +178,10 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: Uploaded attachments reach Kombo as a short-lived signed URL (``signed_url``) or inline (``base64``).
     attachments: Annotated[AttachmentMode, EnvVar("ATTACHMENTS")] = "signed_url"
     attachment_url_ttl_s: Annotated[int, Meta(ge=10, le=86_400), EnvVar("ATTACHMENT_URL_TTL_S")] = 900
+    #: Days an uploaded attachment is kept; older ones are deleted once no result still to be written back names it.
+    attachment_retention_days: Annotated[int, Meta(ge=1, le=3650), EnvVar("ATTACHMENT_RETENTION_DAYS")] = 30
+    #: Days a Kombo webhook event and our answer are kept (a redelivery within them gets the same answer).
+    webhook_event_retention_days: Annotated[int, Meta(ge=1, le=3650), EnvVar("WEBHOOK_EVENT_RETENTION_DAYS")] = 30
     #: Networks and URL prefixes a request to a tenant-supplied URL may reach beside the public internet.
     outbound_allow: Annotated[tuple[str, ...], EnvVar("OUTBOUND_ALLOW", parse=_outbound_allow)] = ()
     #: Bounds on submitted results where Kombo's contract is silent: ``ASSESSGATE_RESULT_<FIELD>`` each

@@ -11,6 +11,7 @@ redelivery is processed afresh.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +31,7 @@ from core.kombo import (
     WebhookEvent,
 )
 from core.kombo.vocabulary import IntegrationState
-from core.metrics import Counter
+from core.metrics import Counter, Histogram
 from integrations.binding import record_binding
 from jobs.outbox import Outbox
 from orders.intake import RECEIVED, Answer, IntakeCounters, OrderIntake
@@ -44,11 +45,19 @@ log = structlog.get_logger()
 class IntakeMetrics:
     def __init__(self, orders: IntakeCounters, reconcile: ReconcileCounters) -> None:
         self.webhooks = Counter("assessgate_webhooks_total", "Kombo webhooks by outcome and event type.")
+        #: Kombo's ATSs give up on an order after 15-30 s (contract 3.9): the upper buckets say how close we came.
+        self.answer_seconds = Histogram(
+            "assessgate_webhook_answer_seconds",
+            "Time from a verified, parsed Kombo webhook to our answer (the order's decision included).",
+            (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
+        )
+        # Present at 0 from the start, so an alert on its increase sees the first bad signature too.
+        self.webhooks.inc(0, outcome="bad_signature", type="unknown")
         self.orders = orders
         self.reconcile = reconcile
 
-    def families(self) -> list[Counter]:
-        return [self.webhooks, self.orders.orders, self.reconcile.found]
+    def families(self) -> list[Counter | Histogram]:
+        return [self.webhooks, self.answer_seconds, self.orders.orders, self.reconcile.found]
 
 
 class WebhookEvents:
@@ -63,6 +72,13 @@ class WebhookEvents:
         self.clock_ms = clock_ms
 
     async def handle(self, event: WebhookEvent, raw: bytes) -> Answer:
+        started = time.perf_counter()
+        try:
+            return await self._handle(event, raw)
+        finally:
+            self.metrics.answer_seconds.observe(time.perf_counter() - started)
+
+    async def _handle(self, event: WebhookEvent, raw: bytes) -> Answer:
         event_type = event.type if isinstance(event, UnknownEvent) else type(event).__struct_config__.tag
         if isinstance(event, AssessmentOrderReceived | InlineAssessmentOrderReceived):
             return await self._order(event, raw, str(event_type))

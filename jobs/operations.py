@@ -9,8 +9,10 @@ from typing import Any
 from core.clock import Clock
 from core.cursors import Position, decode_cursor, page_of, position_at_ms
 from core.errors import Conflict, NotFound
+from core.metrics import Gauge
 from jobs.lifecycle import Job, JobState
 from jobs.outbox import Outbox
+from jobs.outbox_gauges import outbox_gauges
 from storage.database import Database
 
 
@@ -83,6 +85,10 @@ class JobOperations:
 
     async def ids_matching(self, *, state: JobState | None, tenant_id: uuid.UUID | None, kind: str | None) -> list[str]:
         return await self.outbox.ids_matching(state=state, tenant_id=tenant_id, kind=kind)
+
+    async def gauges(self) -> list[Gauge]:
+        """The outbox's state as Prometheus gauges (``/metrics`` of serve and of a worker)."""
+        return await outbox_gauges(self.outbox, now_ms=self.clock_ms())
 
     async def stats(self) -> tuple[list[dict[str, Any]], int | None]:
         """Counts and attempts by (state, kind), and the age in ms of the oldest due queued job."""

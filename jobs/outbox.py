@@ -274,6 +274,12 @@ class Outbox:
         first = oldest[0]["t"] if oldest else None
         return counts, (None if first is None else now_ms - int(first))
 
+    async def parked_by_tenant(self) -> list[dict[str, Any]]:
+        """How many jobs each tenant has parked (tenants with none are absent): one tenant's broken integration."""
+        return await self.db.fetch(
+            "SELECT tenant_id, COUNT(*) AS n FROM outbox_job WHERE state = 'parked' GROUP BY tenant_id"
+        )
+
     @staticmethod
     def _filters(
         *, state: JobState | None, tenant_id: uuid.UUID | None, kind: str | None

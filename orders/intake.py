@@ -53,6 +53,8 @@ class Answer:
 class IntakeCounters:
     def __init__(self) -> None:
         self.orders = Counter("assessgate_orders_received_total", "Orders received, by source and outcome.")
+        # Present at 0 from the start, so an alert on its increase sees the first unrouted order too.
+        self.orders.inc(0, source="webhook", outcome="unrouted")
 
 
 class OrderIntake:

@@ -100,6 +100,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from api.bootstrap import complete_settings
     from api.composition import open_gateway
     from api.logging import configure_logging
+    from api.worker_endpoint import serving_worker_endpoint
 
     base = settings_from_env()
     configure_logging(base)
@@ -115,8 +116,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        async with open_gateway(settings) as gateway:
-            await gateway.worker(concurrency=args.concurrency).run(stop)
+        async with open_gateway(settings) as gateway, serving_worker_endpoint(gateway):
+            await gateway.worker(concurrency=args.concurrency, name=gateway.process_name).run(stop)
         return 0
 
     return run(main())

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 
 from api.composition import Gateway
 from api.problems import problem_responses
-from core.metrics import CONTENT_TYPE, Gauge, WorkerMetrics, render
+from core.metrics import CONTENT_TYPE, WorkerMetrics, process_info, render
 from integrations.webhook_events import IntakeMetrics
 from orders.adapter_runtime import AdapterRuntime
 
@@ -25,23 +25,9 @@ async def metrics(
     intake_metrics: NamedDependency[IntakeMetrics],
     adapter_runtime: NamedDependency[AdapterRuntime],
 ) -> Response[str]:
-    counts, oldest_ms = await gateway.jobs.stats()
     families = [
-        Gauge(
-            "assessgate_jobs",
-            "Jobs in the outbox by state and kind (all processes).",
-            (({"state": str(r["state"]), "kind": str(r["kind"])}, float(r["n"])) for r in counts),
-        ),
-        Gauge(
-            "assessgate_job_attempts",
-            "Attempts made so far by the jobs in the outbox, by state and kind.",
-            (({"state": str(r["state"]), "kind": str(r["kind"])}, float(r["attempts"] or 0)) for r in counts),
-        ),
-        Gauge(
-            "assessgate_oldest_due_job_age_seconds",
-            "How long the oldest due queued job has waited (0 when none waits); alert when it grows.",
-            [({}, (oldest_ms or 0) / 1000)],
-        ),
+        process_info("serve", gateway.process_name),
+        *await gateway.jobs.gauges(),
         *worker_metrics.families(),
         *intake_metrics.families(),
         adapter_runtime.page_failures,

@@ -135,6 +135,30 @@ async def test_request_id_is_echoed_or_generated(test_settings: Settings) -> Non
     assert len(generated.headers["x-request-id"]) == 32
 
 
+async def test_errors_raised_before_routing_carry_the_request_id(
+    test_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A path nothing serves (404) and a method a path does not take (405) are decided by the router, before any
+    route's middleware: they carry the request id all the same, and are logged like every request."""
+    async with AsyncTestClient(create_app(test_settings)) as client:
+        unknown = await client.get("/no/such/path", headers={"x-request-id": "req-404"})
+        wrong_method = await client.delete("/health", headers={"x-request-id": "req-405"})
+        generated = await client.get("/v2/nothing")
+        routed = await client.get("/v1/tenants", headers={"x-request-id": "req-401"})  # a route's own problem
+    for response, request_id, status in ((unknown, "req-404", 404), (wrong_method, "req-405", 405)):
+        assert response.status_code == status
+        assert response.headers["content-type"] == PROBLEM
+        assert response.headers.get_list("x-request-id") == [request_id]
+        assert response.json()["request_id"] == request_id
+    assert generated.json()["request_id"] == generated.headers["x-request-id"]
+    assert len(generated.headers["x-request-id"]) == 32  # a uuid4 in hex
+    assert routed.headers.get_list("x-request-id") == ["req-401"]  # once, not once per layer
+    assert routed.json()["request_id"] == "req-401"
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    logged = {(r.get("request_id"), r.get("status")) for r in records if r.get("event") == "request"}
+    assert {("req-404", 404), ("req-405", 405), ("req-401", 401)} <= logged
+
+
 async def test_openapi_declares_problem_responses(test_settings: Settings) -> None:
     async with AsyncTestClient(create_app(test_settings)) as client:
         schema = (await client.get("/schema/openapi.json")).json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -202,6 +203,44 @@ def test_worker_command_runs_jobs_and_stops_on_sigterm(database_url: str, data_d
         output, _ = process.communicate(timeout=20)
     assert process.returncode == 0
     assert '"event": "worker_stopped"' in output
+
+
+def test_worker_serves_its_metrics_and_health_on_its_own_port(database_url: str, data_dir: Path) -> None:
+    import signal
+
+    port = free_port()
+    env = env_for(database_url, data_dir, ASSESSGATE_WORKER_METRICS_PORT=str(port))
+    enqueue_jobs(database_url, ["outbox.purge"])  # the periodic purge of the same kind may run beside it
+    done = re.compile(r'^assessgate_job_outcomes_total\{kind="outbox.purge",outcome="done"\} [1-9]', re.MULTILINE)
+    process = subprocess.Popen(  # on SQLite as an operator may when no serve runs
+        [ASSESSGATE, "worker", "--allow-sqlite"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        health = wait_for_health(f"{base}/health", process)
+        deadline = time.monotonic() + 30
+        metrics = ""
+        while not done.search(metrics):
+            assert time.monotonic() < deadline, f"the worker's metrics never showed the job done:\n{metrics}"
+            time.sleep(0.1)
+            metrics = httpx.get(f"{base}/metrics", timeout=5).text
+        unknown = httpx.get(f"{base}/v1/tenants", timeout=5)
+        posted = httpx.post(f"{base}/metrics", timeout=5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0, output
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "process": "worker"}
+    # This worker's own counters, the outbox's gauges from the database, and which process answered.
+    assert re.search(r'^assessgate_jobs_claimed_total\{kind="outbox.purge"\} [1-9]', metrics, re.MULTILINE)
+    assert "assessgate_job_claim_seconds_count " in metrics
+    assert re.search(r'^assessgate_jobs\{kind="outbox.purge",state="done"\} [1-9]', metrics, re.MULTILINE)
+    assert "assessgate_oldest_due_job_age_seconds 0" in metrics
+    assert 'assessgate_process_info{name="' in metrics
+    assert 'role="worker"} 1' in metrics
+    assert (unknown.status_code, posted.status_code) == (404, 405)
+    assert '"event": "worker_endpoint_listening"' in output
 
 
 def test_demo_seeds_a_tenant_an_integration_and_a_catalog(database_url: str, data_dir: Path) -> None:
