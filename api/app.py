@@ -194,7 +194,9 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
             DefineMiddleware(BodyGuardMiddleware, settings=settings),
         ],
         exception_handlers=exception_handlers(Redactor(settings.secrets())),
-        request_max_body_size=settings.max_body_bytes,
+        # Uploads have their own, larger limit (their route streams and counts); every other body is held to
+        # ASSESSGATE_MAX_BODY_BYTES by api/body_guard.py.
+        request_max_body_size=max(settings.max_body_bytes, settings.max_upload_bytes),
         openapi_config=openapi_config(),
         before_send=[docs_ui.docs_headers],
         logging_config=None,

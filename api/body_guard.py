@@ -4,7 +4,8 @@ A slow client trickling a body is cut off after ``ASSESSGATE_BODY_TIMEOUT_S`` (4
 connection and a task for as long as it likes. JSON bodies (and bodies without a content type, which routes
 may decode as JSON) are read here whole, checked against ``ASSESSGATE_JSON_MAX_DEPTH`` (400 problem+json,
 where the decoder would otherwise recurse into a 500) and handed on; other bodies (uploads) stream through
-with the deadline only. Runs after :mod:`api.admission`, so a caller without credentials never gets here.
+with the deadline and their size limit (an upload's own, ``ASSESSGATE_MAX_UPLOAD_BYTES``, else the
+body's). Runs after :mod:`api.admission`, so a caller without credentials never gets here.
 A route whose credential is a signature over the body (``opt={SIGNED_BODY: True}``: Kombo's webhook) checks
 the depth itself, after the signature, so an unsigned body is refused for its signature before anything
 looks inside it.
@@ -56,6 +57,7 @@ class BodyGuardMiddleware:
         self.app = app
         self.timeout_s = settings.server.body_timeout_s
         self.max_bytes = settings.max_body_bytes
+        self.max_upload_bytes = settings.max_upload_bytes
         self.max_depth = settings.limits.json_max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -66,7 +68,7 @@ class BodyGuardMiddleware:
         handler = scope.get("route_handler")
         raw = handler is not None and bool(handler.opt.get(RAW_BODY))  # a file, whatever its media type says
         if raw or not _may_be_json(_content_type(scope)):
-            await self.app(scope, timed, send)
+            await self._stream(scope, _LimitedReceive(timed, self.max_upload_bytes if raw else self.max_bytes), send)
             return
         try:
             body = await self._read(scope, timed)
@@ -84,6 +86,14 @@ class BodyGuardMiddleware:
             await send_problem(scope, send, 400, f"JSON nested deeper than {self.max_depth} levels")
             return
         await self.app(scope, _replay(body, receive), send)
+
+    async def _stream(self, scope: Scope, receive: _LimitedReceive, send: Send) -> None:
+        """Streamed through, counted as it goes: uploads up to their own limit, any other body up to the body's."""
+        declared = _declared_length(scope)
+        if declared is not None and declared > receive.limit:
+            await send_problem(scope, send, 413, f"the body exceeds {receive.limit} bytes")
+            return
+        await self.app(scope, receive, send)
 
     async def _read(self, scope: Scope, receive: Receive) -> bytes | None:
         declared = _declared_length(scope)
@@ -106,6 +116,25 @@ class BodyGuardMiddleware:
 
 class _TooLarge(Exception):
     pass
+
+
+class BodyTooLarge(HTTPException):
+    status_code = 413
+
+
+class _LimitedReceive:
+    """``receive`` that refuses (413) a streamed body once it passes ``limit`` bytes."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive, self.limit, self.size = receive, limit, 0
+
+    async def __call__(self) -> ReceiveMessage:
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.size += len(message.get("body", b""))
+            if self.size > self.limit:
+                raise BodyTooLarge(detail=f"the body exceeds {self.limit} bytes")
+        return message
 
 
 class _TimedReceive:

@@ -145,6 +145,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: Adapters allowed to load (entry-point names); empty: every installed one.
     adapters: Annotated[tuple[str, ...], EnvVar("ADAPTERS", parse=comma_list)] = ()
     max_body_bytes: Annotated[int, Meta(ge=1024), EnvVar("MAX_BODY_BYTES")] = 1_048_576
+    #: Largest result attachment ``POST .../uploads`` takes; the file is streamed to the database in chunks.
+    max_upload_bytes: Annotated[int, Meta(ge=1024, le=1_073_741_824), EnvVar("MAX_UPLOAD_BYTES")] = 26_214_400
     log_level: Annotated[LogLevel, EnvVar("LOG_LEVEL")] = "info"
     log_format: Annotated[LogFormat, EnvVar("LOG_FORMAT")] = "json"
     #: Whether ``serve`` runs a worker in its own process: ``auto`` does on SQLite (the only safe way to

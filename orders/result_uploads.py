@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import msgspec
@@ -17,11 +17,14 @@ import structlog
 
 from core import signed_urls
 from core.clock import as_datetime
+from core.errors import TooLarge
 from jobs.kinds import JobContext, JobKind, PeriodicJob
 from storage.database import Database
 
 log = structlog.get_logger()
 PURGE_UPLOADS_KIND: Final = "result_uploads.purge"
+#: Raw bytes per stored chunk: what an upload or a download holds in memory at a time.
+CHUNK_BYTES: Final = 256 * 1024
 
 
 class Upload(msgspec.Struct, kw_only=True):
@@ -93,6 +96,7 @@ class Uploads:
                 if doomed:
                     placeholders = ", ".join("{}" for _ in doomed)
                     await self.db.fetch(f"DELETE FROM result_upload WHERE id IN ({placeholders})", *doomed)
+                    await self.db.fetch(f"DELETE FROM result_upload_chunk WHERE upload_id IN ({placeholders})", *doomed)
             deleted += len(doomed)
             if len(rows) < batch:
                 return deleted
@@ -111,36 +115,88 @@ class Uploads:
                     continue
         return named
 
-    async def upload(self, tenant_id: uuid.UUID, name: str, content_type: str, data: bytes) -> Upload:
-        upload = Upload(id=uuid.uuid4(), name=name, content_type=content_type, size=len(data))
-        async with self.db.tx():
-            await self.db.fetch(
-                "INSERT INTO result_upload (id, tenant_id, name, content_type, data, size, created_at)"
-                " VALUES ({}, {}, {}, {}, {}, {}, {})",
-                upload.id,
-                tenant_id,
-                name,
-                content_type,
-                base64.b64encode(data).decode(),
-                len(data),
-                datetime.fromtimestamp(self.clock_ms() / 1000, UTC),
-            )
+    async def receive(
+        self, tenant_id: uuid.UUID, name: str, content_type: str, body: AsyncIterable[bytes], *, max_bytes: int
+    ) -> Upload:
+        """Store a file as it arrives, :data:`CHUNK_BYTES` at a time (each chunk its own short write, so a slow
+        client never holds the database); the upload exists once its last chunk is in. Over ``max_bytes``, or
+        if the client leaves, what was written is deleted."""
+        upload_id, size, seq, pending = uuid.uuid4(), 0, 0, bytearray()
+        try:
+            async for piece in body:
+                size += len(piece)
+                if size > max_bytes:
+                    raise TooLarge(f"the file exceeds {max_bytes} bytes (ASSESSGATE_MAX_UPLOAD_BYTES)")
+                pending += piece
+                while len(pending) >= CHUNK_BYTES:
+                    await self._put_chunk(upload_id, seq, bytes(pending[:CHUNK_BYTES]))
+                    del pending[:CHUNK_BYTES]
+                    seq += 1
+            if pending or seq == 0:
+                await self._put_chunk(upload_id, seq, bytes(pending))
+            upload = Upload(id=upload_id, name=name, content_type=content_type, size=size)
+            async with self.db.tx():
+                await self.db.fetch(
+                    "INSERT INTO result_upload (id, tenant_id, name, content_type, data, size, created_at)"
+                    " VALUES ({}, {}, {}, {}, '', {}, {})",
+                    upload.id,
+                    tenant_id,
+                    name,
+                    content_type,
+                    size,
+                    as_datetime(self.clock_ms()),
+                )
+        except BaseException:
+            async with self.db.tx():
+                await self.db.fetch("DELETE FROM result_upload_chunk WHERE upload_id = {}", upload_id)
+            raise
         return upload
 
-    async def download(self, upload_id: uuid.UUID, expires: int, signature: str) -> tuple[Upload, bytes] | None:
-        """The file behind a signed URL, or None when the URL is forged or expired."""
+    async def upload(self, tenant_id: uuid.UUID, name: str, content_type: str, data: bytes) -> Upload:
+        """Store a file already in memory (adapters, tests): :meth:`receive` with the file as its one piece."""
+
+        async def whole() -> AsyncIterator[bytes]:
+            yield data
+
+        return await self.receive(tenant_id, name, content_type, whole(), max_bytes=len(data))
+
+    async def _put_chunk(self, upload_id: uuid.UUID, seq: int, data: bytes) -> None:
+        async with self.db.tx():
+            await self.db.fetch(
+                "INSERT INTO result_upload_chunk (upload_id, seq, data) VALUES ({}, {}, {})",
+                upload_id,
+                seq,
+                base64.b64encode(data).decode(),
+            )
+
+    async def content(self, upload_id: uuid.UUID) -> AsyncIterator[bytes]:
+        """The file's bytes, a chunk at a time (a file uploaded before chunks were kept comes whole)."""
+        rows = await self.db.fetch("SELECT data FROM result_upload WHERE id = {}", upload_id)
+        if rows and rows[0]["data"]:
+            yield base64.b64decode(rows[0]["data"])
+            return
+        seq = 0
+        while chunk := await self.db.fetch(
+            "SELECT data FROM result_upload_chunk WHERE upload_id = {} AND seq = {}", upload_id, seq
+        ):
+            yield base64.b64decode(chunk[0]["data"])
+            seq += 1
+
+    async def read(self, upload_id: uuid.UUID) -> bytes:
+        """The whole file (a write-back that sends attachments inline needs it so)."""
+        return b"".join([piece async for piece in self.content(upload_id)])
+
+    async def download(self, upload_id: uuid.UUID, expires: int, signature: str) -> Upload | None:
+        """The upload behind a signed URL (its bytes: :meth:`content`), or None when forged or expired."""
         if not signed_urls.valid(self.secret_key, str(upload_id), expires, signature, now_s=self.clock_ms() / 1000):
             return None
-        rows = await self.db.fetch(
-            "SELECT id, name, content_type, size, data FROM result_upload WHERE id = {}", upload_id
-        )
+        rows = await self.db.fetch("SELECT id, name, content_type, size FROM result_upload WHERE id = {}", upload_id)
         if not rows:
             return None
         row = rows[0]
-        upload = Upload(
+        return Upload(
             id=uuid.UUID(str(row["id"])), name=row["name"], content_type=row["content_type"], size=int(row["size"])
         )
-        return upload, base64.b64decode(row["data"])
 
     def signed_url(self, upload_id: uuid.UUID) -> str:
         expires = self.clock_ms() // 1000 + self.url_ttl_s

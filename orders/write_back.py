@@ -8,6 +8,7 @@ retries the job (docs/results.md).
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -121,10 +122,10 @@ class WriteBacks:
                 attachments.append(item)
                 continue
             upload_id = uuid.UUID(item["upload_id"])
-            rows = await self.db.fetch("SELECT content_type, data FROM result_upload WHERE id = {}", upload_id)
+            rows = await self.db.fetch("SELECT content_type FROM result_upload WHERE id = {}", upload_id)
             resolved = {"name": item["name"], "content_type": item.get("content_type") or rows[0]["content_type"]}
             if self.attachments == "base64":
-                resolved["data"] = rows[0]["data"]
+                resolved["data"] = base64.b64encode(await self.uploads.read(upload_id)).decode()
             else:
                 resolved["data_url"] = self.uploads.signed_url(upload_id)
             attachments.append(resolved)

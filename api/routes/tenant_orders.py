@@ -202,4 +202,6 @@ class TenantOrdersController(Controller):
         ]
         if errors:
             raise ValidationFailed(errors)
-        return await gateway.uploads.upload(tenant.id, name, content_type, await request.body())
+        return await gateway.uploads.receive(
+            tenant.id, name, content_type, request.stream(), max_bytes=gateway.settings.max_upload_bytes
+        )
