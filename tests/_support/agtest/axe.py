@@ -41,6 +41,8 @@ AXE_INTEGRITY: Final = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2
 WCAG21_AA: Final = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 #: WCAG 1.4.10 (reflow): content fits 320 CSS px without scrolling sideways (so it fits a 375 px phone).
 REFLOW_WIDTH: Final = 320
+#: The widths every page is also loaded at, and must not scroll sideways at: a phone and a laptop.
+PAGE_WIDTHS: Final = (375, 1280)
 NPM_TIMEOUT_S: Final = 300
 
 
@@ -129,11 +131,17 @@ class Axe:
         ]
 
     def check(self, page: Page, name: str) -> None:
-        """Fails on any WCAG 2.1 A/AA violation, or if the page scrolls sideways at 320 CSS px."""
+        """Fails on any WCAG 2.1 A/AA violation, or if the page scrolls sideways at 320 CSS px or at any of
+        :data:`PAGE_WIDTHS`."""
         violations = self.audit(page)
         assert not violations, f"{name}: axe-core {AXE_VERSION} found\n" + "\n".join(map(str, violations))
-        overflow = sideways_overflow(page)
-        assert not overflow, f"{name}: at {REFLOW_WIDTH} px the page scrolls sideways; too wide: {overflow}"
+        assert_fits(page, name, (REFLOW_WIDTH, *PAGE_WIDTHS))
+
+
+def assert_fits(page: Page, name: str, widths: tuple[int, ...] = PAGE_WIDTHS) -> None:
+    """Fails naming the widths at which the page scrolls sideways, and the elements too wide at each."""
+    too_wide = {width: found for width in widths if (found := sideways_overflow(page, width))}
+    assert not too_wide, f"{name} scrolls sideways: " + "; ".join(f"at {w} px {e}" for w, e in too_wide.items())
 
 
 def sideways_overflow(page: Page, width: int = REFLOW_WIDTH) -> list[str]:
