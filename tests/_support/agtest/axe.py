@@ -1,5 +1,8 @@
 """Accessibility audits in the browser tests: axe-core's WCAG 2.1 A and AA rules, and reflow at 320 CSS px.
 
+With ``ASSESSGATE_SCREENSHOTS=<folder>`` each checked page is also saved as a screenshot at 375 and 1280 px,
+named after the check (``make screenshots``; docs/pages.md lists them).
+
 Use it for every page the product serves (candidate pages, sandbox pages, console pages when they come)::
 
     def test_my_page(browser: Browser, axe: Axe) -> None:
@@ -21,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -44,6 +48,8 @@ REFLOW_WIDTH: Final = 320
 #: The widths every page is also loaded at, and must not scroll sideways at: a phone and a laptop.
 PAGE_WIDTHS: Final = (375, 1280)
 NPM_TIMEOUT_S: Final = 300
+#: Set to a folder, every audited page is also saved there as a screenshot at each width (``make screenshots``).
+SCREENSHOTS_VARIABLE: Final = "ASSESSGATE_SCREENSHOTS"
 
 
 def cache_dir() -> Path:
@@ -136,6 +142,26 @@ class Axe:
         violations = self.audit(page)
         assert not violations, f"{name}: axe-core {AXE_VERSION} found\n" + "\n".join(map(str, violations))
         assert_fits(page, name, (REFLOW_WIDTH, *PAGE_WIDTHS))
+        if folder := os.environ.get(SCREENSHOTS_VARIABLE):
+            screenshot(page, name, Path(folder))
+
+
+def screenshot_name(name: str, width: int) -> str:
+    """The file a page's screenshot gets: its audit name in lower case, words joined by dashes, and the width."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower())) + f"-{width}.png"
+
+
+def screenshot(page: Page, name: str, folder: Path) -> None:
+    """The page as it is now, whole, at each of :data:`PAGE_WIDTHS` (``make screenshots``; docs/pages.md)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    before = page.viewport_size
+    try:
+        for width in PAGE_WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            page.screenshot(path=str(folder / screenshot_name(name, width)), full_page=True)
+    finally:
+        if before:
+            page.set_viewport_size(before)
 
 
 def assert_fits(page: Page, name: str, widths: tuple[int, ...] = PAGE_WIDTHS) -> None:
