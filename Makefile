@@ -84,7 +84,7 @@ SCREENSHOTS ?= docs/screenshots
 screenshots: install
 	ASSESSGATE_SCREENSHOTS=$(abspath $(SCREENSHOTS)) $(BIN)/python -m pytest -p no:randomly -q \
 		"tests/integration/test_candidate_pages.py::test_every_candidate_page_passes_the_audit[sqlite]" \
-		tests/sandbox/test_page.py -k "audit" $(PYTEST_ARGS)
+		tests/sandbox/test_page.py tests/integration/test_docs_page.py -k "audit or docs_page" $(PYTEST_ARGS)
 	@ls $(SCREENSHOTS)
 
 clean:
