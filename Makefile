@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 # This machine's pip config names local mirrors that may be absent; their warnings are noise.
 PIP_QUIET := grep -v "^WARNING: Location 'file:" || true
 
-.PHONY: help install run demo migrate test lint type pytest bench drill clean
+.PHONY: help install run demo migrate test lint type pytest bench drill screenshots clean
 
 help:
 	@echo "make run      install if needed, migrate, serve on http://127.0.0.1:8000 (embedded SQLite)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench    benchmarks as ratios against baselines run side by side (FULL=1: the long mode)"
 	@echo "make drill    fault drills: processes killed and Kombo misbehaving under load, then a consistency check"
 	@echo "              (PRESSURE=1: with a CPU hog on one core beside the drills, as on a busy CI machine)"
+	@echo "make screenshots  every page the product serves, at 375 and 1280 px, into docs/screenshots/ (docs/pages.md)"
 	@echo "make lint | type | pytest | clean"
 
 install: $(STAMP)
@@ -77,6 +78,14 @@ bench: install  ## FULL=1 for the long mode
 	FULL=$(FULL) $(BIN)/python -m bench.ingest
 	FULL=$(FULL) $(BIN)/python -m bench.write_back
 	FULL=$(FULL) $(BIN)/python -m bench.scale
+
+# The page tests, on one engine, saving a screenshot of each page they audit (tests/_support/agtest/axe.py).
+SCREENSHOTS ?= docs/screenshots
+screenshots: install
+	ASSESSGATE_SCREENSHOTS=$(abspath $(SCREENSHOTS)) $(BIN)/python -m pytest -p no:randomly -q \
+		"tests/integration/test_candidate_pages.py::test_every_candidate_page_passes_the_audit[sqlite]" \
+		tests/sandbox/test_page.py tests/integration/test_docs_page.py -k "audit or docs_page" $(PYTEST_ARGS)
+	@ls $(SCREENSHOTS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -21,7 +21,7 @@ from typing import Annotated, Final
 import msgspec
 from msgspec import Meta
 
-from adapters.candidate_mail import Branding, compose, remind
+from adapters.candidate_mail import Branding, remind, send
 from core.adapters import (
     API_VERSION,
     Accept,
@@ -86,9 +86,7 @@ class AssessmentAdapter:
         expires_at = ctx.now_s() + self.config.expire_after_hours * HOUR_S
         if self.config.send_invitation:
             link = ctx.candidate_link(LAUNCH, self.config.expire_after_hours * HOUR_S)
-            await ctx.mailer.send(
-                compose("invitation", self.config.branding, order, link=link, expires_at_s=expires_at)
-            )
+            await send(ctx, "invitation", self.config.branding, order, link=link, expires_at_s=expires_at)
             await ctx.timeline("candidate.invited", {"expires_at": int(expires_at)})
         for number, hours in enumerate(self.config.reminder_after_hours, start=1):
             if hours < self.config.expire_after_hours:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Final
 import msgspec
 from msgspec import Meta
 
-from adapters.candidate_mail import Branding, compose, remind
+from adapters.candidate_mail import Branding, remind, send
 from adapters.standard_webhooks import deliver, order_event
 from core.adapters import (
     API_VERSION,
@@ -56,7 +56,9 @@ DEFAULT_FIELDS: Final = (
     ),
     FormField(
         name="consent",
-        label="I consent to the background check described above and to the processing of this data for it.",
+        # Says itself what the candidate agrees to (the page names {company} and {vendor}; core.forms.with_names).
+        label="I consent to the background check {company} asked for, carried out by {vendor}, and to the "
+        "processing of the details on this form for it.",
         kind="checkbox",
     ),
 )
@@ -64,9 +66,11 @@ DEFAULT_FIELDS: Final = (
 
 class BackgroundCheckConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     form_title: str = "Background check"
+    #: The form's texts may name ``{company}`` (the tenant) and ``{vendor}`` (``ASSESSGATE_VENDOR_NAME``).
     form_intro: str = (
-        "We need a few details that your application does not contain. They are sent encrypted, used only for "
-        "this background check, and deleted after it."
+        "{company} has asked for a background check, carried out by {vendor}. We need a few details that your "
+        "application does not contain. They are sent encrypted, used only for this background check, and deleted "
+        "after it."
     )
     fields: tuple[FormField, ...] = DEFAULT_FIELDS
     #: Days the candidate's answers are kept (encrypted) before they are purged.
@@ -110,9 +114,7 @@ class BackgroundCheckAdapter:
         expires_at = ctx.now_s() + self.config.link_valid_hours * HOUR_S
         if not order.inline:
             link = ctx.candidate_link(FORM, self.config.link_valid_hours * HOUR_S)
-            await ctx.mailer.send(
-                compose("form_request", self.config.branding, order, link=link, expires_at_s=expires_at)
-            )
+            await send(ctx, "form_request", self.config.branding, order, link=link, expires_at_s=expires_at)
         await ctx.timeline("case.status", {"status": CaseStatus.AWAITING_CANDIDATE.value})
         for number, hours in enumerate(self.config.reminder_after_hours, start=1):
             if hours < self.config.link_valid_hours and not order.inline:

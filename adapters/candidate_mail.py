@@ -32,7 +32,8 @@ BUTTONS: Final[dict[str, dict[str, str]]] = {
 class Branding(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """How candidate-facing mail and pages look; a tenant overrides it through its adapter settings."""
 
-    company: str = "Your recruiting team"
+    #: The company candidates are told invites them; empty: the tenant's name (:func:`company_of`).
+    company: str = ""
     language: Language = "en"
     logo_url: str = ""
     brand_color: str = "#1f6feb"
@@ -58,19 +59,34 @@ def _environment(templates_dir: str) -> jinja2.Environment:
     return _ENVIRONMENTS[templates_dir]
 
 
+def company_of(branding: Branding, ctx: AdapterContext) -> str:
+    """Who invites the candidate: the company the branding names, else the tenant's name, else the vendor's."""
+    return branding.company or ctx.tenant_name or ctx.vendor_name
+
+
 def compose(
-    kind: str, branding: Branding, order: OrderView, *, link: str, expires_at_s: float, key: str = ""
+    kind: str,
+    branding: Branding,
+    order: OrderView,
+    *,
+    link: str,
+    expires_at_s: float,
+    key: str = "",
+    vendor: str = "",
 ) -> MailMessage:
-    """``key`` tells apart messages of one kind for one order (the second reminder from the first)."""
+    """``key`` tells apart messages of one kind for one order (the second reminder from the first); ``vendor``
+    is named as the one who runs the assessment or check when it is not the company itself."""
     env = _environment(branding.templates_dir)
     expires = datetime.fromtimestamp(expires_at_s, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
     # Names from the ATS and the tenant go into the text one line each, so no value can add a line of its own.
     first_name = single_line(order.candidate.first_name or "")
     job = single_line(order.job.name or "") if order.job else ""
-    company = single_line(branding.company)
+    company = single_line(branding.company or vendor)
+    vendor = single_line(vendor)
     values = {
         "first_name": first_name or None,
         "company": company,
+        "vendor": vendor if vendor and vendor != company else None,
         "job": job or None,
         "link": link,
         "expires": expires,
@@ -96,10 +112,26 @@ def compose(
     )
 
 
+async def send(
+    ctx: AdapterContext,
+    kind: str,
+    branding: Branding,
+    order: OrderView,
+    *,
+    link: str,
+    expires_at_s: float,
+    key: str = "",
+) -> None:
+    """Compose the message with the names ``ctx`` gives (the tenant's, the vendor's) and send it."""
+    named = msgspec.structs.replace(branding, company=company_of(branding, ctx))
+    message = compose(kind, named, order, link=link, expires_at_s=expires_at_s, key=key, vendor=ctx.vendor_name)
+    await ctx.mailer.send(message)
+
+
 async def remind(ctx: AdapterContext, branding: Branding, order: OrderView, timer: Timer, *, purpose: str) -> None:
     """Send the reminder a ``reminder-<n>`` timer stands for, with a fresh link valid until the same expiry."""
     expires_at = float(timer.payload.get("expires_at", 0))
     link = ctx.candidate_link(purpose, max(int(expires_at - ctx.now_s()), 1))
     key = "-" + timer.name.removeprefix("reminder-")
-    await ctx.mailer.send(compose("reminder", branding, order, link=link, expires_at_s=expires_at, key=key))
+    await send(ctx, "reminder", branding, order, link=link, expires_at_s=expires_at, key=key)
     await ctx.timeline("candidate.reminded", {"reminder": timer.name})

@@ -28,10 +28,11 @@ plugins.toml, with a tenant's overrides merged over it) and offers:
     tenants at start and in ``/ready``, and defers (503, Kombo retries) an order that reaches an adapter with
     one unmet, so a candidate never meets a half-configured adapter.
 
-``ctx`` (:class:`AdapterContext`) is the adapter's whole view of the gateway: the tenant, its secrets
-(read-only), a mailer, an HTTP client, candidate links, timers, the timeline, the candidate's submitted
-form data and ``submit_result`` (the same path as the results API, with the same rules): it takes the typed
-:class:`core.kombo.ResultBody`, or, as adapters written before it did, the same body as a dict.
+``ctx`` (:class:`AdapterContext`) is the adapter's whole view of the gateway: the tenant, the names candidates
+read (the tenant's and the vendor's), its secrets (read-only), a mailer, an HTTP client, candidate links,
+timers, the timeline, the candidate's submitted form data and ``submit_result`` (the same path as the results
+API, with the same rules): it takes the typed :class:`core.kombo.ResultBody`, or, as adapters written before it
+did, the same body as a dict.
 
 Third parties ship adapters as Python packages exposing an :class:`AdapterPlugin` under the entry-point group
 ``assessgate.adapters``; ``plugins.toml`` routes package types to them. The built-in adapters register the
@@ -49,6 +50,7 @@ import msgspec
 
 from core import input_purposes
 from core.kombo import Application, Candidate, Job, ResultBody
+from core.settings import DEFAULT_VENDOR_NAME
 
 API_VERSION = 2
 
@@ -239,6 +241,10 @@ class AdapterContext(msgspec.Struct, frozen=True, kw_only=True):
     candidate_data: Callable[[], Awaitable[dict[str, Any] | None]]
     #: The current time in Unix seconds (the gateway's clock, which tests move).
     now_s: Callable[[], float]
+    #: The tenant's name (the company that invites the candidate), for candidate-facing text; "" if unknown.
+    tenant_name: str = ""
+    #: The vendor's display name (``ASSESSGATE_VENDOR_NAME``), for candidate-facing text.
+    vendor_name: str = DEFAULT_VENDOR_NAME
 
 
 @runtime_checkable

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Final, NamedTuple
 
+import msgspec
+
 from core.adapters import FormField, FormSpec
 
 
@@ -156,3 +158,20 @@ def _addresses(field: FormField, raw: Mapping[str, str]) -> list[dict[str, str]]
 
 def _listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+#: The names a hosted form's texts may mention, written ``{company}`` (the tenant, who asks) and ``{vendor}`` (who
+#: runs the check); anything else in braces is left as written.
+NAME_PLACEHOLDERS: Final = ("company", "vendor")
+
+
+def with_names(spec: FormSpec, names: Mapping[str, str]) -> FormSpec:
+    """``spec`` with ``{company}`` and ``{vendor}`` in its title, intro, labels and hints replaced by ``names``."""
+
+    def named(text: str) -> str:
+        for placeholder in NAME_PLACEHOLDERS:
+            text = text.replace("{" + placeholder + "}", names.get(placeholder, ""))
+        return text
+
+    fields = tuple(msgspec.structs.replace(f, label=named(f.label), help=named(f.help)) for f in spec.fields)
+    return msgspec.structs.replace(spec, title=named(spec.title), intro=named(spec.intro), fields=fields)

@@ -36,6 +36,8 @@ from core.settings_env import (
 
 DEFAULT_KOMBO_API_URL: Final = "https://api.kombo.dev/v1"
 DEFAULT_DATA_DIR: Final = ".assessgate"
+#: The vendor's display name when ``ASSESSGATE_VENDOR_NAME`` is unset: the software's, not a made-up company's.
+DEFAULT_VENDOR_NAME: Final = "assessgate"
 MIN_ADMIN_TOKEN_LENGTH: Final = 16
 MIN_PRODUCTION_ADMIN_TOKEN_LENGTH: Final = 32
 #: Length x the Shannon entropy of the token's own characters: `openssl rand -hex 32` gives ~250, 32 random hex
@@ -138,6 +140,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: The URL the outside world reaches us at; unset: ``http://<host>:<port>`` (:attr:`base_url`).
     public_url: Annotated[str, EnvVar("PUBLIC_URL", parse=_http_url)] = ""
     data_dir: Annotated[str, EnvVar("DATA_DIR")] = DEFAULT_DATA_DIR
+    #: The vendor's name as candidates read it on the pages and in the emails (beside the tenant's name).
+    vendor_name: Annotated[str, EnvVar("VENDOR_NAME")] = DEFAULT_VENDOR_NAME
     admin_token: Annotated[str, EnvVar("ADMIN_TOKEN", parse=_admin_token)] = ""
     #: Fernet keys, newest first: the first encrypts, all decrypt.
     secret_keys: Annotated[tuple[str, ...], EnvVar("SECRET_KEYS", parse=_fernet_keys)] = ()

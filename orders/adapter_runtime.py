@@ -38,7 +38,7 @@ from core.adapters import (
 )
 from core.clock import as_datetime
 from core.errors import AdapterError, AssessgateError, Conflict, NotFound, ValidationFailed
-from core.forms import clean_submission
+from core.forms import clean_submission, with_names
 from core.kombo import OrderReceivedData
 from core.metrics import Counter
 from core.order_status import OrderStatus
@@ -80,11 +80,13 @@ class AdapterServices:
 
 class LinkProblem(AssessgateError):
     """A candidate link that cannot be used: ``reason`` is invalid, used, closed (the order is finished) or
-    unavailable (it failed on our side: the link still works later)."""
+    unavailable (it failed on our side: the link still works later). ``company``: the tenant's name, when the
+    link names an order (so the page can say whom to ask)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, company: str = "") -> None:
         super().__init__(f"candidate link {reason}")
         self.reason = reason
+        self.company = company
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class OpenLink:
     order: OrderView
     purpose: str
     form: FormSpec | None
+    #: The tenant's name: the company the candidate's pages say invites them.
+    company: str
 
 
 def order_view(record: OrderRecord, data: OrderReceivedData | None = None) -> OrderView:
@@ -187,7 +191,7 @@ class AdapterRuntime:
         state = await self.results.order_state(record.id, record.state)
         return msgspec.structs.replace(order_view(record), state=state)
 
-    def context(
+    async def context(
         self, record: OrderRecord, key: str, *, timeline_buffer: list[tuple[str, dict[str, Any]]] | None = None
     ) -> AdapterContext:
         """``timeline_buffer`` collects timeline entries instead of writing them: during ``decide`` the order is
@@ -239,7 +243,13 @@ class AdapterRuntime:
             submit_result=submit_result,
             candidate_data=candidate_data,
             now_s=lambda: self.clock_ms() / 1000,
+            tenant_name=await self.tenant_name(tenant_id),
+            vendor_name=self.settings.vendor_name,
         )
+
+    async def tenant_name(self, tenant_id: uuid.UUID) -> str:
+        tenant = await self.tenants.get(tenant_id)
+        return tenant.name if tenant else ""
 
     # ---------------------------------------------------------------- events from the outbox
     def kinds(self) -> tuple[list[JobKind[Any]], list[PeriodicJob]]:
@@ -258,7 +268,7 @@ class AdapterRuntime:
         if not isinstance(adapter, HandlesEvents):
             await self.orders.add_timeline(record.id, "event.ignored", {"event": type(payload.event).__name__})
             return
-        await adapter.handle(await self.view(record), payload.event, self.context(record, ctx.idempotency_key))
+        await adapter.handle(await self.view(record), payload.event, await self.context(record, ctx.idempotency_key))
 
     async def callback(self, tenant_id: uuid.UUID, order_ref: str, payload: dict[str, Any]) -> None:
         """The vendor's platform posted an event for the order (the gateway's id or Kombo's): the adapter handles
@@ -272,7 +282,7 @@ class AdapterRuntime:
         await self.orders.add_timeline(record.id, "callback.received", {"type": str(payload.get("type", "?"))[:100]})
         try:
             await adapter.handle(
-                await self.view(record), Callback(payload=payload), self.context(record, f"cb:{record.id}")
+                await self.view(record), Callback(payload=payload), await self.context(record, f"cb:{record.id}")
             )
         except (ValidationFailed, NotFound, Conflict):
             raise
@@ -297,17 +307,18 @@ class AdapterRuntime:
         if record is None or record.tenant_id is None:
             raise LinkProblem("invalid")
         view = await self.view(record)
+        company = await self.tenant_name(record.tenant_id)
         if view.state != "accepted":
-            raise LinkProblem("closed")
+            raise LinkProblem("closed", company)
         if await self.candidates.used(record.id, claims.purpose):
-            raise LinkProblem("used")
+            raise LinkProblem("used", company)
         form = None
         if claims.purpose == FORM:
             adapter: object = await self.adapter(view.tenant_id, record.adapter or "")
             if not isinstance(adapter, HostsForm):
                 raise LinkProblem("invalid")
-            form = adapter.form(view)
-        return OpenLink(record=record, order=view, purpose=claims.purpose, form=form)
+            form = with_names(adapter.form(view), {"company": company, "vendor": self.settings.vendor_name})
+        return OpenLink(record=record, order=view, purpose=claims.purpose, form=form, company=company)
 
     async def follow_link(self, link: OpenLink) -> str:
         """The candidate confirmed: record the link's (only) use and return where the adapter sends them."""
@@ -317,18 +328,18 @@ class AdapterRuntime:
             raise LinkProblem("invalid")
         try:
             answer = await adapter.handle(
-                link.order, LinkOpened(purpose=link.purpose), self.context(record, f"link:{record.id}")
+                link.order, LinkOpened(purpose=link.purpose), await self.context(record, f"link:{record.id}")
             )
         except AssessgateError as exc:  # the candidate gets a page; the operator the timeline and a metric
             self.page_failures.inc(adapter=record.adapter or "")
             log.error("candidate_link_failed", order_id=str(record.id), adapter=record.adapter, error=exc.message)
             await self.orders.add_timeline(record.id, "candidate.link_failed", {"error": exc.message})
-            raise LinkProblem("unavailable") from None
+            raise LinkProblem("unavailable", link.company) from None
         if not isinstance(answer, Redirect):
             raise LinkProblem("invalid")
         async with self.db.tx():
             if not await self.candidates.redeem(record.id, link.purpose, at=self._now()):
-                raise LinkProblem("used")
+                raise LinkProblem("used", link.company)
             await self.orders.add_timeline(record.id, "link.opened", {"purpose": link.purpose})
         return answer.url
 
@@ -343,7 +354,7 @@ class AdapterRuntime:
         order = link.order
         async with self.db.tx():
             if not await self.candidates.redeem(order.id, FORM, at=self._now()):
-                raise LinkProblem("used")
+                raise LinkProblem("used", link.company)
             await self.candidates.store(
                 submission, order.tenant_id, order.id, data, at=self._now(), retention_days=link.form.retention_days
             )

@@ -56,7 +56,7 @@ class FollowUp:
         adapter = await self.runtime.adapter(record.tenant_id, record.adapter)
         if adapter is None:
             raise AssessgateError(f"adapter {record.adapter!r} is not loaded", retryable=True)
-        await adapter.start(await self.runtime.view(record), self.runtime.context(record, ctx.idempotency_key))
+        await adapter.start(await self.runtime.view(record), await self.runtime.context(record, ctx.idempotency_key))
         await self.orders.add_timeline(record.id, "start.done", {"adapter": record.adapter, "attempt": ctx.attempt})
 
     async def cancel(self, payload: OrderJob, ctx: JobContext) -> None:

@@ -167,7 +167,7 @@ class OrderIntake:
             log.error("adapter_unconfigured", tenant_id=str(record.tenant_id), adapter=name, unmet=unmet)
             return None, None, f"{'; '.join(unmet)}; the order stays OPEN at Kombo and is retried"
         view = order_view(record, data)
-        context = self.runtime.context(record, f"decide:{record.id}", timeline_buffer=entries)
+        context = await self.runtime.context(record, f"decide:{record.id}", timeline_buffer=entries)
         try:
             decision = await asyncio.wait_for(adapter.decide(view, context), timeout=self.settings.decide_deadline_s)
         except TimeoutError:

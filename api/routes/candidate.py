@@ -20,6 +20,7 @@ from litestar.types import ExceptionHandlersMap
 
 from core.adapters import FormField, FormSpec
 from core.forms import ADDRESS_PARTS, ADDRESS_ROWS, AddressFault, address_autocomplete, address_fault, row_name
+from core.settings import Settings
 from orders.adapter_runtime import AdapterRuntime, LinkProblem
 
 HEADERS: Final = {
@@ -29,16 +30,18 @@ HEADERS: Final = {
     "x-content-type-options": "nosniff",
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https:; form-action 'self'",
 }
+#: Each problem's title and message; ``{company}`` is the tenant's name, or a description when the link names none.
 PROBLEMS: Final = {
-    "invalid": ("This link does not work", "The link is not valid or has expired. Ask the company for a new one."),
-    "used": ("This link was already used", "Each link works once. If that was not you, contact the company."),
+    "invalid": ("This link does not work", "The link is not valid or has expired. Ask {company} for a new one."),
+    "used": ("This link was already used", "Each link works once. If that was not you, contact {company}."),
     "closed": ("Nothing left to do", "This request is closed. There is nothing more for you to do here."),
     "unavailable": (
         "This did not work just now",
         "Something went wrong on our side, not yours. Your link still works: try again in a few minutes. "
-        "If it keeps happening, contact the company.",
+        "If it keeps happening, contact {company}.",
     ),
 }
+UNKNOWN_COMPANY: Final = "the company that sent it"
 #: Status of each problem page (410: the link is spent or was never valid; 503: try again later).
 STATUS: Final = {"unavailable": 503}
 log = structlog.get_logger()
@@ -48,21 +51,30 @@ _PAGES = jinja2.Environment(
 _PAGES.globals.update(row_name=row_name, address_autocomplete=address_autocomplete)
 
 
-def page(template: str, status: int = 200, **values: Any) -> Response[str]:
-    html = _PAGES.get_template(template).render(**values)
+def page(template: str, status: int = 200, *, company: str, vendor: str, **values: Any) -> Response[str]:
+    """Every page names the vendor and, once the link names an order, the tenant (``company``; "" when unknown)."""
+    html = _PAGES.get_template(template).render(company=company, vendor=vendor, **values)
     return Response(html, status_code=status, media_type=MediaType.HTML, headers=HEADERS)
 
 
-def problem_page(problem: LinkProblem) -> Response[str]:
+def problem_page(problem: LinkProblem, vendor: str) -> Response[str]:
     title, message = PROBLEMS.get(problem.reason, PROBLEMS["invalid"])
-    return page("candidate_message.html", STATUS.get(problem.reason, 410), title=title, message=message)
+    message = message.format(company=problem.company or UNKNOWN_COMPANY)
+    return page(
+        "candidate_message.html",
+        STATUS.get(problem.reason, 410),
+        company=problem.company,
+        vendor=vendor,
+        title=title,
+        message=message,
+    )
 
 
 def failure_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Whatever else fails under /c/ (the database, a bug): still a page a candidate can read, never an API error."""
     log.error("candidate_page_failed", path="/c/[redacted]", error=type(exc).__name__)
-    del request
-    return problem_page(LinkProblem("unavailable"))
+    settings = request.app.state.get("settings")
+    return problem_page(LinkProblem("unavailable"), settings.vendor_name if isinstance(settings, Settings) else "")
 
 
 #: Every candidate route answers with a page, whatever fails.
@@ -71,20 +83,30 @@ ON_FAILURE: Final[ExceptionHandlersMap] = {Exception: failure_page}
 
 @get("/c/{token:str}", include_in_schema=False, exception_handlers=ON_FAILURE)
 async def open_link(token: FromPath[str], adapter_runtime: NamedDependency[AdapterRuntime]) -> Response[str]:
+    vendor = adapter_runtime.settings.vendor_name
     try:
         link = await adapter_runtime.open_link(token)
     except LinkProblem as problem:
-        return problem_page(problem)
+        return problem_page(problem, vendor)
     if link.form is not None:
-        return form_page(link.form, token, values={}, errors={})
-    title = f"{link.order.job.name}: assessment" if link.order.job and link.order.job.name else "Your assessment"
-    return page("candidate_confirm.html", title=title, first_name=link.order.candidate.first_name, action=f"/c/{token}")
+        return form_page(link.form, token, values={}, errors={}, company=link.company, vendor=vendor)
+    job = link.order.job.name if link.order.job and link.order.job.name else ""
+    return page(
+        "candidate_confirm.html",
+        company=link.company,
+        vendor=vendor,
+        title=f"{job}: assessment" if job else "Your assessment",
+        job=job,
+        first_name=link.order.candidate.first_name,
+        action=f"/c/{token}",
+    )
 
 
 @post("/c/{token:str}", include_in_schema=False, status_code=303, exception_handlers=ON_FAILURE)
 async def use_link(
     token: FromPath[str], request: Request[Any, Any, Any], adapter_runtime: NamedDependency[AdapterRuntime]
 ) -> Response[str] | Redirect:
+    vendor = adapter_runtime.settings.vendor_name
     try:
         link = await adapter_runtime.open_link(token)
         if link.form is None:
@@ -92,18 +114,27 @@ async def use_link(
         raw = {key: str(value) for key, value in (await request.form()).items()}
         errors = await adapter_runtime.submit_form(link, raw)
     except LinkProblem as problem:
-        return problem_page(problem)
+        return problem_page(problem, vendor)
     if errors:
-        return form_page(link.form, token, values=raw, errors=errors, status=422)
+        return form_page(link.form, token, values=raw, errors=errors, status=422, company=link.company, vendor=vendor)
     return page(
         "candidate_message.html",
+        company=link.company,
+        vendor=vendor,
         title="Thank you",
-        message="We have your answers. You can close this page; the company will be in touch.",
+        message=f"We have your answers. You can close this page; {link.company or 'the company'} will be in touch.",
     )
 
 
 def form_page(
-    form: FormSpec, token: str, *, values: dict[str, str], errors: dict[str, str], status: int = 200
+    form: FormSpec,
+    token: str,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    company: str = "",
+    vendor: str = "",
 ) -> Response[str]:
     faults = {
         field.name: address_fault(field, values)
@@ -116,6 +147,8 @@ def form_page(
     return page(
         "candidate_form.html",
         status,
+        company=company,
+        vendor=vendor,
         # The title is what a screen reader announces first after the submit: it says that something is wrong.
         title=f"Error: {form.title}" if errors else form.title,
         form=form,

@@ -204,7 +204,7 @@ async def test_a_tenant_gets_its_own_branding_and_language(db: Database, mail_st
     await run_jobs(db, stack.settings)
     [mail] = inbox.wait_for(1)
     assert mail["Subject"] == "Ihr Assessment für Acme GmbH"
-    assert "lädt Sie zu einem Assessment ein" in text_of(mail)
+    assert "Acme GmbH lädt Sie zu einem Assessment von assessgate ein." in text_of(mail)  # the vendor by default
     bad = await stack.http.put(url, json={"branding": {"language": "xx"}}, headers=ADMIN)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["path"] == "$.branding.language"

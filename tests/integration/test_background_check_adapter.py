@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, expect
 from agtest.audit import dump, leaks
 from agtest.browser import launched
 from agtest.platform import PLATFORM_SECRET, Platform, platform
-from agtest.smtp import Inbox, link_in, smtp
+from agtest.smtp import Inbox, link_in, smtp, text_of
 from agtest.stack import ADMIN, Clock, ports, running, stack_settings
 from agtest.sync_jobs import drain, on_loop
 from core.settings import MailSettings, Settings
@@ -73,6 +73,7 @@ def bg_settings(
         plugins_file=str(plugins),
         mail=MailSettings(url=smtp[1]),
         outbound_allow=("127.0.0.1/32",),
+        vendor_name="Checkly Screening",
     )
     on_loop(migrate, settings)
     return settings
@@ -100,7 +101,9 @@ def test_the_candidate_fills_the_form_and_the_report_reaches_the_ats(
         placed = http.post(f"{sandbox}/_sandbox/integrations/{integration}/orders", json=body).json()
         drain(bg_settings, clock)
         [mail] = inbox.wait_for(1)
-        assert mail["Subject"] == "Background check for Your recruiting team"
+        # Without a company in the tenant's branding, the tenant's name; the vendor's is said as who checks.
+        assert mail["Subject"] == "Background check for Acme"
+        assert "Acme has asked for a background check, carried out by Checkly Screening." in text_of(mail)
         link = link_in(mail)
 
         fill_the_form(browser, link)

@@ -43,6 +43,8 @@ launch_url_template = "https://tests.vendor.example/start?order={order_id}&expir
 [adapters.background_check]
 forward_url = "https://screening.vendor.example/cases"
 """
+#: The vendor's name (ASSESSGATE_VENDOR_NAME); the tenants are called Acme.
+VENDOR = "Checkly"
 #: What the adapters require of a tenant (without them its orders wait): the secrets they sign with.
 SECRETS = ("launch_signing_secret", "forward_signing_secret")
 #: A tenant's own form: every kind of field, with purposes, hints and optional fields.
@@ -105,7 +107,9 @@ def pages_settings(
 ) -> Settings:
     plugins = tmp_path / "plugins.toml"
     plugins.write_text(PLUGINS)
-    settings = stack_settings(test_settings, *ports, plugins_file=str(plugins), mail=MailSettings(url=smtp[1]))
+    settings = stack_settings(
+        test_settings, *ports, plugins_file=str(plugins), mail=MailSettings(url=smtp[1]), vendor_name=VENDOR
+    )
     on_loop(migrate, settings)
     return settings
 
@@ -145,13 +149,19 @@ def test_every_candidate_page_passes_the_audit(candidate: Candidate, browser: Br
     form = candidate.link(integration, "pkg-bg")
     _, own_integration = candidate.tenant(TENANT_FIELDS)
     own_form = candidate.link(own_integration, "pkg-bg")
+    assert_charset_once(candidate.http, confirm, form, f"{candidate.gateway}/c/nothing")
     with audited_page(browser) as page:
         page.goto(confirm)
         expect(page.get_by_role("button", name="Start now")).to_be_visible()
+        # The tenant invites, the vendor runs it: named, never a generic "recruiting team".
+        expect(page.locator("main")).to_contain_text(f"Acme has invited you to an assessment, run by {VENDOR}.")
+        expect(page.locator("footer")).to_have_text(f"{VENDOR}, for Acme")
         axe.check(page, "assessment confirmation page")
 
         page.goto(form)
         expect(page.get_by_role("heading", name="Background check")).to_be_visible()
+        expect(page.locator("main")).to_contain_text(f"Acme has asked for a background check, carried out by {VENDOR}.")
+        expect(page.get_by_label("I consent to the background check Acme asked for")).to_be_visible()
         axe.check(page, "background-check form, empty")
         submit(page)
         expect(page.get_by_role("alert")).to_contain_text("Please check 3 answers")
@@ -173,6 +183,7 @@ def test_every_candidate_page_passes_the_audit(candidate: Candidate, browser: Br
         fill_the_default_form(page)
         submit(page)
         expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+        expect(page.locator("main")).to_contain_text("Acme will be in touch")
         axe.check(page, "thank-you page")
 
         for name, url, heading in (
@@ -183,6 +194,9 @@ def test_every_candidate_page_passes_the_audit(candidate: Candidate, browser: Br
         ):
             page.goto(url)
             expect(page.get_by_role("heading", name=heading)).to_be_visible()
+            # A link that names an order says whom to contact; one that names nothing says so in general terms.
+            whom = "Acme" if name == "used-link page" else "the company that sent it"
+            expect(page.get_by_role("status")).to_contain_text(whom)
             axe.check(page, name)
 
         orders = candidate.http.get(f"{candidate.gateway}/v1/tenants/{tenant}/orders", headers=ADMIN).json()["items"]
@@ -199,6 +213,12 @@ def test_every_candidate_page_passes_the_audit(candidate: Candidate, browser: Br
         page.goto(confirm)
         expect(page.get_by_role("heading", name="Nothing left to do")).to_be_visible()
         axe.check(page, "closed-order page")
+
+
+def assert_charset_once(http: httpx.Client, *urls: str) -> None:
+    """Content-Type says ``charset=utf-8`` once (it once said it twice)."""
+    for url in urls:
+        assert http.get(url).headers["content-type"] == "text/html; charset=utf-8", url
 
 
 def fill_the_default_form(page: Page) -> None:
@@ -226,8 +246,8 @@ def test_the_form_and_its_errors_work_from_the_keyboard_alone(candidate: Candida
         assert links.all_inner_texts() == [
             "Date of birth: This field is required.",
             "Current address: please fill in street and number, city or town, country and the month you moved in.",
-            "I consent to the background check described above and to the processing of this data for it: "
-            "Please tick this box to continue.",
+            "I consent to the background check Acme asked for, carried out by Checkly, and to the processing of "
+            "the details on this form for it: Please tick this box to continue.",
         ]
         press_tab(page)
         assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#field-date_of_birth"

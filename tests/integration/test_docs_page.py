@@ -1,12 +1,14 @@
 """The API docs page (``/schema``) works offline: Chromium renders every operation with nothing fetched from
-another origin, under the page's content security policy."""
+another origin, under the page's content security policy; it does not scroll sideways at 375 or 1280 px."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from playwright.sync_api import Request
 
+from agtest.axe import SCREENSHOTS_VARIABLE, assert_fits, screenshot
 from agtest.browser import launched
 from agtest.servers import free_port, serve
 from api.app import create_app
@@ -43,6 +45,10 @@ def test_the_docs_page_renders_offline_from_our_own_assets(tmp_path: Path) -> No
         assert "default-src 'none'" in (response.headers.get("content-security-policy") or "")
         page.wait_for_selector(".opblock", timeout=30_000)  # Swagger UI drew the operations
         operations = page.locator(".opblock").count()
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert_fits(page, "API docs page")
+        if folder := os.environ.get(SCREENSHOTS_VARIABLE):
+            screenshot(page, "API docs page", Path(folder))
     assert elsewhere == []
     assert problems == []
     assert operations > 30  # every route of the API, not an empty shell

@@ -161,7 +161,40 @@ def test_the_ats_simulator_passes_the_audit_in_every_state(sandbox: SandboxHandl
         axe.check(page, "ATS simulator with orders in every status")
         for status in ("OPEN", "COMPLETED", "CANCELLED", "REJECTED"):  # WCAG 1.4.3, also checked without axe
             assert contrast(page, f"#orders .status.{status}") >= 4.5, status
+        # A result without a score shows no score line; one with a score shows it with its maximum.
+        expect(page.locator("#orders tr", has=page.locator(".status.CANCELLED"))).not_to_contain_text("Score")
+        completed = page.locator("#orders tr", has=page.locator(".status.COMPLETED"))
+        expect(completed.locator(".score")).to_have_text("Score: 87.0 / 100.0")
+        for width in (1280, 2400):  # on a laptop and a wide screen the tables fit: no scrolling inside them either
+            assert not scrolled_regions(page, width), (
+                f"at {width} px these regions scroll: {scrolled_regions(page, width)}"
+            )
         page.screenshot(path=str(Path(tempfile.gettempdir()) / "assessgate-sandbox-page-a11y.png"), full_page=True)
+
+
+def scrolled_regions(page: Page, width: int) -> list[str]:
+    """The scrolling regions (``.scroll``) whose content is wider than they are at ``width``."""
+    page.set_viewport_size({"width": width, "height": 768})
+    wide: list[str] = page.eval_on_selector_all(
+        ".scroll", "es => es.filter(e => e.scrollWidth > e.clientWidth).map(e => e.getAttribute('aria-label'))"
+    )
+    return wide
+
+
+def test_every_page_states_its_charset_once(sandbox: SandboxHandle) -> None:
+    """Content-Type says ``charset=utf-8`` once on each of the sandbox's pages (it once said it twice)."""
+    integration = sandbox.new_integration()
+    link = httpx.post(
+        f"{sandbox.api_url}/connect/create-link",
+        json={
+            "end_user_email": "it@acme.example",
+            "end_user_organization_name": "Acme GmbH",
+            "integration_category": "ASSESSMENT",
+        },
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    ).json()["data"]["link"]
+    for url in (f"{sandbox.url}/_sandbox/ui?integration={integration}", link, f"{sandbox.url}/_sandbox/demo-platform/"):
+        assert httpx.get(url).headers["content-type"] == "text/html; charset=utf-8", url
 
 
 def test_the_connect_pages_pass_the_audit_and_work_from_the_keyboard(

@@ -1,5 +1,8 @@
 """Accessibility audits in the browser tests: axe-core's WCAG 2.1 A and AA rules, and reflow at 320 CSS px.
 
+With ``ASSESSGATE_SCREENSHOTS=<folder>`` each checked page is also saved as a screenshot at 375 and 1280 px,
+named after the check (``make screenshots``; docs/pages.md lists them).
+
 Use it for every page the product serves (candidate pages, sandbox pages, console pages when they come)::
 
     def test_my_page(browser: Browser, axe: Axe) -> None:
@@ -21,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -41,7 +45,11 @@ AXE_INTEGRITY: Final = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2
 WCAG21_AA: Final = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 #: WCAG 1.4.10 (reflow): content fits 320 CSS px without scrolling sideways (so it fits a 375 px phone).
 REFLOW_WIDTH: Final = 320
+#: The widths every page is also loaded at, and must not scroll sideways at: a phone and a laptop.
+PAGE_WIDTHS: Final = (375, 1280)
 NPM_TIMEOUT_S: Final = 300
+#: Set to a folder, every audited page is also saved there as a screenshot at each width (``make screenshots``).
+SCREENSHOTS_VARIABLE: Final = "ASSESSGATE_SCREENSHOTS"
 
 
 def cache_dir() -> Path:
@@ -129,11 +137,37 @@ class Axe:
         ]
 
     def check(self, page: Page, name: str) -> None:
-        """Fails on any WCAG 2.1 A/AA violation, or if the page scrolls sideways at 320 CSS px."""
+        """Fails on any WCAG 2.1 A/AA violation, or if the page scrolls sideways at 320 CSS px or at any of
+        :data:`PAGE_WIDTHS`."""
         violations = self.audit(page)
         assert not violations, f"{name}: axe-core {AXE_VERSION} found\n" + "\n".join(map(str, violations))
-        overflow = sideways_overflow(page)
-        assert not overflow, f"{name}: at {REFLOW_WIDTH} px the page scrolls sideways; too wide: {overflow}"
+        assert_fits(page, name, (REFLOW_WIDTH, *PAGE_WIDTHS))
+        if folder := os.environ.get(SCREENSHOTS_VARIABLE):
+            screenshot(page, name, Path(folder))
+
+
+def screenshot_name(name: str, width: int) -> str:
+    """The file a page's screenshot gets: its audit name in lower case, words joined by dashes, and the width."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower())) + f"-{width}.png"
+
+
+def screenshot(page: Page, name: str, folder: Path) -> None:
+    """The page as it is now, whole, at each of :data:`PAGE_WIDTHS` (``make screenshots``; docs/pages.md)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    before = page.viewport_size
+    try:
+        for width in PAGE_WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            page.screenshot(path=str(folder / screenshot_name(name, width)), full_page=True)
+    finally:
+        if before:
+            page.set_viewport_size(before)
+
+
+def assert_fits(page: Page, name: str, widths: tuple[int, ...] = PAGE_WIDTHS) -> None:
+    """Fails naming the widths at which the page scrolls sideways, and the elements too wide at each."""
+    too_wide = {width: found for width in widths if (found := sideways_overflow(page, width))}
+    assert not too_wide, f"{name} scrolls sideways: " + "; ".join(f"at {w} px {e}" for w, e in too_wide.items())
 
 
 def sideways_overflow(page: Page, width: int = REFLOW_WIDTH) -> list[str]:

@@ -96,3 +96,30 @@ async def test_forward_sync_falls_back_as_configured() -> None:
     decision = await adapter.decide(order, ctx)
     assert decision == Reject(message=forward.ForwardConfig().sync_failure_message)
     assert recorded.timeline[0][0] == "forward.sync_failed"
+
+
+@pytest.mark.parametrize(
+    ("branding", "tenant", "company"),
+    [({}, "Acme", "Acme"), ({"company": "Acme Careers"}, "Acme", "Acme Careers"), ({}, "", "Checkly")],
+)
+async def test_mails_name_the_tenant_unless_the_branding_names_a_company(
+    branding: dict[str, str], tenant: str, company: str
+) -> None:
+    """Never a made-up "recruiting team": the branding's company, else the tenant's name, else the vendor's."""
+    order = sample_order()
+    ctx, recorded = recording_context(order, secrets=SECRETS)
+    ctx = msgspec.structs.replace(ctx, tenant_name=tenant, vendor_name="Checkly")
+    for adapter in (
+        assessment.AssessmentAdapter(msgspec.convert({"branding": branding}, assessment.AssessmentConfig)),
+        background_check.BackgroundCheckAdapter(
+            msgspec.convert({"branding": branding}, background_check.BackgroundCheckConfig)
+        ),
+    ):
+        await adapter.start(order, ctx)
+    invitation, form_request = recorded.mails
+    assert invitation.subject == f"Your assessment for {company}"
+    assert form_request.subject == f"Background check for {company}"
+    run_by = ", run by Checkly." if company != "Checkly" else "."
+    assert f"{company} has invited you to complete an assessment for the" in invitation.text
+    assert invitation.text.split("\n\n")[1].endswith(run_by)
+    assert "recruiting team" not in invitation.text + form_request.text

@@ -11,9 +11,12 @@ from hypothesis import strategies as st
 from adapters.background_check import BackgroundCheckAdapter, BackgroundCheckConfig
 from api.routes.candidate import form_page
 from core.adapters import FormSpec
-from core.forms import ADDRESS_PARTS, ADDRESS_ROWS, clean_submission
+from core.forms import ADDRESS_PARTS, ADDRESS_ROWS, clean_submission, with_names
 
-SPEC: FormSpec = BackgroundCheckAdapter(BackgroundCheckConfig()).form(None)  # type: ignore[arg-type]
+SPEC: FormSpec = with_names(
+    BackgroundCheckAdapter(BackgroundCheckConfig()).form(None),  # type: ignore[arg-type]
+    {"company": "Acme", "vendor": "Checkly"},
+)
 CONTROLS = ("input", "select", "textarea", "button")
 
 
@@ -68,7 +71,8 @@ def test_every_summary_link_names_its_field_and_leads_to_a_control(raw: dict[str
         assert attrs.get("aria-invalid") == "true", href
         assert text.split(":")[0] in {
             "Date of birth",
-            "I consent to the background check described above and to the processing of this data for it",
+            "I consent to the background check Acme asked for, carried out by Checkly, and to the processing of the "
+            "details on this form for it",
             "Current address",
             *(f"Previous address {n}" for n in range(1, 5)),
         }

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from adapters.background_check import DEFAULT_FIELDS, BackgroundCheckConfig
 from core import input_purposes
 from core.adapters import FormField, FormSpec
-from core.forms import ADDRESS_PARTS, address_autocomplete, address_fault, clean_submission, parse_month
+from core.forms import ADDRESS_PARTS, address_autocomplete, address_fault, clean_submission, parse_month, with_names
 
 ADDRESSES = FormField(name="a", label="Addresses", kind="address_history")
 purposes = st.sampled_from(sorted(input_purposes.PURPOSES))
@@ -127,3 +127,16 @@ def test_months_are_kept_in_one_format() -> None:
     assert errors == {}
     assert data["a"][0]["from"] == "2019-03"
     assert data["a"][0]["to"] == ""
+
+
+def test_form_texts_name_the_tenant_and_the_vendor() -> None:
+    spec = FormSpec(
+        title="Check for {company}",
+        intro="{company} asked {vendor}; {unknown} and {} stay as written.",
+        fields=(FormField(name="ok", label="I agree with {company}.", kind="checkbox", help="By {vendor}."),),
+    )
+    named = with_names(spec, {"company": "Acme", "vendor": "Checkly"})
+    assert named.title == "Check for Acme"
+    assert named.intro == "Acme asked Checkly; {unknown} and {} stay as written."
+    assert (named.fields[0].label, named.fields[0].help) == ("I agree with Acme.", "By Checkly.")
+    assert named.fields[0].kind == "checkbox"
