@@ -25,7 +25,7 @@ import httpx
 import msgspec
 
 from bench.client import PatientClient
-from bench.target import SECRET
+from bench.target import FERNET, SECRET
 from core.catalog import TenantPackage
 from core.kombo import PackageType, signature
 from core.settings import DatabaseSettings
@@ -33,6 +33,7 @@ from storage.database import Database
 from storage.migrations import migrate
 from tenants.catalogs import Catalogs
 from tenants.repository import TenantRepository
+from tenants.vault import Vault
 
 INTEGRATION = "sandbox:BenchIntegration0000000001"
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
@@ -87,6 +88,8 @@ async def prepare(url: str) -> None:
     await TenantRepository(db).bind_integration(tenant.id, INTEGRATION)
     package = TenantPackage(id="pkg-bench", type=PackageType.SKILLS_TEST, name="Bench", description="")
     await Catalogs(db, max_deletion_share=0.5).set_desired(tenant.id, [package], confirm_deletions=False, now_ms=0)
+    # inline_assessment signs its launch links with this secret: without it every inline order waits (503).
+    await Vault(db, (FERNET,)).put(tenant.id, "launch_signing_secret", "bench-launch-signing-secret")
     await db.close()
 
 

@@ -28,6 +28,7 @@ import msgspec
 
 from bench.client import PatientClient
 from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_database, free_port
+from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
 from bench.write_back import API_KEY, ASSESSGATE, AUTH, FERNET, processes, wait_until_up
 
@@ -194,6 +195,7 @@ def run(dsn: str) -> dict[str, Any]:
         "ASSESSGATE_EMBEDDED_WORKER": "off",
         "ASSESSGATE_LOG_LEVEL": "error",
         "ASSESSGATE_RECONCILE_INTERVAL_S": "86400",
+        **NO_ADMISSION_LIMITS,
     }
     row: dict[str, Any] = {"tenants": TENANTS, "orders": ORDERS}
     sandbox_cmd = [ASSESSGATE, "sandbox", "serve", "--port", str(sandbox_port), "--api-key", API_KEY]

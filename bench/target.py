@@ -14,10 +14,13 @@ import msgspec
 import uvicorn
 from litestar import Litestar, Request, Response, post
 
+from bench.limits import NO_ADMISSION_LIMITS
 from core.kombo import signature
 from core.settings import load_settings
 
 SECRET = "bench-webhook-secret"
+#: The gateway's key ring (the benchmark's setup encrypts the tenant's launch secret under it).
+FERNET = "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q="
 #: Inline orders go to the inline_assessment adapter: its answer is a signed candidate link, minted without I/O.
 PLUGINS = Path(__file__).parent / "plugins.toml"
 ADMIN = "bench-admin-token-0123456789"
@@ -40,11 +43,12 @@ def gateway(database_url: str) -> Litestar:
         {
             "ASSESSGATE_DATABASE_URL": database_url,
             "ASSESSGATE_ADMIN_TOKEN": ADMIN,
-            "ASSESSGATE_SECRET_KEYS": "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q=",
+            "ASSESSGATE_SECRET_KEYS": FERNET,
             "ASSESSGATE_KOMBO_API_KEY": "bench",
             "ASSESSGATE_KOMBO_WEBHOOK_SECRETS": SECRET,
             "ASSESSGATE_LOG_LEVEL": "error",
             "ASSESSGATE_PLUGINS_FILE": str(PLUGINS),
+            **NO_ADMISSION_LIMITS,
         }
     )
     return create_app(msgspec.structs.replace(settings, embedded_worker="off"))

@@ -29,6 +29,7 @@ import httpx
 
 from bench.client import PatientClient
 from bench.ingest import cleanup, engines, free_port
+from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
 from core.settings import DatabaseSettings
 from storage.database import Database
@@ -94,6 +95,7 @@ def gateway_env(database_url: str, gateway_port: int, sandbox_port: int, *, embe
         "ASSESSGATE_EMBEDDED_WORKER": "on" if embedded else "off",
         "ASSESSGATE_LOG_LEVEL": "error",
         "ASSESSGATE_PLUGINS_FILE": str(Path(__file__).parent / "plugins.toml"),
+        **NO_ADMISSION_LIMITS,
     }
 
 

@@ -102,14 +102,13 @@ class WebhookEvents:
         inline = isinstance(event, InlineAssessmentOrderReceived)
         answer = await self.orders.ingest(event.data, inline=inline, source="webhook")
         if answer.status < 500:  # noqa: PLR2004 - a 503 decided nothing: let a redelivery try again
-            tenant = await self.tenants.by_integration(event.data.integration_id)
             async with self.db.tx():
                 await self._record(
                     event.id,
                     event_type,
                     raw,
                     answer,
-                    tenant.id if tenant else None,
+                    answer.tenant_id,
                     event.data.integration_id,
                     f"order {event.data.id}",
                     None,

@@ -192,7 +192,12 @@ class AdapterRuntime:
         return msgspec.structs.replace(order_view(record), state=state)
 
     async def context(
-        self, record: OrderRecord, key: str, *, timeline_buffer: list[tuple[str, dict[str, Any]]] | None = None
+        self,
+        record: OrderRecord,
+        key: str,
+        *,
+        timeline_buffer: list[tuple[str, dict[str, Any]]] | None = None,
+        tenant_name: str | None = None,
     ) -> AdapterContext:
         """``timeline_buffer`` collects timeline entries instead of writing them: during ``decide`` the order is
         not stored yet, and its entries are written with it."""
@@ -243,7 +248,7 @@ class AdapterRuntime:
             submit_result=submit_result,
             candidate_data=candidate_data,
             now_s=lambda: self.clock_ms() / 1000,
-            tenant_name=await self.tenant_name(tenant_id),
+            tenant_name=tenant_name if tenant_name is not None else await self.tenant_name(tenant_id),
             vendor_name=self.settings.vendor_name,
         )
 

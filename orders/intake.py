@@ -48,6 +48,8 @@ NOT_CONNECTED: Final = (
 class Answer:
     status: int
     body: dict[str, Any]
+    #: The tenant the order was routed to, if any (the webhook's own record names it without a second look-up).
+    tenant_id: uuid.UUID | None = None
 
 
 class IntakeCounters:
@@ -78,10 +80,10 @@ class OrderIntake:
 
     def answer_for(self, record: OrderRecord) -> Answer:
         if record.state == "rejected":
-            return Answer(422, self.reject_body(record.rejection_message or "rejected"))
+            return Answer(422, self.reject_body(record.rejection_message or "rejected"), record.tenant_id)
         if record.inline and record.assessment_url:
-            return Answer(200, {"assessment_url": record.assessment_url})
-        return Answer(200, RECEIVED)
+            return Answer(200, {"assessment_url": record.assessment_url}, record.tenant_id)
+        return Answer(200, RECEIVED, record.tenant_id)
 
     def reject_body(self, message: str) -> dict[str, Any]:
         if self.settings.reject_body == "error_envelope":
@@ -118,7 +120,7 @@ class OrderIntake:
                 record.state, record.rejection_message = "rejected", NOT_CONNECTED
             return await self._commit(record, existing=existing, job=None, note="no tenant holds this integration")
         entries: list[tuple[str, dict[str, Any]]] = []  # what the adapter noted while deciding
-        decision, job, note = await self._decide(record, data, entries)
+        decision, job, note = await self._decide(record, data, entries, tenant_name=tenant.name)
         if decision is None:  # the adapter is missing: an operator's fix, not the recruiter's problem
             self.counters.orders.inc(source=source, outcome="deferred")
             return Answer(503, {"message": note})
@@ -133,7 +135,12 @@ class OrderIntake:
         return await self._commit(record, existing=existing, job=job, note=note, entries=entries)
 
     async def _decide(
-        self, record: OrderRecord, data: OrderReceivedData, entries: list[tuple[str, dict[str, Any]]]
+        self,
+        record: OrderRecord,
+        data: OrderReceivedData,
+        entries: list[tuple[str, dict[str, Any]]],
+        *,
+        tenant_name: str,
     ) -> tuple[Decision | None, str | None, str]:
         assert record.tenant_id is not None
         name, adapter = "", None
@@ -145,9 +152,8 @@ class OrderIntake:
                 name = self.runtime.directory.route(package.type.value, inline=record.inline, overrides=overrides)
                 adapter = await self.runtime.adapter(record.tenant_id, name)
         if package is None:
-            tenant = await self.tenants.get(record.tenant_id)
             message = (
-                f"The package '{data.package_id}' is not offered to {tenant.name if tenant else 'this customer'}. "
+                f"The package '{data.package_id}' is not offered to {tenant_name or 'this customer'}. "
                 "Pick another package, or ask the assessment provider to enable it."
             )
             return Reject(message=message), None, "package not in the tenant's catalog"
@@ -167,7 +173,10 @@ class OrderIntake:
             log.error("adapter_unconfigured", tenant_id=str(record.tenant_id), adapter=name, unmet=unmet)
             return None, None, f"{'; '.join(unmet)}; the order stays OPEN at Kombo and is retried"
         view = order_view(record, data)
-        context = await self.runtime.context(record, f"decide:{record.id}", timeline_buffer=entries)
+        # The tenant is known here already: the context needs no second look-up on the webhook's path.
+        context = await self.runtime.context(
+            record, f"decide:{record.id}", timeline_buffer=entries, tenant_name=tenant_name
+        )
         try:
             decision = await asyncio.wait_for(adapter.decide(view, context), timeout=self.settings.decide_deadline_s)
         except TimeoutError:
