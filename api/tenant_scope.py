@@ -12,11 +12,11 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-from litestar import Request
+from litestar import Controller, Request
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 
-from api.auth import Principal, TenantKey, actor_of, principal_of, provide_principal
+from api.auth import SECURITY, Principal, TenantKey, actor_of, authorize, principal_of, provide_principal
 from api.composition import Gateway
 from core.errors import NotFound
 from core.tenants import Tenant
@@ -41,3 +41,13 @@ TENANT_DEPENDENCIES: Final = {
     "actor": Provide(provide_actor),
     "tenant": Provide(provide_tenant),
 }
+
+
+class TenantController(Controller):
+    """What every controller under ``/v1/tenants`` shares: the path, the security scheme, the dependencies above
+    and the one guard; a subclass names its OpenAPI tag and its handlers."""
+
+    path = "/v1/tenants"
+    security = SECURITY
+    dependencies = TENANT_DEPENDENCIES
+    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)

@@ -6,16 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import authorize
 from api.composition import Gateway
 from api.problems import problem_responses
 from api.routes.tenant_orders import OrderRef
-from api.tenant_scope import TENANT_DEPENDENCIES
+from api.tenant_scope import TenantController
 from core.permissions import Admin, Scope
 from core.tenants import Tenant
 
@@ -31,12 +29,8 @@ class CallbackAccepted(msgspec.Struct, kw_only=True):
     handled: bool
 
 
-class TenantAdaptersController(Controller):
-    path = "/v1/tenants"
+class TenantAdaptersController(TenantController):
     tags = ["adapters"]  # noqa: RUF012 - Litestar's own attribute
-    security = SECURITY_REQUIREMENT
-    dependencies = TENANT_DEPENDENCIES
-    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @get(
         "/{tenant_id:uuid}/adapters",

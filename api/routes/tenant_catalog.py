@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, put
+from litestar import get, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import authorize
 from api.composition import Gateway
 from api.problems import problem_responses
-from api.tenant_scope import TENANT_DEPENDENCIES
+from api.tenant_scope import TenantController
 from core.catalog import PackageIn
 from core.permissions import Scope
 from core.tenants import Tenant
@@ -27,12 +25,8 @@ class PackagesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     confirm_deletions: bool = False
 
 
-class TenantCatalogController(Controller):
-    path = "/v1/tenants"
+class TenantCatalogController(TenantController):
     tags = ["tenants"]  # noqa: RUF012 - Litestar's own attribute
-    security = SECURITY_REQUIREMENT
-    dependencies = TENANT_DEPENDENCIES
-    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @put(
         "/{tenant_id:uuid}/packages",

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import authorize
 from api.composition import Gateway
 from api.problems import problem_responses
-from api.tenant_scope import TENANT_DEPENDENCIES
+from api.tenant_scope import TenantController
 from core.permissions import Scope
 from core.tenants import Tenant
 from tenants.administration import TenantEvent
 
 
-class TenantEventsController(Controller):
-    path = "/v1/tenants"
+class TenantEventsController(TenantController):
     tags = ["tenants"]  # noqa: RUF012 - Litestar's own attribute
-    security = SECURITY_REQUIREMENT
-    dependencies = TENANT_DEPENDENCIES
-    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @get(
         "/{tenant_id:uuid}/events",

@@ -6,16 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, post, put
+from litestar import post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import Principal, authorize, only_tenant
+from api.auth import Principal, only_tenant
 from api.composition import Gateway
 from api.problems import problem_responses
 from api.routes.tenants import TenantOut, tenant_out
-from api.tenant_scope import TENANT_DEPENDENCIES
+from api.tenant_scope import TenantController
 from core.kombo.vocabulary import Language
 from core.permissions import Scope
 from core.tenants import Tenant
@@ -39,12 +38,8 @@ class BindIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     integration_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-class TenantIntegrationController(Controller):
-    path = "/v1/tenants"
+class TenantIntegrationController(TenantController):
     tags = ["tenants"]  # noqa: RUF012 - Litestar's own attribute
-    security = SECURITY_REQUIREMENT
-    dependencies = TENANT_DEPENDENCIES
-    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @post(
         "/{tenant_id:uuid}/connect-link",

@@ -7,16 +7,15 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import Principal, TenantKey, authorize
+from api.auth import Principal, TenantKey
 from api.composition import Gateway
 from api.problems import problem_responses
 from api.routes.tenants import Name
-from api.tenant_scope import TENANT_DEPENDENCIES
+from api.tenant_scope import TenantController
 from core.permissions import Scope
 from core.tenants import ApiKey, KeyHolder, Tenant
 
@@ -60,12 +59,8 @@ def minting_key(principal: Principal) -> KeyHolder | None:
     return KeyHolder(key_id=principal.key_id, tenant_id=principal.tenant_id, scopes=principal.scopes)
 
 
-class TenantKeysController(Controller):
-    path = "/v1/tenants"
+class TenantKeysController(TenantController):
     tags = ["tenants"]  # noqa: RUF012 - Litestar's own attribute
-    security = SECURITY_REQUIREMENT
-    dependencies = TENANT_DEPENDENCIES
-    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @post(
         "/{tenant_id:uuid}/api-keys",

@@ -7,16 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import authorize
 from api.body_guard import RAW_BODY
 from api.composition import Gateway
 from api.problems import problem_responses
-from api.tenant_scope import TENANT_DEPENDENCIES
+from api.tenant_scope import TenantController
 from core.errors import FieldError, ValidationFailed
 from core.file_names import content_type_problem, upload_name_problem
 from core.kombo import OrderReceivedData
@@ -99,12 +97,8 @@ def order_full(record: OrderRecord) -> OrderFull:
     )
 
 
-class TenantOrdersController(Controller):
-    path = "/v1/tenants"
+class TenantOrdersController(TenantController):
     tags = ["orders"]  # noqa: RUF012 - Litestar's own attribute
-    security = SECURITY_REQUIREMENT
-    dependencies = TENANT_DEPENDENCIES
-    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @get(
         "/{tenant_id:uuid}/orders",

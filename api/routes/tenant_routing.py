@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, put
+from litestar import get, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import authorize
 from api.composition import Gateway
 from api.problems import problem_responses
-from api.tenant_scope import TENANT_DEPENDENCIES
+from api.tenant_scope import TenantController
 from core.permissions import Admin, Scope
 from core.tenants import Tenant
 
@@ -27,12 +25,8 @@ class RoutesOut(msgspec.Struct, kw_only=True):
     routes: dict[str, str]
 
 
-class TenantRoutingController(Controller):
-    path = "/v1/tenants"
+class TenantRoutingController(TenantController):
     tags = ["tenants"]  # noqa: RUF012 - Litestar's own attribute
-    security = SECURITY_REQUIREMENT
-    dependencies = TENANT_DEPENDENCIES
-    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @get(
         "/{tenant_id:uuid}/routes",

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, get, put
+from litestar import delete, get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import authorize
 from api.composition import Gateway
 from api.problems import problem_responses
-from api.tenant_scope import TENANT_DEPENDENCIES
+from api.tenant_scope import TenantController
 from core.permissions import Scope
 from core.tenants import Tenant
 
@@ -28,12 +26,8 @@ class SecretNames(msgspec.Struct, kw_only=True):
     names: list[str]
 
 
-class TenantSecretsController(Controller):
-    path = "/v1/tenants"
+class TenantSecretsController(TenantController):
     tags = ["tenants"]  # noqa: RUF012 - Litestar's own attribute
-    security = SECURITY_REQUIREMENT
-    dependencies = TENANT_DEPENDENCIES
-    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @put(
         "/{tenant_id:uuid}/secrets/{name:str}",

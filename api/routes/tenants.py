@@ -13,15 +13,14 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, delete, get, patch, post
+from litestar import delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
-from api.auth import SECURITY as SECURITY_REQUIREMENT
-from api.auth import Principal, authorize, only_tenant
+from api.auth import Principal, only_tenant
 from api.composition import Gateway
 from api.problems import problem_responses
-from api.tenant_scope import TENANT_DEPENDENCIES
+from api.tenant_scope import TenantController
 from core.kombo.vocabulary import IntegrationState
 from core.permissions import Admin, Scope
 from core.tenants import Tenant
@@ -78,12 +77,8 @@ def tenant_out(tenant: Tenant) -> TenantOut:
     )
 
 
-class TenantsController(Controller):
-    path = "/v1/tenants"
+class TenantsController(TenantController):
     tags = ["tenants"]  # noqa: RUF012 - Litestar's own attribute
-    security = SECURITY_REQUIREMENT
-    dependencies = TENANT_DEPENDENCIES
-    guards = [authorize]  # noqa: RUF012 - every handler declares opt={"access": ...} (core/permissions.py)
 
     @post(
         "/", summary="Create a tenant (admin)", responses=problem_responses(401, 403, 409), opt={"access": Admin.ONLY}
