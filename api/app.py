@@ -140,9 +140,7 @@ def dependencies(gateway: Gateway) -> dict[str, Provide]:
     parts: dict[str, Callable[[], object]] = {
         "gateway": lambda: gateway,
         "worker_metrics": lambda: gateway.worker_metrics,
-        "kombo": lambda: gateway.kombo,
         "webhook_events": lambda: gateway.webhook_events,
-        "adapters": lambda: gateway.adapters,
         "adapter_runtime": lambda: gateway.runtime,
         "intake_metrics": lambda: gateway.intake_metrics,
         "adapter_check": lambda: gateway.adapter_check,
@@ -177,7 +175,6 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         lifespans.append(sandbox_lifespan(sandbox))
     state = {
         "settings": settings,
-        "db": gateway.db,
         "gateway": gateway,
         "sandbox": sandbox,
         "sandbox_prefix": SANDBOX_PATH if sandbox is not None else "",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from api.auth import ADMIN_SECURITY, authorize
 from api.composition import Gateway
 from api.problems import problem_responses
+from core.clock import as_datetime
 from core.permissions import Admin
 from jobs.lifecycle import Job, JobState
 
@@ -39,10 +40,6 @@ class JobPage(msgspec.Struct, kw_only=True):
     next_cursor: str | None
 
 
-def _when(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
 def job_out(job: Job) -> JobOut:
     return JobOut(
         id=job.id,
@@ -51,11 +48,11 @@ def job_out(job: Job) -> JobOut:
         state=job.state,
         attempts=job.attempts,
         max_attempts=job.max_attempts,
-        available_at=_when(job.available_at_ms),
+        available_at=as_datetime(job.available_at_ms),
         last_error=job.last_error,
         dedupe_key=job.dedupe_key,
-        created_at=_when(job.created_at_ms),
-        updated_at=_when(job.updated_at_ms),
+        created_at=as_datetime(job.created_at_ms),
+        updated_at=as_datetime(job.updated_at_ms),
     )
 
 
