@@ -51,17 +51,13 @@ class CatalogPush:
     def kind(self) -> JobKind[PushCatalog]:
         return JobKind(PUSH_KIND, PushCatalog, self.run)
 
-    async def push_now(self, tenant_id: uuid.UUID) -> None:
-        """Push the tenant's current catalog at once (``assessgate tenants sync-packages``), as the job would."""
-        current = await self.catalogs.desired(tenant_id)
-        if current is not None:
-            await self.push(tenant_id)
-
     async def run(self, payload: PushCatalog, ctx: JobContext) -> None:
         del ctx
         await self.push(uuid.UUID(payload.tenant_id))
 
     async def push(self, tenant_id: uuid.UUID) -> None:
+        """Push the tenant's current catalog (the job's work; ``assessgate tenants sync-packages`` calls it at once).
+        A deleted tenant, or one without a catalog, has nothing to push."""
         tenant = await self.tenants.get(tenant_id)
         if tenant is None:
             return  # deleted meanwhile: nothing to push

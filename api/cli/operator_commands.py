@@ -73,7 +73,7 @@ def cmd_sync_packages(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with open_gateway(settings) as gateway:
             tenants = [uuid.UUID(args.tenant)] if args.tenant else await gateway.catalogs.tenants_with_catalogs()
-            failures = await each_tenant("pushing catalogs", tenants, gateway.catalog_push.push_now)
+            failures = await each_tenant("pushing catalogs", tenants, gateway.catalog_push.push)
             print(f"pushed {len(tenants) - failures} of {len(tenants)} catalog(s)")
             return 1 if failures else 0
 
