@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 
 from sandbox.errors import KomboApiError, input_invalid
-from sandbox.paging import PAGE_SIZE_MAX
+from sandbox.paging import parse_page_size
 from sandbox.schema import (
     ForceSync,
     Passthrough,
@@ -91,13 +91,7 @@ def setup_link(sandbox: Sandbox, integration: Integration, raw: bytes) -> NoRetu
 
 def empty_page(cursor: str | None, page_size: str | None) -> dict[str, Any]:
     """Integration fields and custom fields: a sandbox integration has none, so there is no next page."""
-    if page_size is not None:
-        try:
-            size = int(page_size)
-        except ValueError:
-            raise input_invalid("page_size must be an integer.") from None
-        if not 1 <= size <= PAGE_SIZE_MAX:
-            raise input_invalid(f"page_size must be between 1 and {PAGE_SIZE_MAX}.")
+    parse_page_size(page_size)  # checked as on every list, though nothing is paged
     if cursor is not None:
         raise input_invalid("The cursor is invalid.")
     return {"next": None, "results": []}
