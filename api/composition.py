@@ -199,14 +199,14 @@ def _registry(
     retention_kind, retention_periodic = OrderRetention(
         db, retention_days=settings.order_pii_retention_days, clock_ms=clock
     ).kinds()
-    purge = DonePurge(db, retention_days=settings.job_retention_days, clock_ms=clock)
+    purge_kind, purge_periodic = DonePurge(db, retention_days=settings.job_retention_days, clock_ms=clock).kinds()
     events_kind, events_periodic = WebhookEventRetention(
         db, retention_days=settings.webhook_event_retention_days, clock_ms=clock
     ).kinds()
     uploads_kind, uploads_periodic = orders.uploads.kinds()
     return JobRegistry(
         [
-            purge.kind(),
+            purge_kind,
             catalog_push.kind(),
             orders.write_backs.kind(),
             *orders.follow_up.kinds(),
@@ -219,7 +219,7 @@ def _registry(
             *extra,
         ],
         [
-            purge.periodic(),
+            purge_periodic,
             *reconcile_periodic,
             *adapter_periodic,
             retention_periodic,

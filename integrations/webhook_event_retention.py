@@ -15,7 +15,7 @@ import msgspec
 import structlog
 
 from core.clock import as_datetime
-from jobs.kinds import JobContext, JobKind, PeriodicJob
+from jobs.kinds import JobContext, JobKind, PeriodicJob, hourly
 from storage.database import Database
 
 log = structlog.get_logger()
@@ -33,10 +33,7 @@ class WebhookEventRetention:
         self.clock_ms = clock_ms
 
     def kinds(self) -> tuple[JobKind[PurgeWebhookEvents], PeriodicJob]:
-        return (
-            JobKind(PURGE_EVENTS_KIND, PurgeWebhookEvents, self.run),
-            PeriodicJob(kind=PURGE_EVENTS_KIND, every_ms=3_600_000, payload=PurgeWebhookEvents()),
-        )
+        return hourly(PURGE_EVENTS_KIND, PurgeWebhookEvents, self.run)
 
     async def run(self, payload: PurgeWebhookEvents, ctx: JobContext) -> None:
         del payload, ctx

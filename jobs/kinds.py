@@ -11,7 +11,7 @@ is stored on each job when it is enqueued.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import msgspec
 
@@ -90,3 +90,13 @@ class JobRegistry:
     @property
     def concurrency_limits(self) -> dict[str, int]:
         return {k.name: k.max_concurrency for k in self._kinds.values() if k.max_concurrency is not None}
+
+
+HOURLY_MS: Final = 3_600_000
+
+
+def hourly(
+    name: str, payload_type: type[P], handler: Callable[[P, JobContext], Awaitable[None]]
+) -> tuple[JobKind[P], PeriodicJob]:
+    """A housekeeping kind and its hourly schedule; its payload is empty (what it needs comes from settings)."""
+    return JobKind(name, payload_type, handler), PeriodicJob(kind=name, every_ms=HOURLY_MS, payload=payload_type())

@@ -8,12 +8,11 @@ from typing import Final
 import msgspec
 
 from core.clock import Clock
-from jobs.kinds import JobContext, JobKind, PeriodicJob
+from jobs.kinds import JobContext, JobKind, PeriodicJob, hourly
 from jobs.outbox import Outbox
 from storage.database import Database
 
 PURGE_KIND: Final = "outbox.purge"
-EVERY_MS: Final = 3_600_000
 
 
 class PurgePayload(msgspec.Struct, frozen=True):
@@ -26,11 +25,8 @@ class DonePurge:
         self.retention_ms = retention_days * 86_400_000
         self.clock_ms = clock_ms
 
-    def kind(self) -> JobKind[PurgePayload]:
-        return JobKind(PURGE_KIND, PurgePayload, self.run)
-
-    def periodic(self) -> PeriodicJob:
-        return PeriodicJob(kind=PURGE_KIND, every_ms=EVERY_MS, payload=PurgePayload())
+    def kinds(self) -> tuple[JobKind[PurgePayload], PeriodicJob]:
+        return hourly(PURGE_KIND, PurgePayload, self.run)
 
     async def run(self, _payload: PurgePayload, _ctx: JobContext) -> None:
         await self.outbox.purge_done(before_ms=self.clock_ms() - self.retention_ms)

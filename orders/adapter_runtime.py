@@ -44,7 +44,7 @@ from core.metrics import Counter
 from core.order_status import OrderStatus
 from core.ports import AdapterDirectory
 from core.settings import Settings
-from jobs.kinds import JobContext, JobKind, PeriodicJob
+from jobs.kinds import JobContext, JobKind, PeriodicJob, hourly
 from jobs.outbox import Outbox
 from orders.candidate_data import CandidateData
 from orders.result_submission import Results
@@ -258,10 +258,8 @@ class AdapterRuntime:
 
     # ---------------------------------------------------------------- events from the outbox
     def kinds(self) -> tuple[list[JobKind[Any]], list[PeriodicJob]]:
-        return (
-            [JobKind(EVENT_KIND, EventJob, self.run_event), JobKind(PURGE_KIND, PurgeCandidateData, self.purge)],
-            [PeriodicJob(kind=PURGE_KIND, every_ms=3_600_000, payload=PurgeCandidateData())],
-        )
+        purge_kind, purge_schedule = hourly(PURGE_KIND, PurgeCandidateData, self.purge)
+        return [JobKind(EVENT_KIND, EventJob, self.run_event), purge_kind], [purge_schedule]
 
     async def run_event(self, payload: EventJob, ctx: JobContext) -> None:
         record = await self.orders.get(uuid.UUID(payload.order_id), tenant_id=None)

@@ -18,7 +18,7 @@ import structlog
 from core import signed_urls
 from core.clock import as_datetime
 from core.errors import TooLarge
-from jobs.kinds import JobContext, JobKind, PeriodicJob
+from jobs.kinds import JobContext, JobKind, PeriodicJob, hourly
 from storage.database import Database
 
 log = structlog.get_logger()
@@ -61,10 +61,7 @@ class Uploads:
         self.retention = timedelta(days=retention_days)
 
     def kinds(self) -> tuple[JobKind[PurgeUploads], PeriodicJob]:
-        return (
-            JobKind(PURGE_UPLOADS_KIND, PurgeUploads, self._run_purge),
-            PeriodicJob(kind=PURGE_UPLOADS_KIND, every_ms=3_600_000, payload=PurgeUploads()),
-        )
+        return hourly(PURGE_UPLOADS_KIND, PurgeUploads, self._run_purge)
 
     async def _run_purge(self, payload: PurgeUploads, ctx: JobContext) -> None:
         del payload, ctx

@@ -13,7 +13,7 @@ import structlog
 from core.clock import as_datetime
 from core.kombo import OrderReceivedData
 from core.kombo.orders import without_personal_data
-from jobs.kinds import JobContext, JobKind, PeriodicJob
+from jobs.kinds import JobContext, JobKind, PeriodicJob, hourly
 from orders.store import Orders
 from storage.database import Database
 
@@ -35,10 +35,7 @@ class OrderRetention:
         self.orders = Orders(db)
 
     def kinds(self) -> tuple[JobKind[PurgeOrderPii], PeriodicJob]:
-        return (
-            JobKind(PURGE_PII_KIND, PurgeOrderPii, self.run),
-            PeriodicJob(kind=PURGE_PII_KIND, every_ms=3_600_000, payload=PurgeOrderPii()),
-        )
+        return hourly(PURGE_PII_KIND, PurgeOrderPii, self.run)
 
     async def run(self, payload: PurgeOrderPii, ctx: JobContext) -> None:
         del payload, ctx
