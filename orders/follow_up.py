@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Final
 
 import msgspec
 
+from core.clock import as_datetime
 from core.errors import AssessgateError, KomboError
 from core.kombo import ResultBody, ResultStatus, TextAttribute, format_timestamp
 from core.ports import KomboApi
@@ -68,7 +68,7 @@ class FollowUp:
         body = ResultBody(
             status=ResultStatus.CANCELLED,
             result_url=f"{self.base_url}/orders/{record.id}",
-            completed_at=format_timestamp(datetime.fromtimestamp(self.clock_ms() / 1000, UTC)),
+            completed_at=format_timestamp(as_datetime(self.clock_ms())),
             attributes=(TextAttribute(label="Reason", value=record.rejection_message or "rejected"),),
         )
         try:

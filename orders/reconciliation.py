@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 import msgspec
 import structlog
 
+from core.clock import as_datetime
 from core.errors import KomboError
 from core.kombo import OrderReceivedData, format_timestamp
 from core.kombo.ids import is_storable_id
@@ -85,7 +86,7 @@ class Reconciliation:
         tenant = await self.tenants.get(tenant_id)
         if tenant is None or tenant.integration_id is None:
             return 0
-        since = datetime.fromtimestamp(self.clock_ms() / 1000, UTC) - timedelta(days=self.lookback_days)
+        since = as_datetime(self.clock_ms()) - timedelta(days=self.lookback_days)
         created_after = format_timestamp(since)
         found = 0
         cursor: str | None = None

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
+from core.clock import as_datetime
 from core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from core.kombo.result_body import FINAL_RESULT_STATUSES
 from core.order_status import AFTER_RESULT, OrderStatus
@@ -79,7 +79,7 @@ class Results:
                 body.decode(),
                 digest,
                 doc["status"],
-                datetime.fromtimestamp(self.clock_ms() / 1000, UTC),
+                as_datetime(self.clock_ms()),
             )
             await self.orders.add_timeline(
                 order_id, "result.submitted", {"result_id": str(result_id), "status": doc["status"]}

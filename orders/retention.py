@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Final
 
 import msgspec
@@ -45,7 +45,7 @@ class OrderRetention:
 
     async def purge(self, *, batch: int = 500) -> int:
         """Erase the candidate details of every order finished before the retention period; returns how many."""
-        cutoff = datetime.fromtimestamp(self.clock_ms() / 1000, tz=UTC) - self.retention
+        cutoff = as_datetime(self.clock_ms()) - self.retention
         done = 0
         while True:
             async with self.db.tx():

@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import msgspec
 
+from core.clock import as_datetime
 from core.errors import KomboError
 from core.kombo import ResultBody, convert
 from core.order_status import AFTER_RESULT, OrderStatus
@@ -99,7 +99,7 @@ class WriteBacks:
                     await self.db.fetch(
                         "UPDATE assessment_order SET state = {}, updated_at = {} WHERE id = {}",
                         OrderStatus.NEEDS_ATTENTION,
-                        datetime.fromtimestamp(self.clock_ms() / 1000, UTC),
+                        as_datetime(self.clock_ms()),
                         order_id,
                     )
             raise failure from None
@@ -108,7 +108,7 @@ class WriteBacks:
             await self.db.fetch(
                 "UPDATE assessment_order SET state = {}, updated_at = {} WHERE id = {}",
                 AFTER_RESULT[str(doc["status"])],
-                datetime.fromtimestamp(self.clock_ms() / 1000, UTC),
+                as_datetime(self.clock_ms()),
                 order_id,
             )
             await self.orders.add_timeline(
