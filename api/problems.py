@@ -30,7 +30,6 @@ from core.errors import (
     NotFound,
     PayloadInvalid,
     SignatureInvalid,
-    TooLarge,
     Unauthorized,
     ValidationFailed,
 )
@@ -61,7 +60,6 @@ STATUS_OF: Final[tuple[tuple[type[AssessgateError], int], ...]] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
-    (TooLarge, 413),
     (DatabaseUnavailable, 503),
     (AdapterError, 502),
     (CredentialError, 500),

@@ -99,12 +99,6 @@ class NotFound(AssessgateError):
     title = "Not found"
 
 
-class TooLarge(AssessgateError):
-    """A body (an upload) is larger than the limit the caller was told; nothing of it is kept."""
-
-    title = "Content too large"
-
-
 class Conflict(AssessgateError):
     """The request contradicts the current state of the object."""
 

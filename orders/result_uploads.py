@@ -17,7 +17,6 @@ import structlog
 
 from core import signed_urls
 from core.clock import as_datetime
-from core.errors import TooLarge
 from jobs.kinds import JobContext, JobKind, PeriodicJob, hourly
 from storage.database import Database
 
@@ -112,18 +111,15 @@ class Uploads:
                     continue
         return named
 
-    async def receive(
-        self, tenant_id: uuid.UUID, name: str, content_type: str, body: AsyncIterable[bytes], *, max_bytes: int
-    ) -> Upload:
+    async def receive(self, tenant_id: uuid.UUID, name: str, content_type: str, body: AsyncIterable[bytes]) -> Upload:
         """Store a file as it arrives, :data:`CHUNK_BYTES` at a time (each chunk its own short write, so a slow
-        client never holds the database); the upload exists once its last chunk is in. Over ``max_bytes``, or
-        if the client leaves, what was written is deleted."""
+        client never holds the database); the upload exists once its last chunk is in. If ``body`` fails (the
+        client left, or the body guard refused it past ``ASSESSGATE_MAX_UPLOAD_BYTES``: ``api/body_guard.py``),
+        what was written is deleted."""
         upload_id, size, seq, pending = uuid.uuid4(), 0, 0, bytearray()
         try:
             async for piece in body:
                 size += len(piece)
-                if size > max_bytes:
-                    raise TooLarge(f"the file exceeds {max_bytes} bytes (ASSESSGATE_MAX_UPLOAD_BYTES)")
                 pending += piece
                 while len(pending) >= CHUNK_BYTES:
                     await self._put_chunk(upload_id, seq, bytes(pending[:CHUNK_BYTES]))
@@ -155,7 +151,7 @@ class Uploads:
         async def whole() -> AsyncIterator[bytes]:
             yield data
 
-        return await self.receive(tenant_id, name, content_type, whole(), max_bytes=len(data))
+        return await self.receive(tenant_id, name, content_type, whole())
 
     async def _put_chunk(self, upload_id: uuid.UUID, seq: int, data: bytes) -> None:
         async with self.db.tx():

@@ -196,6 +196,4 @@ class TenantOrdersController(TenantController):
         ]
         if errors:
             raise ValidationFailed(errors)
-        return await gateway.uploads.receive(
-            tenant.id, name, content_type, request.stream(), max_bytes=gateway.settings.max_upload_bytes
-        )
+        return await gateway.uploads.receive(tenant.id, name, content_type, request.stream())
