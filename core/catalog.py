@@ -78,7 +78,7 @@ def _field_problems(index: int, entry: PackageIn, *, complete: bool) -> list[Fie
     return problems
 
 
-def _duplicates(entries: Sequence[PackageIn]) -> list[FieldError]:
+def _duplicates(entries: Sequence[PackageIn | CatalogPackage]) -> list[FieldError]:
     seen: set[str] = set()
     problems = []
     for index, entry in enumerate(entries):
@@ -140,12 +140,8 @@ class CatalogDiff(msgspec.Struct, frozen=True, kw_only=True):
 
 def validate_catalog(packages: Sequence[CatalogPackage]) -> None:
     """Unique ids and non-blank names; raises ValidationFailed naming every bad entry."""
-    errors: list[FieldError] = []
-    seen: set[str] = set()
+    errors = _duplicates(packages)
     for index, package in enumerate(packages):
-        if package.id in seen:
-            errors.append(FieldError(path=f"$.packages[{index}].id", message=f"duplicate package id {package.id!r}"))
-        seen.add(package.id)
         if not package.id.strip():
             errors.append(FieldError(path=f"$.packages[{index}].id", message="must not be blank"))
         if not package.name.strip():
