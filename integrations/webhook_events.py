@@ -19,7 +19,8 @@ from typing import Any
 import msgspec
 import structlog
 
-from core.clock import as_datetime
+from core.clock import stamp
+from core.errors import Conflict
 from core.kombo import (
     AssessmentOrderReceived,
     ConnectionFlowFailed,
@@ -32,6 +33,7 @@ from core.kombo import (
 )
 from core.kombo.vocabulary import IntegrationState
 from core.metrics import Counter, Histogram
+from core.tenants import Tenant
 from integrations.binding import record_binding
 from jobs.outbox import Outbox
 from orders.intake import RECEIVED, Answer, IntakeCounters, OrderIntake
@@ -146,7 +148,7 @@ class WebhookEvents:
             event_type,
             tenant_id,
             integration_id,
-            as_datetime(self.clock_ms()),
+            stamp(self.clock_ms()),
             hashlib.sha256(raw).hexdigest(),
             answer.status,
             msgspec.json.encode(answer.body).decode(),
@@ -165,28 +167,27 @@ class WebhookEvents:
         if isinstance(event, IntegrationStateChanged):
             return await self._state_changed(event)
         if isinstance(event, ConnectionFlowFailed):
-            tenant_id = await self._origin_tenant(event.data.end_user)
-            return tenant_id, None, "the customer's connection flow failed", msgspec.json.encode(event.data).decode()
+            origin = await self._origin_tenant(event.data.end_user)
+            data = msgspec.json.encode(event.data).decode()
+            return (origin.id if origin else None), None, "the customer's connection flow failed", data
         if isinstance(event, UnknownEvent):
             return None, None, f"event type {event.type!r} is not handled", bytes(event.data).decode("utf-8", "replace")
         return None, None, None, None
 
     async def _created(self, event: IntegrationCreated) -> tuple[uuid.UUID | None, str | None, str | None, str | None]:
         integration_id = event.data.id
-        tenant_id = await self._origin_tenant(event.data.end_user)
-        if tenant_id is None:
+        tenant = await self._origin_tenant(event.data.end_user)
+        if tenant is None:
             return None, integration_id, "no tenant matches end_user.origin_id; bind it with the tenant API", None
-        tenant = await self.tenants.get(tenant_id)
-        assert tenant is not None
         if tenant.integration_id not in (None, integration_id):
-            return tenant_id, integration_id, "the tenant is bound to another integration; left as it was", None
-        holder = await self.tenants.by_integration(integration_id)
-        if holder is not None and holder.id != tenant_id:
-            return tenant_id, integration_id, "the integration is bound to another tenant; left as it was", None
-        await record_binding(
-            self.db, tenant_id, integration_id, IntegrationState.ACTIVE, actor=None, now_ms=self.clock_ms()
-        )
-        return tenant_id, integration_id, "integration bound", None
+            return tenant.id, integration_id, "the tenant is bound to another integration; left as it was", None
+        try:  # record_binding refuses an integration another tenant holds, before it writes anything
+            await record_binding(
+                self.db, tenant.id, integration_id, IntegrationState.ACTIVE, actor=None, now_ms=self.clock_ms()
+            )
+        except Conflict:
+            return tenant.id, integration_id, "the integration is bound to another tenant; left as it was", None
+        return tenant.id, integration_id, "integration bound", None
 
     async def _state_changed(
         self, event: IntegrationStateChanged
@@ -201,7 +202,7 @@ class WebhookEvents:
             note += f"; {released} parked job(s) released"
         return tenant.id, integration_id, note, None
 
-    async def _origin_tenant(self, end_user: Any) -> uuid.UUID | None:
+    async def _origin_tenant(self, end_user: Any) -> Tenant | None:
         origin = getattr(end_user, "origin_id", None)
         if not isinstance(origin, str):
             return None
@@ -209,4 +210,4 @@ class WebhookEvents:
             tenant_id = uuid.UUID(origin)
         except ValueError:
             return None
-        return tenant_id if await self.tenants.get(tenant_id) is not None else None
+        return await self.tenants.get(tenant_id)

@@ -118,6 +118,29 @@ async def test_a_redelivered_event_answers_the_same_and_changes_nothing(
     assert 'assessgate_webhooks_total{outcome="duplicate",type="integration-created"} 1' in metrics
 
 
+async def new_tenant(client: AsyncTestClient[Any], name: str) -> str:
+    tenant_id: str = (await client.post("/v1/tenants", json={"name": name}, headers=ADMIN)).json()["id"]
+    return tenant_id
+
+
+async def test_integration_created_never_takes_a_binding_from_anyone(
+    client: AsyncTestClient[Any], db: Database
+) -> None:
+    """Kombo's event binds only a free integration to a free tenant; anything else is noted and left as it was."""
+    holder, other = await new_tenant(client, "A"), await new_tenant(client, "B")
+    for body in (created("sandbox:held", holder), created("sandbox:held", other), created("sandbox:new", holder)):
+        answer = await client.post("/kombo/webhooks", content=body, headers=signed(body))
+        assert (answer.status_code, answer.json()) == (200, {"received": True})
+    rows = await db.fetch("SELECT id, integration_id FROM tenant")
+    assert {str(row["id"]): row["integration_id"] for row in rows} == {holder: "sandbox:held", other: None}
+    notes = [r["note"] for r in await db.fetch("SELECT note FROM webhook_event ORDER BY received_at")]
+    assert notes == [
+        "integration bound",
+        "the integration is bound to another tenant; left as it was",
+        "the tenant is bound to another integration; left as it was",
+    ]
+
+
 async def test_unknown_event_types_are_acknowledged_and_kept(client: AsyncTestClient[Any], db: Database) -> None:
     body = event("sync-finished", {"integration_id": "x", "sync_id": "s1"})
     assert (await client.post("/kombo/webhooks", content=body, headers=signed(body))).status_code == 200
