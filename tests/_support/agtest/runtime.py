@@ -19,17 +19,20 @@ from orders.intake import IntakeCounters, OrderIntake
 from storage.database import Database
 
 
+def adapters_of(loaded: dict[str, Any], *, default: str | None = None) -> Adapters:
+    """Only the ``loaded`` adapters (name -> adapter); the default route is ``default``, else the first name."""
+    return Adapters(routes=PluginsFile(routes=Routes(default=default or next(iter(loaded)))), loaded=loaded)
+
+
 def runtime_for(
     db: Database, settings: Settings, loaded: dict[str, Any], *, default: str | None = None
 ) -> AdapterRuntime:
     """A runtime whose only adapters are ``loaded`` (name -> adapter); the default route is ``default``,
     else the first name."""
-    routes = PluginsFile(routes=Routes(default=default or next(iter(loaded))))
-    directory = Adapters(routes=routes, loaded=loaded)
     return AdapterRuntime(
         db,
         settings,
-        directory,
+        adapters_of(loaded, default=default),
         AdapterServices(mailer=LogMailer(), http=HttpxClient(settings.outbound_policy())),
         wall_clock_ms,
     )
@@ -49,8 +52,6 @@ async def gateway_for(
     clock: Clock = wall_clock_ms,
 ) -> AsyncIterator[Gateway]:
     """The composition root over the test's database, with only the ``loaded`` adapters when given."""
-    adapters = None
-    if loaded is not None:
-        adapters = Adapters(routes=PluginsFile(routes=Routes(default=next(iter(loaded)))), loaded=loaded)
+    adapters = adapters_of(loaded) if loaded is not None else None
     async with open_gateway(settings, db=db, kombo=kombo, adapters=adapters, clock=clock) as gateway:
         yield gateway
