@@ -36,6 +36,7 @@ from api.routes import (
     health,
     kombo_webhooks,
     metrics,
+    onboarding_page,
     outbox_jobs,
     packages,
     tenant_adapters,
@@ -43,6 +44,7 @@ from api.routes import (
     tenant_events,
     tenant_integration,
     tenant_keys,
+    tenant_onboarding,
     tenant_orders,
     tenant_routing,
     tenant_secrets,
@@ -104,6 +106,9 @@ ROUTES: list[ControllerRouterHandler] = [
     candidate.open_link,
     candidate.use_link,
     tenant_adapters.TenantAdaptersController,
+    tenant_onboarding.TenantOnboardingController,
+    onboarding_page.open_onboarding,
+    onboarding_page.start_onboarding,
 ]
 
 

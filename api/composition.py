@@ -29,6 +29,7 @@ from core.metrics import WorkerMetrics
 from core.ports import KomboApi
 from core.settings import Settings
 from integrations.binding import IntegrationBinding
+from integrations.customer_onboarding import CustomerOnboarding
 from integrations.webhook_event_retention import WebhookEventRetention
 from integrations.webhook_events import IntakeMetrics, WebhookEvents
 from jobs.kinds import JobKind, JobRegistry
@@ -53,6 +54,7 @@ from tenants.catalog_administration import CatalogAdministration
 from tenants.catalog_push import CatalogPush
 from tenants.catalogs import Catalogs
 from tenants.keys import ApiKeys
+from tenants.onboarding_links import OnboardingLinks
 from tenants.provisioning import TenantProvisioning
 from tenants.vault import Vault
 
@@ -95,6 +97,8 @@ class Gateway:
     provisioning: TenantProvisioning
     orders: OrderQueries
     jobs: JobOperations
+    #: Onboarding links (``onboarding.links``: issued by operators) and the customer's page they open.
+    onboarding: CustomerOnboarding
     #: Where the sandbox keeps its state in sandbox mode (``api/app.py`` mounts the sandbox).
     sandbox_store: DatabaseSandboxStore
     worker_metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
@@ -229,6 +233,17 @@ def _registry(
     )
 
 
+def _onboarding(settings: Settings, db: Database, binding: IntegrationBinding, clock: Clock) -> CustomerOnboarding:
+    links = OnboardingLinks(
+        db,
+        secret_keys=settings.secret_keys,
+        base_url=settings.base_url,
+        ttl_days=settings.onboarding_link_ttl_days,
+        clock_ms=clock,
+    )
+    return CustomerOnboarding(links, binding)
+
+
 def build_gateway(
     settings: Settings,
     *,
@@ -252,6 +267,7 @@ def build_gateway(
     catalog_push = CatalogPush(db, kombo=kombo, catalogs=catalogs, clock_ms=clock)
     administration = TenantAdministration(db, secret_keys=settings.secret_keys, open_orders=orders.queries.open_count)
     extra = extra_job_kinds(db) if extra_job_kinds else ()
+    binding = IntegrationBinding(db, kombo, clock)
     return Gateway(
         settings=settings,
         clock=clock,
@@ -262,7 +278,7 @@ def build_gateway(
         adapter_check=AdapterCheck(orders.runtime, clock_ms=clock),
         catalogs=catalogs,
         catalog_push=catalog_push,
-        binding=IntegrationBinding(db, kombo, clock),
+        binding=binding,
         intake=orders.intake,
         webhook_events=WebhookEvents(db, orders.intake_metrics, clock, orders=orders.intake),
         reconciliation=orders.reconciliation,
@@ -277,6 +293,7 @@ def build_gateway(
         provisioning=TenantProvisioning(db, secret_keys=settings.secret_keys, catalogs=catalogs),
         orders=orders.queries,
         jobs=JobOperations(db, clock),
+        onboarding=_onboarding(settings, db, binding, clock),
         sandbox_store=DatabaseSandboxStore(db),
         owns_db=owns_db,
         kombo_http=kombo_http,

@@ -16,20 +16,21 @@ SECRET_KEY_PATTERN: Final = re.compile(
     r"secret|token|password|passwd|authorization|api[_-]?key|signature|cookie|credential", re.IGNORECASE
 )
 _MIN_SECRET_LENGTH: Final = 6  # shorter values would redact ordinary words
-#: Paths whose last segment is a credential (a candidate's signed link).
-_CREDENTIAL_PATH: Final = re.compile(r"^(/c/)[^/]+")
-#: A candidate link anywhere in a text (an email body, a URL in a message): its token is a credential.
-_CANDIDATE_LINK: Final = re.compile(r"(/c/)[A-Za-z0-9_.~%-]+")
+#: Paths whose segment after the prefix is a credential (a candidate's signed link, a customer's onboarding link).
+_CREDENTIAL_PATH: Final = re.compile(r"^(/c/|/connect/)[^/]+")
+#: Such a link anywhere in a text (an email body, a URL in a message): its token is a credential. (Kombo's own
+#: ``/v1/connect/...`` paths are not ours.)
+_CANDIDATE_LINK: Final = re.compile(r"(/c/|(?<!/v1)/connect/)[A-Za-z0-9_.~%-]+")
 
 
 def loggable_path(path: str) -> str:
-    """A request path fit for logs: a candidate link's token (a credential) is replaced."""
+    """A request path fit for logs: a candidate or onboarding link's token (a credential) is replaced."""
     return _CREDENTIAL_PATH.sub(rf"\g<1>{REDACTED}", path)
 
 
 def without_link_tokens(text: str) -> str:
-    """``text`` with every candidate link's token replaced (``.../c/[redacted]``)."""
-    return _CANDIDATE_LINK.sub(rf"\g<1>{REDACTED}", text) if "/c/" in text else text
+    """``text`` with every candidate and onboarding link's token replaced (``.../c/[redacted]``)."""
+    return _CANDIDATE_LINK.sub(rf"\g<1>{REDACTED}", text) if "/c/" in text or "/connect/" in text else text
 
 
 class Redactor:

@@ -188,6 +188,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     attachment_retention_days: Annotated[int, Meta(ge=1, le=3650), EnvVar("ATTACHMENT_RETENTION_DAYS")] = 30
     #: Days a Kombo webhook event and our answer are kept (a redelivery within them gets the same answer).
     webhook_event_retention_days: Annotated[int, Meta(ge=1, le=3650), EnvVar("WEBHOOK_EVENT_RETENTION_DAYS")] = 30
+    #: Days an onboarding link works (``POST /v1/tenants/{id}/onboarding-link``); a new link revokes the previous.
+    onboarding_link_ttl_days: Annotated[int, Meta(ge=1, le=365), EnvVar("ONBOARDING_LINK_TTL_DAYS")] = 7
     #: Networks and URL prefixes a request to a tenant-supplied URL may reach beside the public internet.
     outbound_allow: Annotated[tuple[str, ...], EnvVar("OUTBOUND_ALLOW", parse=_outbound_allow)] = ()
     #: Bounds on submitted results where Kombo's contract is silent: ``ASSESSGATE_RESULT_<FIELD>`` each

@@ -17,7 +17,7 @@ import msgspec
 
 from core.errors import Conflict, KomboError, NotFound
 from core.kombo import CreateLinkRequest
-from core.kombo.vocabulary import IntegrationState, Language
+from core.kombo.vocabulary import IntegrationState, Language, LinkType
 from core.ports import KomboApi
 from core.tenants import Tenant
 from jobs.outbox import Outbox
@@ -37,15 +37,23 @@ class IntegrationBinding:
         self.audit = AuditLog(db)
 
     async def connect_link(
-        self, tenant: Tenant, *, end_user_email: str, language: Language | None, integration_tool: str | None
+        self,
+        tenant: Tenant,
+        *,
+        end_user_email: str,
+        language: Language | None,
+        integration_tool: str | None,
+        link_type: LinkType | None = None,
     ) -> str:
-        """A Kombo Connect link for the tenant: its id is the link's origin id, which binding checks later."""
+        """A Kombo Connect link for the tenant: its id is the link's origin id, which binding checks later
+        (``link_type``: Kombo's default, an embedded link, unless a page opens it directly: a magic link)."""
         request = CreateLinkRequest(
             end_user_email=end_user_email,
             end_user_organization_name=tenant.name,
             end_user_origin_id=str(tenant.id),
             language=language if language is not None else msgspec.UNSET,
             integration_tool=integration_tool if integration_tool is not None else msgspec.UNSET,
+            link_type=link_type if link_type is not None else msgspec.UNSET,
         )
         return await self.kombo.create_link(request)
 

@@ -15,6 +15,7 @@ from api.cli.operator_commands import (
     cmd_jobs,
     cmd_keys_generate,
     cmd_keys_rotate,
+    cmd_onboarding_link,
     cmd_orders_reconcile,
     cmd_sync_packages,
 )
@@ -73,12 +74,23 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_keys_rotate
     )
 
-    tenants = commands.add_parser("tenants", help="tenant operations").add_subparsers(dest="tenants", required=True)
+    register_tenant_commands(commands)
+    return parser
+
+
+def register_tenant_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``assessgate tenants ...`` (also spelled ``tenant``)."""
+    tenants = commands.add_parser("tenants", aliases=["tenant"], help="tenant operations").add_subparsers(
+        dest="tenants", required=True
+    )
     sync = tenants.add_parser("sync-packages", help="push catalogs to Kombo now")
     sync.add_argument("--all", action="store_true", help="every tenant that has a catalog")
     sync.add_argument("--tenant", help="one tenant id")
     sync.set_defaults(func=cmd_sync_packages)
-    return parser
+    onboarding = tenants.add_parser("onboarding-link", help="issue the link a customer's admin connects the ATS with")
+    onboarding.add_argument("tenant", help="tenant id")
+    onboarding.add_argument("--email", required=True, help="the customer's admin who will connect the ATS")
+    onboarding.set_defaults(func=cmd_onboarding_link)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

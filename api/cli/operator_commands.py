@@ -1,4 +1,4 @@
-"""Operators' commands: jobs, keys, catalogs pushed now, orders reconciled now, installed adapters."""
+"""Operators' commands: jobs, keys, catalogs pushed now, orders reconciled now, installed adapters, onboarding links."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import sys
 import uuid
 
 from api.cli.common import each_tenant, run, settings_from_env
-from core.errors import ConfigError
+from core.errors import AssessgateError, ConfigError
+
+#: The audit log's actor for what an operator did from the command line.
+CLI_ACTOR = "cli"
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
@@ -128,3 +131,27 @@ def cmd_keys_generate(_args: argparse.Namespace) -> int:
 
     print(generate_fernet_key())
     return 0
+
+
+def cmd_onboarding_link(args: argparse.Namespace) -> int:
+    """Issue a tenant's onboarding link (the previous one stops working) and print it with its expiry."""
+    from api.bootstrap import complete_settings
+    from api.composition import open_gateway
+
+    try:
+        tenant_id = uuid.UUID(args.tenant)
+    except ValueError:
+        raise SystemExit(f"assessgate: {args.tenant!r} is not a tenant id") from None
+    settings = complete_settings(settings_from_env())
+
+    async def main() -> int:
+        async with open_gateway(settings) as gateway:
+            try:
+                issued = await gateway.onboarding.links.issue(tenant_id, end_user_email=args.email, actor=CLI_ACTOR)
+            except AssessgateError as exc:
+                raise SystemExit(f"assessgate: {exc.message}") from None
+            print(issued.url)
+            print(f"expires {issued.expires_at.isoformat()}; send it to {args.email}", file=sys.stderr)
+            return 0
+
+    return run(main())

@@ -7,6 +7,7 @@ cached and send no referrer, so the token does not leak to the vendor's platform
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 import jinja2
@@ -51,10 +52,19 @@ _PAGES = jinja2.Environment(
 _PAGES.globals.update(row_name=row_name, address_autocomplete=address_autocomplete)
 
 
-def page(template: str, status: int = 200, *, company: str, vendor: str, **values: Any) -> Response[str]:
-    """Every page names the vendor and, once the link names an order, the tenant (``company``; "" when unknown)."""
+def page(
+    template: str,
+    status: int = 200,
+    *,
+    company: str,
+    vendor: str,
+    headers: Mapping[str, str] = HEADERS,
+    **values: Any,
+) -> Response[str]:
+    """Every page names the vendor and, once the link names an order, the tenant (``company``; "" when unknown).
+    The onboarding page (``api/routes/onboarding_page.py``) is built the same way, with headers of its own."""
     html = _PAGES.get_template(template).render(company=company, vendor=vendor, **values)
-    return Response(html, status_code=status, media_type=MediaType.HTML, headers=HEADERS)
+    return Response(html, status_code=status, media_type=MediaType.HTML, headers=dict(headers))
 
 
 def problem_page(problem: LinkProblem, vendor: str) -> Response[str]:
