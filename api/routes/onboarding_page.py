@@ -16,11 +16,13 @@ from typing import Any, Final
 import structlog
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.types import ExceptionHandlersMap
 
 from api.composition import Gateway
 from api.routes.candidate import page
+from core.errors import AssessgateError
 from core.onboarding_tokens import form_token, form_token_valid
 from core.settings import Settings
 from tenants.onboarding_links import PAGE_PATH, Onboarding, OnboardingState
@@ -110,7 +112,12 @@ def failure_page(request: Request[Any, Any, Any], exc: Exception) -> Response[st
     return message_page(UNAVAILABLE, vendor=settings.vendor_name if settings else "")
 
 
-ON_FAILURE: Final[ExceptionHandlersMap] = {Exception: failure_page}
+#: Every error, also those the app maps to problem+json (ours: Kombo or the database failing; Litestar's): a page.
+ON_FAILURE: Final[ExceptionHandlersMap] = {
+    Exception: failure_page,
+    AssessgateError: failure_page,
+    HTTPException: failure_page,
+}
 
 
 def link_page(onboarding: Onboarding, token: str, request: Request[Any, Any, Any], settings: Settings) -> Response[str]:

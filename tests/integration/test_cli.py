@@ -387,3 +387,47 @@ def test_orders_reconcile_ingests_what_webhooks_missed(database_url: str, data_d
     assert "3 missing order(s) ingested" in first.stdout
     assert "0 missing order(s) ingested" in again.stdout
     assert asyncio.run(stored()) == sorted(placed)
+
+
+def test_tenant_onboarding_link_issues_a_link_and_audits_it(database_url: str, data_dir: Path) -> None:
+    import asyncio
+    import uuid
+
+    from core.settings import DatabaseSettings
+    from storage.database import Database
+    from storage.migrations import migrate
+    from tenants.audit import AuditLog
+    from tenants.repository import TenantRepository
+
+    async def tenant() -> uuid.UUID:
+        db = Database(DatabaseSettings(url=database_url))
+        await db.start()
+        await migrate(db)
+        created = await TenantRepository(db).create(name="Acme", external_id=None)
+        await db.close()
+        return created.id
+
+    async def audit(tenant_id: uuid.UUID) -> list[tuple[str, str, str | None]]:
+        db = Database(DatabaseSettings(url=database_url))
+        await db.start()
+        entries = await AuditLog(db).of_tenant(tenant_id, limit=10)
+        await db.close()
+        return [(e.actor, e.action, e.detail) for e in entries]
+
+    tenant_id = asyncio.run(tenant())
+    env = env_for(database_url, data_dir, ASSESSGATE_PUBLIC_URL="https://gateway.vendor.example")
+    command = [ASSESSGATE, "tenant", "onboarding-link", str(tenant_id), "--email", "it@acme.example"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    link = result.stdout.splitlines()[-1]  # after the log's lines (a development secret generated)
+    assert re.fullmatch(r"https://gateway\.vendor\.example/connect/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+", link)
+    assert "send it to it@acme.example" in result.stderr
+    [(actor, action, detail)] = asyncio.run(audit(tenant_id))
+    assert (actor, action) == ("cli", "onboarding_link.issued")
+    assert detail is not None
+    assert detail.endswith("for it@acme.example")
+    for wrong, said in ((str(uuid.uuid4()), "no tenant"), ("acme", "is not a tenant id")):
+        command = [ASSESSGATE, "tenants", "onboarding-link", wrong, "--email", "it@acme.example"]
+        refused = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        assert refused.returncode != 0
+        assert said in refused.stderr

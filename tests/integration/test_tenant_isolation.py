@@ -40,6 +40,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("post", "/v1/tenants/{tenant_id}/integration/exchange"): {"token": "stolen"},
     ("put", "/v1/tenants/{tenant_id}/integration"): {"integration_id": "sandbox:whatever"},
     ("post", "/v1/tenants/{tenant_id}/relink-link"): None,
+    ("post", "/v1/tenants/{tenant_id}/onboarding-link"): {"end_user_email": "x@example.org"},
     ("post", "/v1/tenants/{tenant_id}/api-keys"): {"name": "mine now"},
     ("get", "/v1/tenants/{tenant_id}/api-keys"): None,
     ("delete", "/v1/tenants/{tenant_id}/api-keys/{key_id}"): None,
