@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from agtest.onboarding import expired
 from agtest.stack import ADMIN, ports, running, stack_settings
 from core import onboarding_tokens
 from core.onboarding_tokens import OnboardingClaims
@@ -141,15 +142,6 @@ async def test_the_customer_connects_through_the_link_and_the_tenant_is_bound(on
     assert (await onboarding.audit(tenant))[1] == ("onboarding_link.issued", "admin")
     assert len(set(link_actor)) == 1
     assert link_actor[0].startswith("onboarding_link:")
-
-
-def expired(settings: Settings, url: str) -> str:
-    """The same tenant and issue as ``url``, signed correctly, but expired a minute ago."""
-    base, _, token = url.rpartition("/")
-    _, claims = onboarding_tokens.check(settings.secret_keys, token, now_s=0)
-    assert claims is not None
-    late = OnboardingClaims(tenant_id=claims.tenant_id, link_id=claims.link_id, expires_at_s=int(time.time()) - 60)
-    return f"{base}/{onboarding_tokens.mint(settings.secret_keys[0], late)}"
 
 
 async def test_every_state_of_a_link_is_a_page(onboarding: Onboarding) -> None:
