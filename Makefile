@@ -84,6 +84,8 @@ SCREENSHOTS ?= docs/screenshots
 screenshots: install
 	ASSESSGATE_SCREENSHOTS=$(abspath $(SCREENSHOTS)) $(BIN)/python -m pytest -p no:randomly -q \
 		"tests/integration/test_candidate_pages.py::test_every_candidate_page_passes_the_audit[sqlite]" \
+		"tests/integration/test_onboarding_page.py::test_the_admin_connects_the_ats_and_every_state_passes_the_audit[sqlite]" \
+		"tests/integration/test_onboarding_page.py::test_the_pages_of_links_that_cannot_connect_pass_the_audit[sqlite]" \
 		tests/sandbox/test_page.py tests/integration/test_docs_page.py -k "audit or docs_page" $(PYTEST_ARGS)
 	@ls $(SCREENSHOTS)
 

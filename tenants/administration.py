@@ -30,7 +30,7 @@ class TenantEvent(msgspec.Struct, kw_only=True):
     type: str
     received_at: datetime
     note: str | None
-    #: Who: ``kombo``, ``admin`` or ``api_key:<key id>``.
+    #: Who: ``kombo``, ``admin``, ``cli``, ``api_key:<key id>`` or ``onboarding_link:<issue id>`` (a customer's admin).
     actor: str
 
 
