@@ -47,6 +47,15 @@ def test_a_candidate_links_token_never_reaches_the_log(token: str) -> None:
     assert loggable_path(f"/c/{token}") == f"/c/{REDACTED}"
 
 
+@given(st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", min_size=8))
+def test_an_onboarding_links_token_never_reaches_the_log(token: str) -> None:
+    assert loggable_path(f"/connect/{token}") == f"/connect/{REDACTED}"
+    said = Redactor()(f"open https://gateway.example/connect/{token} to connect")
+    assert said == f"open https://gateway.example/connect/{REDACTED} to connect"
+    # Kombo's own /v1/connect/... paths are not link tokens.
+    assert Redactor()("POST /v1/connect/create-link failed") == "POST /v1/connect/create-link failed"
+
+
 def test_other_paths_are_logged_as_they_are() -> None:
     assert loggable_path("/v1/tenants/abc/orders") == "/v1/tenants/abc/orders"
     assert loggable_path("/candidates/c/x") == "/candidates/c/x"
