@@ -9,13 +9,17 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from agtest.onboarding import expired
+from agtest.sandbox_support import sandbox_mode_settings
+from agtest.servers import free_port, serve
 from agtest.stack import ADMIN, ports, running, stack_settings
+from api.app import create_app
 from core import onboarding_tokens
 from core.onboarding_tokens import OnboardingClaims
 from core.settings import Settings
@@ -236,3 +240,19 @@ def _parse(text: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(text).timestamp()
+
+
+async def test_in_sandbox_mode_the_button_leads_to_the_mounted_sandboxs_connect_page(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    """No Kombo API key: Kombo Connect is the sandbox mounted in the gateway, whose webhook binds the tenant."""
+    del db  # migrated
+    settings = sandbox_mode_settings(database_url, tmp_path, free_port())
+    with serve(create_app(settings), settings.port) as gateway:
+        async with httpx.AsyncClient(timeout=30) as http:
+            world = Onboarding(gateway, f"{gateway}/sandbox", settings, http)
+            tenant = await world.tenant()
+            url = await world.link(tenant)
+            integration = await world.connect_in_kombo(await world.start(http, url))
+            assert_page(await http.get(url), 200, "Your ATS is connected")
+            assert (await world.shown(tenant))["integration"]["id"] == integration
