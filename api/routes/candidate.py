@@ -15,11 +15,13 @@ import structlog
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
+from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
 from core.adapters import FormField, FormSpec
+from core.errors import AssessgateError
 from core.forms import ADDRESS_PARTS, ADDRESS_ROWS, AddressFault, address_autocomplete, address_fault, row_name
 from core.settings import Settings
 from orders.adapter_runtime import AdapterRuntime, LinkProblem
@@ -30,6 +32,12 @@ HEADERS: Final = {
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https:; form-action 'self'",
+}
+#: The confirmation page's form is answered by a redirect to the vendor's platform, whose origin only the adapter
+#: knows when the candidate confirms; browsers hold a form's redirects to ``form-action`` as well, so this page
+#: (one form of ours, every value escaped) leaves the directive out rather than strand the candidate.
+CONFIRM_HEADERS: Final = HEADERS | {
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https:"
 }
 #: Each problem's title and message; ``{company}`` is the tenant's name, or a description when the link names none.
 PROBLEMS: Final = {
@@ -81,14 +89,31 @@ def problem_page(problem: LinkProblem, vendor: str) -> Response[str]:
 
 
 def failure_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Whatever else fails under /c/ (the database, a bug): still a page a candidate can read, never an API error."""
-    log.error("candidate_page_failed", path="/c/[redacted]", error=type(exc).__name__)
+    """Whatever else fails under /c/ (the database, a bug): still a page a candidate can read, never an API error.
+    A request the candidate's browser got wrong (an HTTP error under 500) is a dead link to them, not our outage."""
     settings = request.app.state.get("settings")
-    return problem_page(LinkProblem("unavailable"), settings.vendor_name if isinstance(settings, Settings) else "")
+    vendor = settings.vendor_name if isinstance(settings, Settings) else ""
+    if isinstance(exc, HTTPException) and exc.status_code < 500:  # noqa: PLR2004
+        title, message = PROBLEMS["invalid"]
+        return page(
+            "candidate_message.html",
+            exc.status_code,
+            company="",
+            vendor=vendor,
+            title=title,
+            message=message.format(company=UNKNOWN_COMPANY),
+        )
+    log.error("candidate_page_failed", path="/c/[redacted]", error=type(exc).__name__)
+    return problem_page(LinkProblem("unavailable"), vendor)
 
 
-#: Every candidate route answers with a page, whatever fails.
-ON_FAILURE: Final[ExceptionHandlersMap] = {Exception: failure_page}
+#: Every candidate route answers with a page, whatever fails: the app maps our error tree and Litestar's HTTP
+#: errors to problem+json, and a route's handler for ``Exception`` would lose to those more specific ones.
+ON_FAILURE: Final[ExceptionHandlersMap] = {
+    Exception: failure_page,
+    AssessgateError: failure_page,
+    HTTPException: failure_page,
+}
 
 
 @get("/c/{token:str}", include_in_schema=False, exception_handlers=ON_FAILURE)
@@ -109,6 +134,7 @@ async def open_link(token: FromPath[str], adapter_runtime: NamedDependency[Adapt
         job=job,
         first_name=link.order.candidate.first_name,
         action=f"/c/{token}",
+        headers=CONFIRM_HEADERS,
     )
 
 

@@ -400,7 +400,8 @@ def test_the_confirmation_page_works_from_the_keyboard(candidate: Candidate, bro
     secret = {"value": "vendor-launch-secret-0123456789"}
     url = f"{candidate.gateway}/v1/tenants/{tenant}/secrets/launch_signing_secret"
     assert candidate.http.put(url, json=secret, headers=ADMIN).status_code == 204
-    with audited_page(browser) as page:
+    # Under the page's own CSP (no bypass): Chromium checks a form's redirect against form-action.
+    with audited_page(browser, bypass_csp=False) as page:
         # The vendor's test platform is not on loopback: the browser's request to it is answered here.
         page.route("https://tests.vendor.example/**", lambda route: route.fulfill(body="<title>Vendor</title>"))
         page.goto(candidate.link(integration, "pkg-java"))
@@ -408,3 +409,13 @@ def test_the_confirmation_page_works_from_the_keyboard(candidate: Candidate, bro
         with page.expect_request(lambda request: request.url.startswith("https://tests.vendor.example/start")):
             page.keyboard.press("Enter")
         expect(page).to_have_title("Vendor")
+
+
+def test_a_form_post_the_server_cannot_read_is_a_page_and_leaves_the_link_working(candidate: Candidate) -> None:
+    _, integration = candidate.tenant()
+    link = candidate.link(integration, "pkg-bg")
+    broken = candidate.http.post(link, content=b"--x\r\n", headers={"content-type": "multipart/form-data"})
+    assert 400 <= broken.status_code < 500, broken.text
+    assert broken.headers["content-type"].startswith("text/html")  # never problem+json to a candidate
+    assert "This link does not work" in broken.text
+    assert candidate.http.get(link).status_code == 200  # nothing was used up

@@ -4,6 +4,7 @@ and nothing is half-written; once the database is back the redelivery is stored,
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from agtest import FIXTURES, only_postgres
 from agtest.tcp_proxy import PluggableProxy
 from api.app import create_app
+from core import candidate_links
 from core.catalog import TenantPackage
 from core.kombo import PackageType, signature
 from core.settings import DatabaseSettings, Settings
@@ -65,3 +67,26 @@ async def test_an_order_webhook_during_an_outage_is_503_and_lands_once_afterward
     ]
     jobs = await db.fetch("SELECT kind FROM outbox_job WHERE kind = 'order.start'")
     assert len(jobs) == 1
+
+
+async def test_a_candidate_link_during_an_outage_is_a_page_to_try_again(db: Database, test_settings: Settings) -> None:
+    del db  # migrated: the link's order is looked up, and the database is what fails
+    direct = urlsplit(test_settings.database.url)
+    proxy = PluggableProxy(direct.hostname or "127.0.0.1", direct.port or 5432)
+    port = proxy.start()
+    via_proxy = urlunsplit(direct._replace(netloc=f"{direct.username}@127.0.0.1:{port}"))
+    settings = msgspec.structs.replace(test_settings, database=DatabaseSettings(url=via_proxy), embedded_worker="off")
+    claims = candidate_links.LinkClaims(order_id=uuid.uuid4(), purpose="launch", expires_at_s=int(time.time()) + 600)
+    link = f"/c/{candidate_links.mint(settings.secret_keys[0], claims)}"
+    try:
+        async with AsyncTestClient(create_app(settings)) as client:
+            assert (await client.get("/ready")).status_code == 200
+            proxy.pull()
+            opened, used = await client.get(link), await client.post(link)
+            proxy.plug()
+    finally:
+        proxy.stop()
+    for answer in (opened, used):  # the app's database error is problem+json elsewhere; a candidate gets a page
+        assert answer.status_code == 503
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "try again in a few minutes" in answer.text
