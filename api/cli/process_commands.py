@@ -117,7 +117,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         async with open_gateway(settings) as gateway, serving_worker_endpoint(gateway):
-            await gateway.worker(concurrency=args.concurrency, name=gateway.process_name).run(stop)
+            concurrency = args.concurrency or settings.worker_concurrency
+            await gateway.worker(concurrency=concurrency, name=gateway.process_name).run(stop)
         return 0
 
     return run(main())
