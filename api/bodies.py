@@ -15,7 +15,8 @@ from typing import Annotated, Any, Final
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from core.kombo.result_body import MAX_ATTACHMENTS, ContentType, ResultBody
+from core.kombo import ResultStatus
+from core.kombo.result_body import MAX_ATTACHMENTS, Attribute, ContentType, RemoteFields, Timestamp
 
 REF_TEMPLATE: Final = "#/components/schemas/{name}"
 
@@ -50,12 +51,20 @@ class SubmittedAttachment(Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     upload_id: str | UnsetType = UNSET
 
 
-class ResultSubmission(ResultBody, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ResultSubmission(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Kombo's result body (``PUT /assessment/orders/{id}/result``), checked against every rule at once: see
     docs/results.md. ``completed_at`` is required once the status is final; ``score`` is at most ``max_score``;
-    attachments may also name an upload."""
+    attachments may also name an upload. Not a :class:`core.kombo.ResultBody`: that one is what we send Kombo,
+    with no ``upload_id``."""
 
+    status: ResultStatus
+    result_url: Annotated[str, Meta(min_length=1)]
+    completed_at: Timestamp | UnsetType = UNSET
+    score: float | UnsetType = UNSET
+    max_score: float | UnsetType = UNSET
+    attributes: tuple[Attribute, ...] = ()
     attachments: Annotated[tuple[SubmittedAttachment, ...], Meta(max_length=MAX_ATTACHMENTS)] = ()
+    remote_fields: RemoteFields | UnsetType = UNSET
 
 
 def _inlined(node: Any, components: dict[str, Any]) -> Any:

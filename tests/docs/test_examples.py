@@ -4,8 +4,8 @@ sandbox mode started the way ``make run`` starts it; each answer is checked agai
 How to write an example: docs/README.md (the convention is read by ``agtest/doc_examples.py``). The files run in
 this order: README.md, then docs/*.md by name; variables set by one example (``sets VAR=path`` or ``export``)
 are there for every later one, in any file. ``GATEWAY`` is the test gateway's URL; the commands run in a folder
-whose ``.assessgate`` is the gateway's data folder, with ``assessgate`` and a ``curl`` that reports each status
-on the path.
+whose ``.assessgate`` is the gateway's data folder and ``.venv`` this one, with ``assessgate`` and a ``curl``
+that reports each status on the path.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     """``make run`` in a folder of its own: migrate, then serve in sandbox mode (no Kombo API key) on a free port.
     Yields the gateway's URL and the folder (its ``.assessgate`` is the data folder)."""
     folder = tmp_path_factory.mktemp("checkout")
+    (folder / ".venv").symlink_to(sys.prefix)  # the clone's .venv, as `make run` leaves it
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSESSGATE_")}
     env |= {
