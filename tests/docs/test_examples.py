@@ -75,39 +75,44 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     Yields the gateway's URL and the folder (its ``.assessgate`` is the data folder)."""
     folder = tmp_path_factory.mktemp("checkout")
     (folder / ".venv").symlink_to(sys.prefix)  # the clone's .venv, as `make run` leaves it
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSESSGATE_")}
-    env |= {
-        "ASSESSGATE_PORT": str(port),
-        "ASSESSGATE_PLUGINS_FILE": str(REPO_ROOT / "plugins.toml"),
-        "ASSESSGATE_LOG_LEVEL": "warning",
-    }
+    env |= {"ASSESSGATE_PLUGINS_FILE": str(REPO_ROOT / "plugins.toml"), "ASSESSGATE_LOG_LEVEL": "warning"}
     command = [str(Path(sys.executable).parent / "assessgate")]
     subprocess.run([*command, "migrate"], cwd=folder, env=env, check=True)
-    log = (folder / "gateway.log").open("w")
-    server = subprocess.Popen([*command, "serve"], cwd=folder, env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(url, server, folder)
-        yield url, folder
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-def wait_for(url: str, server: subprocess.Popen[bytes], folder: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the gateway stopped: {(folder / 'gateway.log').read_text()}")
+    with (folder / "gateway.log").open("w") as log:
+        for _attempt in range(3):  # a free port may be taken by another process before the gateway binds it
+            port = free_port()
+            server = subprocess.Popen(
+                [*command, "serve"], cwd=folder, env=env | {"ASSESSGATE_PORT": str(port)}, stdout=log, stderr=log
+            )
+            url = f"http://127.0.0.1:{port}"
+            if ours_ready(url, server, folder):
+                break
+            server.terminate()
+            server.wait(timeout=30)
+        else:
+            pytest.fail(f"the gateway did not start: {(folder / 'gateway.log').read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
+            yield url, folder
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def ours_ready(url: str, server: subprocess.Popen[bytes], folder: Path) -> bool:
+    """Whether the gateway answers, and it is this one (it takes the admin token it generated into ``folder``),
+    within 60 s; False when the process ended (its port was taken) or another server answers."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        token = folder / ".assessgate" / "admin-token"
+        try:
+            if token.exists() and httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                who = httpx.get(f"{url}/v1/jobs", headers={"Authorization": f"Bearer {token.read_text().strip()}"})
+                return who.status_code == 200
         except httpx.TransportError:
             pass
         time.sleep(0.1)  # shape: polling a starting process; nothing to wait on but its port
-    pytest.fail("the gateway did not become ready within 60 s")
+    return False
 
 
 def curl_shim(folder: Path) -> Path:
