@@ -54,8 +54,9 @@ class SubmittedAttachment(Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 class ResultSubmission(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Kombo's result body (``PUT /assessment/orders/{id}/result``), checked against every rule at once: see
     docs/results.md. ``completed_at`` is required once the status is final; ``score`` is at most ``max_score``;
-    attachments may also name an upload. Not a :class:`core.kombo.ResultBody`: that one is what we send Kombo,
-    with no ``upload_id``."""
+    attachments may also name an upload."""
+
+    # Not core.kombo.ResultBody, what we send Kombo: that one has no upload_id.
 
     status: ResultStatus
     result_url: Annotated[str, Meta(min_length=1)]

@@ -102,8 +102,8 @@ def type_of(schema: dict[str, Any]) -> str:  # noqa: PLR0911 - one return per ki
 def constraints(schema: dict[str, Any]) -> str:
     """Bounds worth a reader's eye: lengths, ranges, patterns, defaults."""
     words = {
-        "minLength": "at least {} characters",
-        "maxLength": "at most {} characters",
+        "minLength": "length ≥ {}",
+        "maxLength": "length ≤ {}",
         "minimum": "≥ {}",
         "maximum": "≤ {}",
         "minItems": "at least {} items",
@@ -156,8 +156,29 @@ def fields_table(schema: dict[str, Any]) -> Iterator[str]:
         yield f"| `{key}` | {type_of(value)} | {'yes' if key in required else 'no'} | {notes} |"
 
 
+def inline_objects(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The named objects written in place inside ``schema`` (a body's parts that are no components), by title."""
+    found: dict[str, dict[str, Any]] = {}
+    for value in schema.get("properties", {}).values():
+        for part in [value, value.get("items", {}), *value.get("anyOf", ()), *value.get("items", {}).get("anyOf", ())]:
+            if part.get("properties") and part.get("title"):
+                found[part["title"]] = part
+                found |= inline_objects(part)
+    return found
+
+
+def inline_tables(schema: dict[str, Any]) -> Iterator[str]:
+    """A table of fields for each object written in place inside ``schema``."""
+    for title, part in inline_objects(schema).items():
+        description = _one_line(part.get("description", ""))
+        yield f"`{title}`{': ' + description if description else ''}"
+        yield ""
+        yield from fields_table(part)
+        yield ""
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return " ".join(text.split()).replace("|", "\\|").replace("``", "`")
 
 
 def _json_block(value: Any) -> Iterator[str]:
@@ -199,6 +220,7 @@ def operation_section(
         if schema_name(schema) is None and schema.get("properties"):
             yield from fields_table(schema)
             yield ""
+            yield from inline_tables(schema)
         yield from _json_block(example_of(schema, components))
         yield ""
     yield from responses_section(op.get("responses", {}), components)
