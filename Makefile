@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 # This machine's pip config names local mirrors that may be absent; their warnings are noise.
 PIP_QUIET := grep -v "^WARNING: Location 'file:" || true
 
-.PHONY: help install run demo migrate test lint type pytest bench drill screenshots clean
+.PHONY: help install run demo migrate test lint type pytest bench drill screenshots reference clean
 
 help:
 	@echo "make run      install if needed, migrate, serve on http://127.0.0.1:8000 (embedded SQLite)"
@@ -25,6 +25,7 @@ help:
 	@echo "make drill    fault drills: processes killed and Kombo misbehaving under load, then a consistency check"
 	@echo "              (PRESSURE=1: with a CPU hog on one core beside the drills, as on a busy CI machine)"
 	@echo "make screenshots  every page the product serves, at 375 and 1280 px, into docs/screenshots/ (docs/pages.md)"
+	@echo "make reference    docs/reference.md from the OpenAPI document (a test fails when it is out of date)"
 	@echo "make lint | type | pytest | clean"
 
 install: $(STAMP)
@@ -88,6 +89,9 @@ screenshots: install
 		"tests/integration/test_onboarding_page.py::test_the_pages_of_links_that_cannot_connect_pass_the_audit[sqlite]" \
 		tests/sandbox/test_page.py tests/integration/test_docs_page.py -k "audit or docs_page" $(PYTEST_ARGS)
 	@ls $(SCREENSHOTS)
+
+reference: install
+	$(BIN)/assessgate reference --output docs/reference.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from enum import StrEnum
 from typing import Annotated, Final
 
 import msgspec
@@ -12,6 +13,16 @@ from core.errors import FieldError, ValidationFailed
 from core.kombo import Package, PackageType
 
 DEFAULT_MAX_DELETION_SHARE: Final = 0.5
+
+
+class SyncState(StrEnum):
+    """Where a tenant's catalog stands with Kombo: nothing set yet, a push queued or retrying, the last push
+    accepted, or refused for good (``last_error`` says why)."""
+
+    EMPTY = "empty"
+    PENDING = "pending"
+    IN_SYNC = "in_sync"
+    FAILED = "failed"
 
 
 class CatalogPackage(msgspec.Struct, frozen=True, kw_only=True):

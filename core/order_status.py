@@ -1,4 +1,5 @@
-"""An order's status as the order API shows it, and which statuses still wait for a result."""
+"""An order's status as the order API shows it, which statuses still wait for a result, and where a submitted
+result's write-back stands."""
 
 from __future__ import annotations
 
@@ -19,6 +20,19 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     #: The result's write-back failed for good (the job is dead): the timeline says why; retry the job once fixed.
     NEEDS_ATTENTION = "needs_attention"
+
+
+class WriteBackState(enum.StrEnum):
+    """Where a submitted result's write-back to Kombo stands."""
+
+    #: Its job is queued (or retrying).
+    QUEUED = "queued"
+    #: Kombo accepted it.
+    WRITTEN = "written"
+    #: A newer result for the same order replaced it before it was sent; nothing was written.
+    SUPERSEDED = "superseded"
+    #: Kombo refused it for good: the order needs attention.
+    FAILED = "failed"
 
 
 #: Statuses in which an order still waits for its result (a tenant holding one is not deleted without force).

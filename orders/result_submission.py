@@ -16,8 +16,9 @@ import msgspec
 
 from core.clock import as_datetime
 from core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from core.kombo import ResultStatus
 from core.kombo.result_body import FINAL_RESULT_STATUSES
-from core.order_status import AFTER_RESULT, OrderStatus
+from core.order_status import AFTER_RESULT, OrderStatus, WriteBackState
 from core.result_bounds import ResultLimits
 from core.result_rules import validate_submission
 from jobs.outbox import Outbox
@@ -28,8 +29,8 @@ from storage.database import Database
 
 class Submitted(msgspec.Struct, kw_only=True):
     result_id: uuid.UUID
-    status: str
-    write_back: str  # queued | written | superseded | failed
+    status: ResultStatus
+    write_back: WriteBackState
     repeated: bool
 
 
@@ -62,8 +63,8 @@ class Results:
             if latest is not None and latest["body_hash"] == digest:
                 return Submitted(
                     result_id=uuid.UUID(str(latest["id"])),
-                    status=str(latest["status"]),
-                    write_back=str(latest["write_back"]),
+                    status=ResultStatus(str(latest["status"])),
+                    write_back=WriteBackState(str(latest["write_back"])),
                     repeated=True,
                 )
             if latest is not None and latest["status"] in FINAL_RESULT_STATUSES and doc["status"] != latest["status"]:
@@ -91,7 +92,9 @@ class Results:
                 tenant_id=tenant_id,
                 dedupe_key=f"{WRITE_BACK_KIND}:{result_id}",
             )
-        return Submitted(result_id=result_id, status=doc["status"], write_back="queued", repeated=False)
+        return Submitted(
+            result_id=result_id, status=ResultStatus(doc["status"]), write_back=WriteBackState.QUEUED, repeated=False
+        )
 
     async def order_state(self, order_id: uuid.UUID, stored: str) -> str:
         """The order's state counting results submitted but not yet written back: a final result closes it."""

@@ -18,7 +18,7 @@ import msgspec
 from core.clock import as_datetime
 from core.errors import KomboError
 from core.kombo import ResultBody, convert
-from core.order_status import AFTER_RESULT, OrderStatus
+from core.order_status import AFTER_RESULT, OrderStatus, WriteBackState
 from core.ports import KomboApi
 from jobs.kinds import JobContext, JobKind
 from jobs.retry_policy import ParkJob, describe, job_failure
@@ -73,7 +73,7 @@ class WriteBacks:
         order_id = uuid.UUID(str(rows[0]["order_id"]))
         latest = await latest_result(self.db, order_id)
         if latest is None or uuid.UUID(str(latest["id"])) != result_id:
-            await self._mark(result_id, "superseded")
+            await self._mark(result_id, WriteBackState.SUPERSEDED)
             await self.orders.add_timeline(order_id, "result.superseded", {"result_id": str(result_id)})
             return
         order = await self.orders.get(order_id, tenant_id=None)
@@ -95,7 +95,7 @@ class WriteBacks:
             if (not failure.retryable or ctx.last_attempt) and not isinstance(failure, ParkJob):
                 # Dead: the order needs an operator, who fixes the cause and retries the job.
                 async with self.db.tx():
-                    await self._mark(result_id, "failed")
+                    await self._mark(result_id, WriteBackState.FAILED)
                     await self.db.fetch(
                         "UPDATE assessment_order SET state = {}, updated_at = {} WHERE id = {}",
                         OrderStatus.NEEDS_ATTENTION,
@@ -104,7 +104,7 @@ class WriteBacks:
                     )
             raise failure from None
         async with self.db.tx():
-            await self._mark(result_id, "written")
+            await self._mark(result_id, WriteBackState.WRITTEN)
             await self.db.fetch(
                 "UPDATE assessment_order SET state = {}, updated_at = {} WHERE id = {}",
                 AFTER_RESULT[str(doc["status"])],
@@ -131,5 +131,5 @@ class WriteBacks:
             attachments.append(resolved)
         return {**doc, "attachments": attachments} if "attachments" in doc else doc
 
-    async def _mark(self, result_id: uuid.UUID, state: str) -> None:
+    async def _mark(self, result_id: uuid.UUID, state: WriteBackState) -> None:
         await self.db.fetch("UPDATE order_result SET write_back = {} WHERE id = {}", state, result_id)

@@ -23,16 +23,23 @@ def register(commands: Any) -> None:
     actions = sandbox.add_subparsers(dest="sandbox_command", required=True)
 
     serve = actions.add_parser("serve", help="serve the sandbox alone (Kombo's API at /v1, the page at /)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=9000)
-    serve.add_argument("--api-key", default=os.environ.get("ASSESSGATE_SANDBOX_API_KEY", "sandbox-api-key"))
+    serve.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    serve.add_argument("--port", type=int, default=9000, help="default: %(default)s")
+    serve.add_argument(
+        "--api-key",
+        default=os.environ.get("ASSESSGATE_SANDBOX_API_KEY", "sandbox-api-key"),
+        help="the key Kombo's API takes (default: $ASSESSGATE_SANDBOX_API_KEY, else sandbox-api-key)",
+    )
     serve.add_argument(
         "--webhook-url",
         default=os.environ.get("ASSESSGATE_SANDBOX_WEBHOOK_URL", ""),
-        help="where webhooks go, e.g. http://127.0.0.1:8000/kombo/webhooks",
+        help="where webhooks go, e.g. http://127.0.0.1:8000/kombo/webhooks "
+        "(default: $ASSESSGATE_SANDBOX_WEBHOOK_URL, else none, and no webhooks are sent)",
     )
     serve.add_argument(
-        "--webhook-secret", default=os.environ.get("ASSESSGATE_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret")
+        "--webhook-secret",
+        default=os.environ.get("ASSESSGATE_SANDBOX_WEBHOOK_SECRET", "sandbox-webhook-secret"),
+        help="signs the webhooks (default: $ASSESSGATE_SANDBOX_WEBHOOK_SECRET, else sandbox-webhook-secret)",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -40,28 +47,19 @@ def register(commands: Any) -> None:
         parser.add_argument(
             "--url",
             default=os.environ.get("ASSESSGATE_SANDBOX_URL", DEFAULT_URL),
-            help=f"the running sandbox (default {DEFAULT_URL}: the standalone one, `assessgate sandbox serve`; "
-            "the one inside a gateway in sandbox mode: http://127.0.0.1:8000/sandbox, or $ASSESSGATE_SANDBOX_URL)",
+            help=f"the running sandbox (default: $ASSESSGATE_SANDBOX_URL, else {DEFAULT_URL}, the standalone one of "
+            "`assessgate sandbox serve`; the one inside a gateway in sandbox mode is $GATEWAY/sandbox, e.g. "
+            "http://127.0.0.1:8000/sandbox)",
         )
         return parser
 
-    fault = with_url(actions.add_parser("fault", help="inject, list or clear faults"))
-    fault.add_argument("action", choices=["add", "list", "clear"])
-    fault.add_argument("--target", default="*", help="'PUT /assessment/orders/{id}/result', 'webhook:<type>' or '*'")
-    fault.add_argument(
-        "--kind", dest="fault_action", default="fail", choices=["fail", "latency", "drop", "duplicate", "delay"]
-    )
-    fault.add_argument("--status", type=int, default=503)
-    fault.add_argument("--code", default="REMOTE.SERVICE_UNAVAILABLE")
-    fault.add_argument("--times", type=int, default=1, help="how many calls it applies to (0: until cleared)")
-    fault.add_argument("--for-seconds", type=float, default=None)
-    fault.add_argument("--latency-ms", type=int, default=0)
-    fault.add_argument("--probability", type=float, default=1.0)
-    fault.set_defaults(func=cmd_fault)
+    add_fault_command(with_url(actions.add_parser("fault", help="inject, list or clear faults")))
 
     integration = with_url(actions.add_parser("integration", help="create a sandbox integration"))
-    integration.add_argument("--organization", default="Sandbox Customer")
-    integration.add_argument("--origin-id", default=None, help="your tenant id (end_user.origin_id)")
+    integration.add_argument("--organization", default="Sandbox Customer", help="default: %(default)s")
+    integration.add_argument(
+        "--origin-id", default=None, help="your tenant id (end_user.origin_id; default: none, nothing is bound)"
+    )
     integration.set_defaults(func=cmd_integration)
 
     order = with_url(actions.add_parser("order", help="place an order as a recruiter would"))
@@ -70,6 +68,31 @@ def register(commands: Any) -> None:
     order.add_argument("--email", required=True)
     order.add_argument("--inline", action="store_true")
     order.set_defaults(func=cmd_order)
+
+
+def add_fault_command(fault: argparse.ArgumentParser) -> None:
+    fault.add_argument("action", choices=["add", "list", "clear"])
+    fault.add_argument(
+        "--target",
+        default="*",
+        help="'PUT /assessment/orders/{id}/result', 'webhook:<type>' or '*' (default: %(default)s)",
+    )
+    fault.add_argument(
+        "--kind",
+        dest="fault_action",
+        default="fail",
+        choices=["fail", "latency", "drop", "duplicate", "delay"],
+        help="default: %(default)s",
+    )
+    fault.add_argument("--status", type=int, default=503, help="the status a `fail` answers (default: %(default)s)")
+    fault.add_argument("--code", default="REMOTE.SERVICE_UNAVAILABLE", help="Kombo's error code (default: %(default)s)")
+    fault.add_argument(
+        "--times", type=int, default=1, help="how many calls it applies to (0: until cleared; default: %(default)s)"
+    )
+    fault.add_argument("--for-seconds", type=float, default=None, help="default: no time limit")
+    fault.add_argument("--latency-ms", type=int, default=0, help="default: %(default)s")
+    fault.add_argument("--probability", type=float, default=1.0, help="default: %(default)s")
+    fault.set_defaults(func=cmd_fault)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

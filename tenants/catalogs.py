@@ -17,6 +17,7 @@ import msgspec
 from core.catalog import (
     CatalogDiff,
     CatalogPackage,
+    SyncState,
     TenantPackage,
     deletion_refused,
     diff,
@@ -46,7 +47,7 @@ class CatalogView(msgspec.Struct, kw_only=True):
     #: The tenant's entries as set (vendor ids, overrides, own packages).
     selection: list[TenantPackage]
     version: int
-    sync_state: str  # pending | in_sync | failed | empty
+    sync_state: SyncState
     accepted_version: int | None
     diff: CatalogDiff
     warnings: list[KomboWarning]
@@ -164,7 +165,7 @@ class Catalogs:
                 packages=[],
                 selection=[],
                 version=0,
-                sync_state="empty",
+                sync_state=SyncState.EMPTY,
                 accepted_version=None,
                 diff=CatalogDiff(added=[], changed=[], removed=[]),
                 warnings=[],
@@ -177,7 +178,7 @@ class Catalogs:
             packages=desired,
             selection=selection,
             version=row.version,
-            sync_state=str(row.sync_state),
+            sync_state=SyncState(str(row.sync_state)),
             accepted_version=row.accepted_version,
             diff=diff(desired, accepted),
             warnings=_WARNINGS.decode(row.warnings) if row.warnings else [],
@@ -204,7 +205,7 @@ class Catalogs:
             row = await self._row(tenant_id)
             if row is None or (row.accepted_version is not None and row.accepted_version > version):
                 return  # a newer push already landed
-            state = "in_sync" if row.version == version else "pending"
+            state = SyncState.IN_SYNC if row.version == version else SyncState.PENDING
             await self.db.fetch(
                 "UPDATE tenant_catalog SET accepted = {}, accepted_version = {}, sync_state = {}, warnings = {},"
                 " last_error = NULL, updated_at = {} WHERE tenant_id = {}",
@@ -221,7 +222,7 @@ class Catalogs:
             await self.db.fetch(
                 "UPDATE tenant_catalog SET last_error = {}, sync_state = {}, updated_at = {} WHERE tenant_id = {}",
                 error,
-                "failed" if final else "pending",
+                SyncState.FAILED if final else SyncState.PENDING,
                 as_datetime(self.clock_ms()),
                 tenant_id,
             )

@@ -1,4 +1,5 @@
-"""Operators' commands: jobs, keys, catalogs pushed now, orders reconciled now, installed adapters, onboarding links."""
+"""Operators' commands: jobs, keys, catalogs pushed now, orders reconciled now, installed adapters, onboarding
+links, the API reference."""
 
 from __future__ import annotations
 
@@ -155,3 +156,21 @@ def cmd_onboarding_link(args: argparse.Namespace) -> int:
             return 0
 
     return run(main())
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    """Write docs/reference.md from the OpenAPI document; ``--check`` only says whether it is out of date."""
+    from pathlib import Path
+
+    from api.reference import reference_app, render_app
+
+    output = Path(args.output)
+    text = render_app(reference_app())
+    current = output.read_text(encoding="utf-8") if output.exists() else None
+    if args.check:
+        print(f"{output} is {'up to date' if current == text else 'out of date: run `make reference`'}")
+        return 0 if current == text else 1
+    if current != text:
+        output.write_text(text, encoding="utf-8")
+    print(f"{output}: {'unchanged' if current == text else 'written'}")
+    return 0

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
+import structlog
+
 from api.cli.common import run, settings_from_env
 from core.settings import SqliteUrl
 
@@ -23,6 +25,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(base)  # so the bootstrap's own warnings are JSON lines like the rest
     settings = complete_settings(base)
     app = create_app(settings)
+    # Where a newcomer goes next: the API docs page (served offline) and the same reference in the repository.
+    structlog.get_logger().info(
+        "serving", url=settings.base_url, api_docs=f"{settings.base_url}/schema", reference="docs/reference.md"
+    )
     server.run(app, settings.server, host=settings.host, port=settings.port)
     return 0
 
@@ -117,7 +123,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         async with open_gateway(settings) as gateway, serving_worker_endpoint(gateway):
-            await gateway.worker(concurrency=args.concurrency, name=gateway.process_name).run(stop)
+            concurrency = args.concurrency or settings.worker_concurrency
+            await gateway.worker(concurrency=concurrency, name=gateway.process_name).run(stop)
         return 0
 
     return run(main())

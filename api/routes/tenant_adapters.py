@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import msgspec
 from litestar import get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
 
+from api.bodies import ADAPTER_SETTINGS_BODY, CALLBACK_BODY
 from api.composition import Gateway
 from api.problems import problem_responses
 from api.routes.tenant_orders import OrderRef
@@ -57,7 +59,7 @@ class TenantAdaptersController(TenantController):
         gateway: NamedDependency[Gateway],
         tenant: NamedDependency[Tenant],
         name: FromPath[AdapterName],
-        data: JSONBody[dict[str, Any]],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, schema_extra=ADAPTER_SETTINGS_BODY)],
     ) -> AdapterSettingsOut:
         return AdapterSettingsOut(adapters=await gateway.adapter_setup.set_settings(tenant.id, name, data, actor=actor))
 
@@ -73,7 +75,7 @@ class TenantAdaptersController(TenantController):
         gateway: NamedDependency[Gateway],
         tenant: NamedDependency[Tenant],
         order_id: FromPath[OrderRef],
-        data: JSONBody[dict[str, Any]],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, schema_extra=CALLBACK_BODY)],
     ) -> CallbackAccepted:
         await gateway.runtime.callback(tenant.id, order_id, data)
         return CallbackAccepted(handled=True)
