@@ -81,8 +81,8 @@ async def tenant_page(
 ) -> Response[str]:
     """The tenant's page; ``extra`` adds what an action just produced (a link, a new key shown once, errors)."""
     tenant = await gateway.administration.visible(tenant_id)
-    extra.setdefault("errors", {})
-    extra.setdefault("values", {})
+    for name, default in (("errors", {}), ("values", {}), ("connect_link", ""), ("new_key", None)):
+        extra.setdefault(name, default)
     return page(
         request,
         "tenant.html",
