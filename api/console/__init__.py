@@ -1,8 +1,9 @@
 """The operator console (``/console``): server-rendered pages over the same services the API routes call.
 
-One module per page (``overview``, ``order_pages``, ``job_pages``, ``tenant_pages`` with ``tenant_access`` and
-``tenant_catalog``, ``audit_log``), the login (``login``), the session cookie and CSRF token
-(``session``), rendering, the guard and error pages (``pages``), and our own stylesheet and script (``static``).
+One module per page (``overview``, ``order_pages``, ``job_pages``, ``tenant_pages`` with ``tenant_access``,
+``tenant_catalog`` and ``tenant_adapters``, ``webhook_pages``, ``audit_log``), the login (``login``), the session
+cookie and CSRF token (``session``), rendering, the guard and error pages (``pages``), and our own stylesheet and
+script (``static``).
 docs/console.md describes it.
 """
 
@@ -18,8 +19,10 @@ from api.console import (
     overview,
     static,
     tenant_access,
+    tenant_adapters,
     tenant_catalog,
     tenant_pages,
+    webhook_pages,
 )
 from api.console.pages import ON_ERROR, PREFIX, require_session
 
@@ -44,6 +47,11 @@ HANDLERS = [
     tenant_access.set_secret,
     tenant_catalog.catalog_editor,
     tenant_catalog.catalog_change,
+    tenant_adapters.adapters_page,
+    tenant_adapters.set_routes,
+    tenant_adapters.set_adapter_settings,
+    webhook_pages.webhooks,
+    webhook_pages.bind_integration,
     audit_log.audit_log,
 ]
 

@@ -7,6 +7,7 @@ axe-core (WCAG 2.1 A/AA) and fits 320, 375 and 1280 px; the pages work under the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -255,3 +256,52 @@ def test_the_pages_run_under_their_own_csp(console: Console, browser: Browser) -
     finally:
         instance.close()
     assert refused == []
+
+
+def test_held_orders_are_bound_and_adapters_set_from_the_console(console: Console, browser: Browser, axe: Axe) -> None:
+    tenant = console.http.post(f"{console.gateway}/v1/tenants", json={"name": "Acme"}, headers=ADMIN).json()["id"]
+    console.http.put(
+        f"{console.gateway}/v1/tenants/{tenant}/packages", json={"packages": json.loads(CATALOG)}, headers=ADMIN
+    ).raise_for_status()
+    # An integration nobody connected through the gateway: its orders wait for an operator to bind it.
+    integration = console.http.post(f"{console.sandbox}/_sandbox/integrations", json={}).json()["id"]
+    body = {"package_id": "pkg-java", "candidate": {"email": "ada@example.org", "first_name": "Ada"}}
+    placed = console.http.post(f"{console.sandbox}/_sandbox/integrations/{integration}/orders", json=body).json()
+    console.drain()
+    with audited_page(browser) as page:
+        page.goto(console.url())
+        page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="Webhooks").click()
+        expect(page.get_by_role("link", name=placed["id"])).to_be_visible()
+        expect(page.get_by_role("row").filter(has_text="assessment:order-received").first).to_be_visible()
+        axe.check(page, "console webhooks")
+        field = page.get_by_label(f"Tenant id for {integration}")
+        field.fill("not a tenant id")
+        page.get_by_role("button", name="Bind").click()
+        expect(page.get_by_text("Give the id of the tenant")).to_be_visible()
+        axe.check(page, "console webhooks, a field in error")
+        page.get_by_label(f"Tenant id for {integration}").fill(tenant)
+        page.get_by_role("button", name="Bind").click()
+        expect(page.get_by_role("status")).to_have_text("The integration is bound to its tenant.")
+        console.drain()
+        page.goto(console.url(f"/orders?tenant={tenant}"))
+        expect(page.get_by_role("row").filter(has_text=placed["id"])).to_contain_text("accepted")
+
+        page.goto(console.url(f"/tenants/{tenant}/adapters"))
+        axe.check(page, "console routes and adapter settings")
+        page.get_by_label("SKILLS_TEST").select_option("assessment")
+        page.get_by_role("button", name="Save the routes").click()
+        expect(page.get_by_role("alert")).to_contain_text("launch_signing_secret")  # what the adapter needs first
+        page.get_by_label("accept", exact=True).fill('{"no_such_setting": 1}')
+        page.get_by_role("button", name="Save accept's settings").click()
+        expect(page.locator("#settings-accept-error")).to_contain_text("no_such_setting")
+        expect(page.get_by_label("accept", exact=True)).to_have_attribute("aria-invalid", "true")
+        axe.check(page, "console routes and adapter settings, in error")
+        page.get_by_label("SKILLS_TEST").select_option("accept")
+        page.get_by_role("button", name="Save the routes").click()
+        expect(page.get_by_role("status")).to_have_text("Saved.")
+        expect(page.get_by_label("SKILLS_TEST")).to_have_value("accept")
+    assert console.http.get(f"{console.gateway}/v1/tenants/{tenant}/routes", headers=ADMIN).json() == {
+        "routes": {"SKILLS_TEST": "accept"}
+    }
