@@ -42,6 +42,7 @@ HANDLERS = [
     tenant_pages.create_tenant,
     tenant_pages.tenant_detail,
     tenant_access.connect_link,
+    tenant_access.relink_link,
     tenant_access.create_key,
     tenant_access.revoke_key,
     tenant_access.set_secret,

@@ -40,6 +40,17 @@ async def connect_link(
     return await tenant_page(request, gateway, tenant_id, connect_link=link)
 
 
+@post("/tenants/{tenant_id:uuid}/relink-link", include_in_schema=False, status_code=200)
+async def relink_link(
+    request: Request[Any, Any, Any], gateway: NamedDependency[Gateway], tenant_id: FromPath[uuid.UUID]
+) -> Response[str]:
+    """A link that repairs the integration's credentials (the binding service audits it)."""
+    session = session_of(request)
+    tenant = await gateway.administration.visible(tenant_id)
+    link = await gateway.binding.relink(tenant, actor=session.actor)
+    return await tenant_page(request, gateway, tenant_id, connect_link=link)
+
+
 @post("/tenants/{tenant_id:uuid}/api-keys", include_in_schema=False, status_code=200)
 async def create_key(
     request: Request[Any, Any, Any], gateway: NamedDependency[Gateway], tenant_id: FromPath[uuid.UUID]

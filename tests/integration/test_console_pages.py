@@ -143,6 +143,8 @@ def test_an_operator_runs_the_gateway_from_the_console(console: Console, browser
         page.reload()
         expect(page.locator("main")).to_contain_text(f"Kombo integration {integration}")
         axe.check(page, "console tenant page")
+        page.get_by_role("button", name="Create a relink link").click()
+        expect(page.locator("#connect-link")).to_contain_text(f"{console.sandbox}/_sandbox/connect")
         publish_catalog(page, console, axe, tenant, integration)
         kombo_id, order_url = follow_an_order(page, console, axe, tenant, integration)
         recover_a_failed_write_back(page, console, axe, tenant=tenant, kombo_id=kombo_id, order_url=order_url)
@@ -152,6 +154,7 @@ def test_an_operator_runs_the_gateway_from_the_console(console: Console, browser
             "console.login",
             "tenant.created",
             "connect_link.created",
+            "integration.relink_requested",
             "catalog.set",
             "write_back.retried",
             "api_key.created",
