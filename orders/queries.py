@@ -15,7 +15,7 @@ from core.errors import NotFound
 from jobs.lifecycle import Job
 from jobs.outbox import Outbox
 from orders.store import OrderRecord, Orders, ResultRecord, TimelineEntry
-from orders.write_back import WRITE_BACK_KIND, latest_result
+from orders.write_back import WRITE_BACK_KIND
 from storage.database import Database
 
 #: A change is listed once it is this old, so a transaction still committing an earlier change is not skipped
@@ -43,7 +43,6 @@ def created_position(record: OrderRecord) -> Position:
 
 class OrderQueries:
     def __init__(self, db: Database, clock_ms: Clock) -> None:
-        self.db = db
         self.orders = Orders(db)
         self.outbox = Outbox(db)
         self.clock_ms = clock_ms
@@ -96,10 +95,15 @@ class OrderQueries:
 
     async def write_back_job(self, order_id: uuid.UUID) -> Job | None:
         """The write-back job of the order's latest result, if it has one (the console retries it from the order)."""
-        result = await latest_result(self.db, order_id)
+        return (await self.latest_result_and_job(order_id))[1]
+
+    async def latest_result_and_job(self, order_id: uuid.UUID) -> tuple[ResultRecord | None, Job | None]:
+        """The order's latest submitted result (its body as submitted, its write-back's state) and that
+        write-back's job."""
+        result = await self.orders.latest_result(order_id)
         if result is None:
-            return None
-        return await self.outbox.by_dedupe_key(f"{WRITE_BACK_KIND}:{result['id']}")
+            return None, None
+        return result, await self.outbox.by_dedupe_key(f"{WRITE_BACK_KIND}:{result.id}")
 
     async def arrived_within(self, window: timedelta) -> dict[str, int]:
         """Orders that arrived in the last ``window``, by status (the console's overview)."""
@@ -115,7 +119,3 @@ class OrderQueries:
         if record is None:
             raise NotFound(f"no order {order_id}")
         return OrderWithTimeline(record=record, timeline=await self.orders.timeline(record.id))
-
-    async def latest_result(self, order_id: uuid.UUID) -> ResultRecord | None:
-        """The order's latest submitted result (its body as submitted) and its write-back's state."""
-        return await self.orders.latest_result(order_id)

@@ -98,8 +98,7 @@ async def order_detail(
     request: Request[Any, Any, Any], gateway: NamedDependency[Gateway], order_id: FromPath[uuid.UUID]
 ) -> Response[str]:
     found = await gateway.orders.detail_of_any(order_id)
-    result = await gateway.orders.latest_result(order_id)
-    job = await gateway.orders.write_back_job(order_id)
+    result, job = await gateway.orders.latest_result_and_job(order_id)
     body = msgspec.json.format(result.body.encode(), indent=2).decode() if result else ""
     return page(
         request,

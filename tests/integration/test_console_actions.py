@@ -95,3 +95,29 @@ async def test_lists_page_with_their_filters(test_settings: Settings, db: Databa
         assert (await http.get("/console/orders", params={"cursor": "not-a-cursor"})).status_code == 400
         assert (await http.get(f"/console/orders/{uuid.uuid4()}")).status_code == 404
         assert (await http.get(f"/console/tenants/{uuid.uuid4()}")).status_code == 404
+
+
+def figure(html: str, label: str) -> str:
+    """The number the overview shows for ``label``, and the link it sits in."""
+    match = re.search(r'<a href="([^"]*)"><span class="n">([^<]*)</span> ' + re.escape(label) + "</a>", html)
+    assert match is not None, f"no figure {label!r} on the overview"
+    return f"{match[2]} -> {match[1]}"
+
+
+async def test_the_overview_shows_the_numbers_of_metrics(test_settings: Settings, db: Database) -> None:
+    async with in_this_loop(test_settings) as gateway:
+        http = gateway.client
+        await dead_jobs(db, "console.ping", 2)
+        await Outbox(db).enqueue("result.write_back", Ping(n=1), now_ms=wall_clock_ms() - 5_000)
+        refused = await http.post("/kombo/webhooks", content=b"{}", headers={"x-kombo-signature": "x"})
+        assert refused.status_code == 401
+        await log_in(http)
+        html = (await http.get("/console")).text
+        metrics = (await http.get("/metrics")).text
+    assert figure(html, "Dead jobs") == "2 -> /console/jobs?state=dead"
+    assert figure(html, "Write-back backlog") == "1 -> /console/jobs?state=queued&amp;kind=result.write_back"
+    assert figure(html, "Webhooks with a bad signature").startswith("1 ->")
+    assert 'assessgate_webhooks_total{outcome="bad_signature",type="unknown"} 1' in metrics
+    assert figure(html, "Orders in the last hour") == "0 -> /console/orders"
+    waited = int(figure(html, "Oldest due job waits").split(" s ->")[0])
+    assert waited >= 5  # the write-back was due five seconds ago
