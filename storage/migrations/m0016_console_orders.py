@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage.database import Dialect
 
-ID = "0015_console_orders"
+ID = "0016_console_orders"
 
 
 def statements(dialect: Dialect) -> list[str]:
