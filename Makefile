@@ -87,7 +87,9 @@ screenshots: install
 		"tests/integration/test_candidate_pages.py::test_every_candidate_page_passes_the_audit[sqlite]" \
 		"tests/integration/test_onboarding_page.py::test_the_admin_connects_the_ats_and_every_state_passes_the_audit[sqlite]" \
 		"tests/integration/test_onboarding_page.py::test_the_pages_of_links_that_cannot_connect_pass_the_audit[sqlite]" \
-		tests/sandbox/test_page.py tests/integration/test_docs_page.py -k "audit or docs_page" $(PYTEST_ARGS)
+		"tests/integration/test_console_pages.py::test_an_operator_runs_the_gateway_from_the_console[sqlite]" \
+		"tests/integration/test_console_pages.py::test_held_orders_are_bound_and_adapters_set_from_the_console[sqlite]" \
+		tests/sandbox/test_page.py tests/integration/test_docs_page.py -k "audit or docs_page or console" $(PYTEST_ARGS)
 	@ls $(SCREENSHOTS)
 
 reference: install

@@ -27,6 +27,8 @@ from api.auth import SECURITY_SCHEMES
 from api.body_guard import BodyGuardMiddleware
 from api.bootstrap import SANDBOX_PATH
 from api.composition import ExtraJobKinds, Gateway, build_gateway
+from api.console import console_router
+from api.console.session import SessionSigner
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
 from api.problems import exception_handlers
@@ -171,7 +173,9 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
     ``overrides`` hand parts to :func:`api.composition.build_gateway` (a test's clock or adapters)."""
     configure_logging(settings)
     gateway = build_gateway(settings, extra_job_kinds=extra_job_kinds, **overrides)
-    route_handlers = [*ROUTES, docs_ui.assets_router()]
+    route_handlers = [*ROUTES, docs_ui.assets_router(), console_router()]
+    # One admission per app: the console's logins count against the same failed-authentication throttle as the API.
+    admission = Admission(settings, gateway.api_keys)
     lifespans = [gateway_lifespan(gateway)]
     sandbox: Sandbox | None = None
     if settings.kombo.sandbox:
@@ -183,6 +187,9 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         "gateway": gateway,
         "sandbox": sandbox,
         "sandbox_prefix": SANDBOX_PATH if sandbox is not None else "",
+        "console_admission": admission,
+        "console_signer": SessionSigner(settings.admin_token),
+        "console_redactor": Redactor(settings.secrets()),
     }
     app = Litestar(
         route_handlers=route_handlers,
@@ -192,7 +199,7 @@ def create_app(settings: Settings, *, extra_job_kinds: ExtraJobKinds | None = No
         # Outermost first: admission (credentials and limits, headers only), then the body. The request id is
         # outside them all, below.
         middleware=[
-            DefineMiddleware(AdmissionMiddleware, admission=Admission(settings, gateway.api_keys)),
+            DefineMiddleware(AdmissionMiddleware, admission=admission),
             DefineMiddleware(BodyGuardMiddleware, settings=settings),
         ],
         exception_handlers=exception_handlers(Redactor(settings.secrets())),

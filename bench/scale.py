@@ -2,6 +2,8 @@
 latency, reconciliation of every tenant against the sandbox, and the resident memory of ``serve`` and
 ``worker``.
 
+The operator console's order list and order page are timed the same way (``bench/console_pages.py``).
+
 Short mode: 1,000 tenants and 100,000 orders; ``FULL=1``: 10,000 tenants and 1,000,000 orders. Baselines
 measured in the same run: the same routes before the load (one tenant, a few orders), and the
 reconciliation of one tenant, so each figure is also a ratio showing how it grows with the data.
@@ -27,6 +29,7 @@ import httpx
 import msgspec
 
 from bench.client import PatientClient
+from bench.console_pages import console_latency, percentile
 from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_database, free_port
 from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
@@ -120,16 +123,13 @@ async def route_latency(gateway: str, tenants: list[str], orders: dict[str, str]
                 details.append((time.perf_counter() - started) * 1000)
                 detail.raise_for_status()
 
-    def p(values: list[float], q: float) -> float:
-        ordered = sorted(values)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
     return {
         "list_p50_ms": statistics.median(lists),
-        "list_p99_ms": p(lists, 0.99),
+        "list_p99_ms": percentile(lists, 0.99),
         "detail_p50_ms": statistics.median(details),
-        "detail_p99_ms": p(details, 0.99),
+        "detail_p99_ms": percentile(details, 0.99),
         "retried": sum(http.tally.values()),
+        **await console_latency(gateway, ADMIN, tenants, orders),
     }
 
 
@@ -240,6 +240,10 @@ def main() -> int:
         ("list_p99_ms", "order list p99 (ms)"),
         ("detail_p50_ms", "order detail p50 (ms)"),
         ("detail_p99_ms", "order detail p99 (ms)"),
+        ("console_list_p50_ms", "console order list p50 (ms)"),
+        ("console_list_p99_ms", "console order list p99 (ms)"),
+        ("console_detail_p50_ms", "console order page p50 (ms)"),
+        ("console_detail_p99_ms", "console order page p99 (ms)"),
         ("reconcile_s", "reconcile every tenant (s)"),
     ):
         print(f"{label:<34}{base[key]:>10.1f}{scale[key]:>10.1f}{scale[key] / base[key]:>8.2f}")

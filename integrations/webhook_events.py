@@ -14,12 +14,14 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, Final
 
 import msgspec
 import structlog
 
 from core.clock import stamp
+from core.cursors import Position, decode_cursor, page_of
 from core.errors import Conflict
 from core.kombo import (
     AssessmentOrderReceived,
@@ -42,6 +44,7 @@ from storage.database import Database
 from tenants.repository import TenantRepository
 
 log = structlog.get_logger()
+_NO_ID: Final = uuid.UUID(int=0)
 
 
 class IntakeMetrics:
@@ -62,6 +65,18 @@ class IntakeMetrics:
         return [self.webhooks, self.answer_seconds, self.orders.orders, self.reconcile.found]
 
 
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    """One webhook Kombo delivered, and what we answered (the operator console's webhooks page)."""
+
+    event_id: str
+    type: str
+    tenant_id: uuid.UUID | None
+    integration_id: str | None
+    received_at: datetime
+    response_status: int
+    note: str | None
+
+
 class WebhookEvents:
     def __init__(
         self, db: Database, metrics: IntakeMetrics, clock_ms: Callable[[], int], *, orders: OrderIntake
@@ -72,6 +87,20 @@ class WebhookEvents:
         self.outbox = Outbox(db)
         self.metrics = metrics
         self.clock_ms = clock_ms
+
+    async def recent(self, *, cursor: str | None, limit: int) -> tuple[list[Delivery], str | None]:
+        """Every tenant's webhooks, newest first, after the cursor. Events are stamped uniquely as they are
+        recorded (``core.clock.stamp``), so the time alone is the position (the cursor's id is unused)."""
+        after = decode_cursor(cursor) if cursor else None
+        clause, args = ("", []) if after is None else (" WHERE received_at < {}", [after.at])
+        rows = await self.db.fetch(
+            "SELECT event_id, type, tenant_id, integration_id, received_at, response_status, note FROM webhook_event"
+            f"{clause} ORDER BY received_at DESC, event_id DESC LIMIT {{}}",
+            *args,
+            limit + 1,
+        )
+        found = [msgspec.convert(row, Delivery) for row in rows]
+        return page_of(found, limit, lambda d: Position(d.received_at, _NO_ID))
 
     async def handle(self, event: WebhookEvent, raw: bytes) -> Answer:
         started = time.perf_counter()

@@ -312,6 +312,10 @@ class Outbox:
         rows = await self.db.fetch(f"SELECT {_COLUMNS} FROM outbox_job WHERE id = {{}}", uuid.UUID(job_id))
         return _job(rows[0]) if rows else None
 
+    async def by_dedupe_key(self, dedupe_key: str) -> Job | None:
+        rows = await self.db.fetch(f"SELECT {_COLUMNS} FROM outbox_job WHERE dedupe_key = {{}}", dedupe_key)
+        return _job(rows[0]) if rows else None
+
     async def count_by_state(self) -> dict[str, int]:
         rows = await self.db.fetch("SELECT state, COUNT(*) AS n FROM outbox_job GROUP BY state")
         return {row["state"]: int(row["n"]) for row in rows}

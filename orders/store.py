@@ -48,6 +48,16 @@ class TimelineEntry(msgspec.Struct, kw_only=True):
     detail: dict[str, Any]
 
 
+class ResultRecord(msgspec.Struct, kw_only=True):
+    """A result the vendor's platform submitted for an order, and how far its write-back got."""
+
+    id: uuid.UUID
+    body: str
+    status: str
+    write_back: str
+    created_at: datetime
+
+
 class Orders:
     def __init__(self, db: Database, *, clock_ms: Clock = wall_clock_ms) -> None:
         self.db = db
@@ -196,7 +206,7 @@ class Orders:
 
     async def list_orders(
         self,
-        tenant_id: uuid.UUID,
+        tenant_id: uuid.UUID | None,
         *,
         state: str | None = None,
         package_id: str | None = None,
@@ -205,9 +215,11 @@ class Orders:
         after: tuple[datetime, uuid.UUID] | None = None,
         limit: int = 100,
     ) -> list[OrderRecord]:
-        clauses = ["tenant_id = {}"]
-        args: list[Any] = [tenant_id]
+        """Orders newest first, narrowed (``tenant_id`` ``None``: every tenant's, as the operator console lists)."""
+        clauses: list[str] = []
+        args: list[Any] = []
         for clause, value in (
+            ("tenant_id = {}", tenant_id),
             ("state = {}", state),
             ("package_id = {}", package_id),
             ("created_at >= {}", created_from),
@@ -219,10 +231,29 @@ class Orders:
         if after is not None:
             clauses.append("(created_at < {} OR (created_at = {} AND id < {}))")
             args += [after[0], after[0], after[1]]
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = await self.db.fetch(
-            f"SELECT {_SELECT} FROM assessment_order WHERE {' AND '.join(clauses)}"
-            " ORDER BY created_at DESC, id DESC LIMIT {}",
+            f"SELECT {_SELECT} FROM assessment_order{where} ORDER BY created_at DESC, id DESC LIMIT {{}}",
             *args,
             limit,
         )
         return [msgspec.convert(r, OrderRecord) for r in rows]
+
+    async def states_since(self, since: datetime) -> dict[str, int]:
+        """How many orders arrived since ``since``, by state (the console's overview)."""
+        rows = await self.db.fetch(
+            "SELECT state, COUNT(*) AS n FROM assessment_order WHERE created_at >= {} GROUP BY state", since
+        )
+        return {str(row["state"]): int(row["n"]) for row in rows}
+
+    async def count_in_state(self, state: str) -> int:
+        rows = await self.db.fetch("SELECT COUNT(*) AS n FROM assessment_order WHERE state = {}", state)
+        return int(rows[0]["n"])
+
+    async def latest_result(self, order_id: uuid.UUID) -> ResultRecord | None:
+        rows = await self.db.fetch(
+            "SELECT id, body, status, write_back, created_at FROM order_result WHERE order_id = {}"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
+            order_id,
+        )
+        return msgspec.convert(rows[0], ResultRecord) if rows else None

@@ -15,7 +15,7 @@ from core.cursors import Position, decode_cursor, page_of
 from core.errors import Conflict, NotFound
 from core.tenants import Tenant
 from storage.database import Database
-from tenants.audit import KOMBO, AuditLog
+from tenants.audit import KOMBO, AuditEntry, AuditLog
 from tenants.repository import TenantRepository
 from tenants.vault import Vault
 
@@ -57,11 +57,14 @@ class TenantAdministration:
             await self.audit.record(tenant.id, actor, "tenant.created", tenant.name)
         return tenant
 
-    async def page(self, *, cursor: str | None, limit: int, only: uuid.UUID | None) -> tuple[list[Tenant], str | None]:
-        """Tenants in creation order after the cursor (``only``: that one tenant, for its own key)."""
+    async def page(
+        self, *, cursor: str | None, limit: int, only: uuid.UUID | None, search: str | None = None
+    ) -> tuple[list[Tenant], str | None]:
+        """Tenants in creation order after the cursor (``only``: that one tenant, for its own key; ``search``: those
+        whose name or external id contains it)."""
         after = decode_cursor(cursor) if cursor else None
         found = await self.tenants.list_tenants(
-            after=(after.at, after.id) if after else None, limit=limit + 1, only=only
+            after=(after.at, after.id) if after else None, limit=limit + 1, only=only, search=search
         )
         return page_of(found, limit, created_position)
 
@@ -91,6 +94,14 @@ class TenantAdministration:
             for e in await self.audit.of_tenant(tenant_id, limit=limit)
         ]
         return sorted(kombo_events + changes, key=lambda e: e.received_at, reverse=True)[:limit]
+
+    # The audit log itself: what operators did that no change above records (a login, a job retried).
+    async def note(self, tenant_id: uuid.UUID | None, *, actor: str, action: str, detail: str | None = None) -> None:
+        await self.audit.record(tenant_id, actor, action, detail)
+
+    async def audit_page(self, *, cursor: str | None, limit: int) -> tuple[list[AuditEntry], str | None]:
+        """Every audit entry, newest first (the operator console shows them)."""
+        return await self.audit.page(cursor=cursor, limit=limit)
 
     # Its secrets, which are write-only.
     async def put_secret(self, tenant_id: uuid.UUID, name: str, value: str, *, actor: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Final
 import msgspec
 
 from core.clock import Clock, stamp, wall_clock_ms
+from core.cursors import Position, decode_cursor, page_of
 from storage.database import Database
 
 #: The actor of changes that Kombo's webhooks made (an ``integration-created`` binding, say).
@@ -59,6 +60,24 @@ class AuditLog:
             limit,
         )
         return [_entry(row) for row in rows]
+
+    async def page(self, *, cursor: str | None, limit: int) -> tuple[list[AuditEntry], str | None]:
+        """Every entry, newest first, after the cursor (the operator console's audit log)."""
+        after = decode_cursor(cursor) if cursor else None
+        clause, args = (
+            ("", []) if after is None else (" WHERE (at < {} OR (at = {} AND id < {}))", [after.at, after.at, after.id])
+        )
+        rows = await self.db.fetch(
+            f"SELECT id, at, tenant_id, actor, action, detail FROM audit_event{clause} ORDER BY at DESC, id DESC"
+            " LIMIT {}",
+            *args,
+            limit + 1,
+        )
+        return page_of([_entry(row) for row in rows], limit, entry_position)
+
+
+def entry_position(entry: AuditEntry) -> Position:
+    return Position(entry.at, entry.id)
 
 
 def _entry(row: dict[str, Any]) -> AuditEntry:

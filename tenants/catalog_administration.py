@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from core.catalog import CatalogPackage, PackageIn, tenant_entries
 from storage.database import Database
 from tenants.audit import AuditLog
-from tenants.catalogs import Catalogs, CatalogView, VendorCatalogView
+from tenants.catalogs import CatalogPreview, Catalogs, CatalogView, VendorCatalogView
 
 
 class CatalogAdministration:
@@ -44,3 +44,8 @@ class CatalogAdministration:
             )
             await self.audit.record(tenant_id, actor, "catalog.set", f"{len(packages)} package(s)")
         return view
+
+    async def preview_for_tenant(self, tenant_id: uuid.UUID, raw: Sequence[PackageIn]) -> CatalogPreview:
+        """What :meth:`set_for_tenant` would change (checked the same way; nothing is written)."""
+        vendor_ids = {package.id for package in await self.catalogs.vendor_packages()}
+        return await self.catalogs.preview(tenant_id, tenant_entries(raw, vendor_ids))

@@ -54,6 +54,14 @@ class CatalogView(msgspec.Struct, kw_only=True):
     last_error: str | None
 
 
+class CatalogPreview(msgspec.Struct, kw_only=True):
+    diff: CatalogDiff
+    #: How many packages the ATS offers now (what Kombo last accepted).
+    live_count: int
+    #: The change deletes more than the guard allows: it needs ``confirm_deletions``.
+    needs_confirmation: bool
+
+
 class _Row(msgspec.Struct, kw_only=True):
     desired: str
     accepted: str | None
@@ -106,6 +114,16 @@ class Catalogs:
                 )
             await enqueue_push(self.outbox, tenant_id, version, f"catalog:{tenant_id}:{version}", now_ms)
         return await self.view(tenant_id)
+
+    async def preview(self, tenant_id: uuid.UUID, entries: list[TenantPackage]) -> CatalogPreview:
+        """What setting ``entries`` would change against what Kombo accepted, and whether the deletion guard would
+        refuse it without ``confirm_deletions`` (nothing is written)."""
+        packages = resolve(entries, await self.vendor_packages())
+        row = await self._row(tenant_id)
+        accepted = _PACKAGES.decode(row.accepted) if row and row.accepted else []
+        change = diff(packages, accepted)
+        refused = deletion_refused(change, len(accepted), self.max_deletion_share)
+        return CatalogPreview(diff=change, live_count=len(accepted), needs_confirmation=refused)
 
     async def vendor(self) -> VendorCatalogView:
         rows = await self.db.fetch("SELECT packages, version FROM vendor_catalog WHERE id = 1")

@@ -63,13 +63,23 @@ class TenantRepository:
         return _tenant(rows[0]) if rows else None
 
     async def list_tenants(
-        self, *, after: tuple[datetime, uuid.UUID] | None = None, limit: int = 100, only: uuid.UUID | None = None
+        self,
+        *,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        limit: int = 100,
+        only: uuid.UUID | None = None,
+        search: str | None = None,
     ) -> list[Tenant]:
+        """Live tenants in creation order; ``search``: those whose name or external id contains it (any case)."""
         clauses = ["deleted_at IS NULL"]
         args: list[Any] = []
         if only is not None:
             clauses.append("id = {}")
             args.append(only)
+        if search:
+            pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            clauses.append("(LOWER(name) LIKE {} ESCAPE '\\' OR LOWER(COALESCE(external_id, '')) LIKE {} ESCAPE '\\')")
+            args += [pattern, pattern]
         if after is not None:
             clauses.append("(created_at > {} OR (created_at = {} AND id > {}))")
             args += [after[0], after[0], after[1]]

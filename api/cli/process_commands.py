@@ -65,6 +65,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"  ATS simulator:  {settings.base_url}{SANDBOX_PATH}/_sandbox/ui?integration={demo.integration_id}\n"
             f"  demo tenant:    {settings.base_url}/v1/tenants/{demo.tenant.id} (admin token in "
             f"{settings.data_dir}/admin-token)\n"
+            f"  console:        {settings.base_url}/console (log in with the admin token)\n"
             f"  demo platform:  {platform_url(settings)}/ (where launch links land and cases arrive)\n"
             "  candidate mail: logged, not sent (ASSESSGATE_SMTP_URL is log:)\n"
             f"  gateway health: {settings.base_url}/health\n"
