@@ -1,6 +1,6 @@
-"""A tenant's access in the console: a Kombo Connect link to send its admin, API keys (created and shown once,
-revoked) and secrets (set or replaced, never shown). Each is in the audit log; a bad value is shown beside
-its field."""
+"""A tenant's access in the console: an onboarding link to send its admin (or a relink link to repair the
+integration), API keys (created and shown once, revoked) and secrets (set or replaced, never shown). Each is in
+the audit log; a bad value is shown beside its field."""
 
 from __future__ import annotations
 
@@ -35,9 +35,10 @@ async def connect_link(
             request, gateway, tenant_id, errors=errors, values={"end_user_email": email}, status=422
         )
     tenant = await gateway.administration.visible(tenant_id)
-    link = await gateway.binding.connect_link(tenant, end_user_email=email, language=None, integration_tool=None)
-    await gateway.administration.note(tenant.id, actor=session.actor, action="connect_link.created", detail=email)
-    return await tenant_page(request, gateway, tenant_id, connect_link=link)
+    # The customer's admin gets our onboarding page (it names the vendor and the tenant, starts Kombo Connect and
+    # says when the ATS is connected), not Kombo's bare link; issuing it is audited by the service.
+    issued = await gateway.onboarding.links.issue(tenant.id, end_user_email=email, actor=session.actor)
+    return await tenant_page(request, gateway, tenant_id, connect_link=issued.url, link_expires_at=issued.expires_at)
 
 
 @post("/tenants/{tenant_id:uuid}/relink-link", include_in_schema=False, status_code=200)

@@ -81,8 +81,8 @@ async def tenant_page(
 ) -> Response[str]:
     """The tenant's page; ``extra`` adds what an action just produced (a link, a new key shown once, errors)."""
     tenant = await gateway.administration.visible(tenant_id)
-    for name, default in (("errors", {}), ("values", {}), ("connect_link", ""), ("new_key", None)):
-        extra.setdefault(name, default)
+    shown: dict[str, Any] = {"errors": {}, "values": {}, "connect_link": "", "link_expires_at": None}
+    extra = shown | {"new_key": None} | extra
     return page(
         request,
         "tenant.html",

@@ -99,9 +99,9 @@ def create_tenant(page: Page, console: Console, axe: Axe) -> str:
     expect(page.get_by_role("heading", name="Acme")).to_be_visible()
     tenant = page.url.rsplit("/", 1)[-1].split("?")[0]
     page.get_by_label("The customer admin's email").fill("it@acme.example")
-    page.get_by_role("button", name="Create a connect link").click()
-    expect(page.locator("#connect-link")).to_contain_text(f"{console.sandbox}/_sandbox/connect")
-    axe.check(page, "console tenant page with a connect link")
+    page.get_by_role("button", name="Create an onboarding link").click()
+    expect(page.locator("#connect-link")).to_contain_text(f"{console.gateway}/connect/")
+    axe.check(page, "console tenant page with an onboarding link")
     return tenant
 
 
@@ -153,7 +153,7 @@ def test_an_operator_runs_the_gateway_from_the_console(console: Console, browser
         for action in (
             "console.login",
             "tenant.created",
-            "connect_link.created",
+            "onboarding_link.issued",
             "integration.relink_requested",
             "catalog.set",
             "write_back.retried",
@@ -250,7 +250,7 @@ def test_the_pages_run_under_their_own_csp(console: Console, browser: Browser) -
         tenant = console.http.post(f"{console.gateway}/v1/tenants", json={"name": "Acme"}, headers=ADMIN).json()["id"]
         page.goto(console.url(f"/tenants/{tenant}"))
         page.get_by_label("The customer admin's email").fill("it@acme.example")
-        page.get_by_role("button", name="Create a connect link").click()
+        page.get_by_role("button", name="Create an onboarding link").click()
         page.get_by_role("button", name="Copy link").click()
         expect(page.locator("#connect-link-copied")).to_have_text("Copied.")
         copied = page.evaluate("() => navigator.clipboard.readText()")
