@@ -90,6 +90,7 @@ class Results:
                 now_ms=self.clock_ms(),
                 tenant_id=tenant_id,
                 dedupe_key=f"{WRITE_BACK_KIND}:{result_id}",
+                trace_parent=order.trace_parent,  # the write-back joins the order's trace, not this request's
             )
         return Submitted(result_id=result_id, status=doc["status"], write_back="queued", repeated=False)
 

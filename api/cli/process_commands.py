@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
-from api.cli.common import run, settings_from_env
+from api.cli.common import run, settings_from_env, tracing_from_env
 from core.settings import SqliteUrl
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     base = settings_from_env(args)
     configure_logging(base)  # so the bootstrap's own warnings are JSON lines like the rest
+    tracing_from_env("serve")
     settings = complete_settings(base)
     app = create_app(settings)
     server.run(app, settings.server, host=settings.host, port=settings.port)
@@ -104,6 +105,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     base = settings_from_env()
     configure_logging(base)
+    tracing_from_env("worker")
     settings = complete_settings(base)  # sandbox mode: the same generated key and URLs as serve
     if isinstance(settings.database.parsed, SqliteUrl) and not args.allow_sqlite:
         raise SystemExit(
