@@ -1,6 +1,6 @@
 """Spans of the calls that leave the gateway (Kombo's API, the adapters' outbound HTTP), through OpenTelemetry's API.
 
-No-op objects until the process installs an SDK tracer provider (``api/trace_export.py``). A span names the method and
+A call makes a span only inside a recorded one (the job or request that made it), so none while tracing is off. A span names the method and
 the host only, with Kombo's path (no query: it carries cursors); a tenant-supplied URL's path and query may carry
 tokens, so they are left out.
 """
@@ -24,7 +24,7 @@ def client_span(name: str, *, method: str, host: str, path: str | None = None) -
     attributes = {"http.request.method": method, "server.address": host}
     if path is not None:
         attributes["url.path"] = path
-    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):  # tracing is off: no span at all
+    if not trace.get_current_span().is_recording():  # only inside a traced operation (none while tracing is off)
         yield trace.INVALID_SPAN
         return
     with TRACER.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes) as span:

@@ -37,6 +37,15 @@ class _Switch:
 def install(provider: trace.TracerProvider) -> None:
     """Make ``provider`` this process's tracer provider (``api/trace_export.py``; a test's in-memory recorder)."""
     trace.set_tracer_provider(provider)
+    resume()
+
+
+def pause() -> None:
+    """Make no more spans (OpenTelemetry keeps its provider; a test that recorded leaves the next one untraced)."""
+    _Switch.on = False
+
+
+def resume() -> None:
     _Switch.on = True
 
 

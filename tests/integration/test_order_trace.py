@@ -14,13 +14,13 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agtest.platform import PLATFORM_SECRET, Platform, platform
-from agtest.spans import by_id, parent_of, recorded_spans
+from agtest.spans import by_id, parent_of, recording
 from agtest.stack import ADMIN, Clock, Stack, ports, run_jobs, running, stack_settings
 from core.settings import Settings
 from storage.database import Database
 
 pytestmark = pytest.mark.anyio
-__all__ = ["platform", "ports"]
+__all__ = ["platform", "ports", "recording"]
 
 RESULT = {"status": "COMPLETED", "result_url": "https://vendor.example/r/1", "completed_at": "2026-07-23T15:42:10.000Z"}
 
@@ -39,25 +39,26 @@ async def forward_stack(
             yield Stack(gateway=gateway_url, sandbox=sandbox_url, settings=settings, http=http)
 
 
-def spans_named(exporter: InMemorySpanExporter, name: str, count: int) -> list[ReadableSpan]:
-    """The finished spans called ``name``, once ``count`` have ended (the gateway's thread ends its server spans
-    just after the answer leaves)."""
+def finished(exporter: InMemorySpanExporter, span_id: int) -> ReadableSpan:
+    """The span once it has ended (the gateway's thread ends a request's span just after the answer leaves, so it
+    may lag the sandbox's call by a moment)."""
     deadline = time.monotonic() + 10
     while True:
-        found = [s for s in exporter.get_finished_spans() if s.name == name]
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
+        found = [s for s in exporter.get_finished_spans() if s.context is not None and s.context.span_id == span_id]
+        if found or time.monotonic() > deadline:
+            [span] = found
+            return span
         time.sleep(0.01)
 
 
 async def test_one_order_is_one_trace_from_webhook_to_write_back(
-    db: Database, forward_stack: Stack, platform: Platform
+    db: Database, forward_stack: Stack, platform: Platform, recording: InMemorySpanExporter
 ) -> None:
     stack, clock = forward_stack, Clock()
     tenant, integration = await stack.tenant_with_integration()
     secret = f"{stack.gateway}/v1/tenants/{tenant}/secrets/forward_signing_secret"
     assert (await stack.http.put(secret, json={"value": PLATFORM_SECRET}, headers=ADMIN)).status_code == 204
-    exporter = recorded_spans()
+    exporter = recording
     await stack.place(integration)
     clock.catch_up()
     await run_jobs(db, stack.settings, clock)  # order.start: the adapter posts the order to the platform
@@ -68,19 +69,23 @@ async def test_one_order_is_one_trace_from_webhook_to_write_back(
     clock.catch_up()
     await run_jobs(db, stack.settings, clock)  # result.write_back: the PUT to Kombo
 
-    [webhook] = [
-        s for s in spans_named(exporter, "HTTP POST", 2) if (s.attributes or {}).get("url.path") == "/kombo/webhooks"
+    [intake] = [
+        s
+        for s in exporter.get_finished_spans()
+        if s.name == "order.intake" and (s.attributes or {}).get("kombo.order_id") == order["kombo_order_id"]
     ]
-    assert webhook.context is not None
-    trace_id = webhook.context.trace_id
+    assert intake.parent is not None
+    webhook = finished(exporter, intake.parent.span_id)
+    assert (webhook.name, (webhook.attributes or {})["url.path"]) == ("HTTP POST", "/kombo/webhooks")
+    assert webhook.parent is None  # the trace begins with Kombo's webhook
+    trace_id = intake.parent.trace_id
     spans = by_id(tuple(s for s in exporter.get_finished_spans() if s.context and s.context.trace_id == trace_id))
 
     def child(name: str, parent: ReadableSpan) -> ReadableSpan:
         [found] = [s for s in spans.values() if s.name == name and parent_of(s, spans) is parent]
         return found
 
-    intake = child("order.intake", webhook)
-    assert (intake.attributes or {})["kombo.order_id"] == order["kombo_order_id"]
+    assert child("order.intake", webhook) is intake
     decide = child("adapter.decide", intake)
     assert (decide.attributes or {})["adapter"] == "forward"
     start_job = child("job order.start", intake)  # across the outbox: the job carried the trace context

@@ -7,12 +7,15 @@ import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from agtest.spans import recorded_spans
+from agtest.spans import recording
 from api.logging import add_trace_ids
 from api.trace_export import exporter_name
 from core.errors import ConfigError
-from jobs.trace_context import TRACER, current_trace_parent, payload_with_trace, trace_parent_of
+from jobs.trace_context import TRACER, current_trace_parent, payload_with_trace, span, trace_parent_of
+
+__all__ = ["recording"]
 
 
 @pytest.mark.parametrize(
@@ -58,18 +61,24 @@ def test_an_empty_payload_carries_the_trace_too() -> None:
     assert msgspec.json.decode(carried) == {"_traceparent": PARENT}
 
 
-def test_outside_a_span_there_is_no_trace_context_and_no_ids_in_logs() -> None:
-    recorded_spans()
+def test_outside_a_span_there_is_no_trace_context_and_no_ids_in_logs(recording: InMemorySpanExporter) -> None:
+    del recording
     assert current_trace_parent() is None
     assert add_trace_ids(None, "info", {"event": "x"}) == {"event": "x"}
 
 
-def test_log_lines_name_the_current_trace_and_span() -> None:
-    exporter = recorded_spans()
-    with TRACER.start_as_current_span("work") as span:
+def test_untraced_a_span_is_nothing_and_records_nothing() -> None:
+    with span("work") as current:
+        assert not current.is_recording()
+        assert current_trace_parent() is None
+
+
+def test_log_lines_name_the_current_trace_and_span(recording: InMemorySpanExporter) -> None:
+    exporter = recording
+    with TRACER.start_as_current_span("work") as work:
         line = add_trace_ids(None, "info", {"event": "x"})
         parent = current_trace_parent()
-    context = span.get_span_context()
+    context = work.get_span_context()
     assert line["trace_id"] == f"{context.trace_id:032x}"
     assert line["span_id"] == f"{context.span_id:016x}"
     assert parent is not None
