@@ -31,6 +31,7 @@ from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_data
 from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
 from bench.write_back import API_KEY, ASSESSGATE, AUTH, FERNET, processes, wait_until_up
+from jobs.outbox import NOTIFY_CHANNEL
 
 FULL = os.environ.get("FULL") == "1"
 TENANTS = int(os.environ.get("BENCH_TENANTS", "10000" if FULL else "1000"))
@@ -157,10 +158,36 @@ async def reconcile_all(dsn: str) -> float:
         uuid.uuid4(),
         now_ms,
     )
-    await conn.execute("SELECT pg_notify('assessgate_jobs', 'orders.reconcile_all')")
+    await conn.execute("SELECT pg_notify($1, 'orders.reconcile_all')", NOTIFY_CHANNEL)
     while True:
         left = await conn.fetchval(
             "SELECT COUNT(*) FROM outbox_job WHERE kind LIKE 'orders.reconcile%' AND state IN ('queued', 'running')"
+        )
+        if left == 0:
+            break
+        await asyncio.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    await conn.close()
+    return elapsed
+
+
+async def reconcile_per_tenant(dsn: str) -> float:
+    """The baseline: one ``orders.reconcile`` job per bound tenant (how reconciliation fanned out before batches),
+    enqueued at once, until the workers have done them all."""
+    conn = await asyncpg.connect(dsn)
+    started = time.perf_counter()
+    now_ms = int(time.time() * 1000)
+    await conn.execute(
+        "INSERT INTO outbox_job (id, tenant_id, kind, payload, dedupe_key, state, attempts, max_attempts,"
+        " available_at_ms, created_at_ms, updated_at_ms) SELECT gen_random_uuid(), id, 'orders.reconcile',"
+        " json_build_object('tenant_id', id)::text, NULL, 'queued', 0, 12, $1, $1, $1 FROM tenant"
+        " WHERE integration_id IS NOT NULL",
+        now_ms,
+    )
+    await conn.execute("SELECT pg_notify($1, 'orders.reconcile')", NOTIFY_CHANNEL)
+    while True:
+        left = await conn.fetchval(
+            "SELECT COUNT(*) FROM outbox_job WHERE kind = 'orders.reconcile' AND state IN ('queued', 'running')"
         )
         if left == 0:
             break
@@ -244,6 +271,7 @@ def run(dsn: str) -> dict[str, Any]:
                     "sandbox": cpu_s([sandbox_process.pid]) - cpu_before[1],
                     "serve": cpu_s([serve.pid]) - cpu_before[2],
                 }
+                row["reconcile_per_tenant_s"] = asyncio.run(reconcile_per_tenant(dsn))
                 row["serve_mb"], row["serve_peak_mb"] = resident_mb(serve.pid)
                 row["worker_mb"], row["worker_peak_mb"] = resident_mb(worker.pid)
     return row
@@ -274,6 +302,9 @@ def main() -> int:
     ):
         print(f"{label:<34}{base[key]:>10.1f}{scale[key]:>10.1f}{scale[key] / base[key]:>8.2f}")
     print(f"{'answers retried (503/429/errors)':<34}{base['retried']:>10.0f}{scale['retried']:>10.0f}")
+    per_tenant = row["reconcile_per_tenant_s"]
+    ratio = scale["reconcile_s"] / per_tenant
+    print(f"{'reconcile, a job per tenant (s)':<34}{'':>10}{per_tenant:>10.1f}{ratio:>8.2f} (batches / this)")
     cpu = row["reconcile_cpu_s"]
     print(f"{'reconcile CPU s workers/sandbox':<34}{cpu['workers']:>10.1f}{cpu['sandbox']:>10.1f}")
     print(f"{'resident memory serve / worker':<34}{row['serve_peak_mb']:>9.0f}M{row['worker_peak_mb']:>9.0f}M (peak)")
