@@ -1,8 +1,8 @@
 """Spans of the calls that leave the gateway (Kombo's API, the adapters' outbound HTTP), through OpenTelemetry's API.
 
-A call makes a span only inside a recorded one (the job or request that made it), so none while tracing is off. A span names the method and
-the host only, with Kombo's path (no query: it carries cursors); a tenant-supplied URL's path and query may carry
-tokens, so they are left out.
+A call makes a span only inside a recorded one (the job or request that made it), so none while tracing is off.
+A span names the method and the host only, with Kombo's path (no query: it carries cursors); a tenant-supplied
+URL's path and query may carry tokens, so they are left out.
 """
 
 from __future__ import annotations

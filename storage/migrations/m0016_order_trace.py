@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from storage.database import Dialect
 
-ID = "0015_order_trace"
+ID = "0016_order_trace"
 
 
 def statements(dialect: Dialect) -> list[str]:
