@@ -4,10 +4,12 @@ policy refuses a final ``OutboundRefused``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import httpx
 
 from adapters.outbound_guard import guarded_client
+from adapters.outbound_spans import client_span, with_trace_headers
 from core.adapters import HttpReply
 from core.errors import AssessgateError
 from core.outbound import OutboundPolicy
@@ -24,12 +26,16 @@ class HttpxClient:
     async def post(self, url: str, *, content: bytes, headers: Mapping[str, str], timeout_s: float) -> HttpReply:
         if self._client is None or self._client.is_closed:
             self._client = guarded_client(self.policy, headers={"User-Agent": "assessgate"})
-        try:
-            response = await self._client.post(url, content=content, headers=dict(headers), timeout=timeout_s)
-        except httpx.TimeoutException:
-            raise AssessgateError(f"{url} did not answer within {timeout_s}s", retryable=True) from None
-        except httpx.HTTPError as exc:
-            raise AssessgateError(f"{url} unreachable ({type(exc).__name__})", retryable=True) from None
+        with client_span("POST", method="POST", host=urlsplit(url).netloc) as span:
+            try:
+                response = await self._client.post(
+                    url, content=content, headers=with_trace_headers(dict(headers)), timeout=timeout_s
+                )
+            except httpx.TimeoutException:
+                raise AssessgateError(f"{url} did not answer within {timeout_s}s", retryable=True) from None
+            except httpx.HTTPError as exc:
+                raise AssessgateError(f"{url} unreachable ({type(exc).__name__})", retryable=True) from None
+            span.set_attribute("http.response.status_code", response.status_code)
         return HttpReply(status=response.status_code, headers=dict(response.headers), body=response.content)
 
     async def aclose(self) -> None:

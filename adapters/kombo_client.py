@@ -9,11 +9,12 @@ Kombo sends one. Everything else is permanent until a person changes something.
 from __future__ import annotations
 
 from typing import Any, Final, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import msgspec
 
+from adapters.outbound_spans import client_span
 from core.errors import KomboError, PayloadInvalid
 from core.kombo import (
     CreateLinkRequest,
@@ -92,6 +93,15 @@ class KomboClient:
         return envelope.data
 
     async def _request(
+        self, method: str, path: str, data_type: type[T], *, body: Any, integration_id: str | None
+    ) -> Success[T]:
+        url = urlsplit(self.base_url + path)
+        with client_span(f"kombo {method}", method=method, host=url.netloc, path=url.path) as span:
+            success = await self._send(method, path, data_type, body=body, integration_id=integration_id)
+            span.set_attribute("kombo.outcome", "ok")
+            return success
+
+    async def _send(
         self, method: str, path: str, data_type: type[T], *, body: Any, integration_id: str | None
     ) -> Success[T]:
         headers = {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}

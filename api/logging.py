@@ -6,6 +6,7 @@ import logging
 import sys
 
 import structlog
+from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from core.redaction import Redactor
@@ -20,6 +21,15 @@ def redaction_processor(redactor: Redactor) -> Processor:
     return redact
 
 
+def add_trace_ids(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """The current span's ``trace_id`` and ``span_id`` (hex, as trace back ends show them), when one is recorded."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict["trace_id"] = format(context.trace_id, "032x")
+        event_dict["span_id"] = format(context.span_id, "016x")
+    return event_dict
+
+
 def configure_logging(settings: Settings) -> None:
     """Configure structlog for this process (the one global the composition root sets)."""
     renderer: Processor = (
@@ -29,6 +39,7 @@ def configure_logging(settings: Settings) -> None:
     )
     processors: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,

@@ -1,4 +1,4 @@
-"""ASGI middleware: a request id on every request and one access-log line per response."""
+"""ASGI middleware: a request id and a server span on every request, and one access-log line per response."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Final
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry.trace import SpanKind
 
 from core.redaction import loggable_path
+from jobs.trace_context import context_of, span
 
 log = structlog.get_logger()
 _SAFE_ID: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -60,8 +62,18 @@ class RequestContextMiddleware:
                 log_request()
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
+        # A caller's W3C traceparent is continued (a vendor's platform that traces its own calls).
+        parent = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None)
+        attributes = {"http.request.method": str(scope.get("method")), "url.path": loggable_path(scope["path"])}
+        with (
+            structlog.contextvars.bound_contextvars(request_id=request_id),
+            span(
+                f"HTTP {scope.get('method')}", context=context_of(parent), kind=SpanKind.SERVER, attributes=attributes
+            ) as current,
+        ):
+            current.set_attribute("request_id", request_id)
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                current.set_attribute("http.response.status_code", status)
                 log_request()  # no response was sent (an error, a disconnect): still one line

@@ -1,6 +1,6 @@
 """Scale: many tenants and orders on PostgreSQL, loaded in bulk (COPY, not the API), then the order routes'
-latency, reconciliation of every tenant against the sandbox, and the resident memory of ``serve`` and
-``worker``.
+latency, reconciliation of every tenant against the sandbox by ``BENCH_WORKERS`` (4) worker processes, and the
+resident memory of ``serve`` and ``worker``.
 
 The operator console's order list and order page are timed the same way (``bench/console_pages.py``).
 
@@ -34,10 +34,13 @@ from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_data
 from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
 from bench.write_back import API_KEY, ASSESSGATE, AUTH, FERNET, processes, wait_until_up
+from jobs.outbox import NOTIFY_CHANNEL
 
 FULL = os.environ.get("FULL") == "1"
 TENANTS = int(os.environ.get("BENCH_TENANTS", "10000" if FULL else "1000"))
 ORDERS = int(os.environ.get("BENCH_ORDERS", "1000000" if FULL else "100000"))
+#: Worker processes that reconcile (each with the default 4 slots), as a deployment with several workers runs.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 REQUESTS = 400
 RESULTS = Path(__file__).parent / "results"
 
@@ -143,8 +146,8 @@ async def sample_orders(dsn: str, limit: int) -> tuple[list[str], dict[str, str]
 
 
 async def reconcile_all(dsn: str) -> float:
-    """Time from the periodic ``orders.reconcile_all`` job (it enqueues one job per bound tenant, which ask
-    the sandbox for their OPEN orders) until the worker has done them all."""
+    """Time from the periodic ``orders.reconcile_all`` job (it enqueues one batch job per 25 bound tenants,
+    which ask the sandbox for their tenants' OPEN orders) until the workers have done them all."""
     conn = await asyncpg.connect(dsn)
     started = time.perf_counter()
     now_ms = int(time.time() * 1000)
@@ -155,10 +158,36 @@ async def reconcile_all(dsn: str) -> float:
         uuid.uuid4(),
         now_ms,
     )
-    await conn.execute("SELECT pg_notify('assessgate_jobs', 'orders.reconcile_all')")
+    await conn.execute("SELECT pg_notify($1, 'orders.reconcile_all')", NOTIFY_CHANNEL)
     while True:
         left = await conn.fetchval(
             "SELECT COUNT(*) FROM outbox_job WHERE kind LIKE 'orders.reconcile%' AND state IN ('queued', 'running')"
+        )
+        if left == 0:
+            break
+        await asyncio.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    await conn.close()
+    return elapsed
+
+
+async def reconcile_per_tenant(dsn: str) -> float:
+    """The baseline: one ``orders.reconcile`` job per bound tenant (how reconciliation fanned out before batches),
+    enqueued at once, until the workers have done them all."""
+    conn = await asyncpg.connect(dsn)
+    started = time.perf_counter()
+    now_ms = int(time.time() * 1000)
+    await conn.execute(
+        "INSERT INTO outbox_job (id, tenant_id, kind, payload, dedupe_key, state, attempts, max_attempts,"
+        " available_at_ms, created_at_ms, updated_at_ms) SELECT gen_random_uuid(), id, 'orders.reconcile',"
+        " json_build_object('tenant_id', id)::text, NULL, 'queued', 0, 12, $1, $1, $1 FROM tenant"
+        " WHERE integration_id IS NOT NULL",
+        now_ms,
+    )
+    await conn.execute("SELECT pg_notify($1, 'orders.reconcile')", NOTIFY_CHANNEL)
+    while True:
+        left = await conn.fetchval(
+            "SELECT COUNT(*) FROM outbox_job WHERE kind = 'orders.reconcile' AND state IN ('queued', 'running')"
         )
         if left == 0:
             break
@@ -172,6 +201,16 @@ def resident_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of a process, from /proc."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / ticks
 
 
 def new_integrations(sandbox: str, count: int) -> list[str]:
@@ -197,7 +236,7 @@ def run(dsn: str) -> dict[str, Any]:
         "ASSESSGATE_RECONCILE_INTERVAL_S": "86400",
         **NO_ADMISSION_LIMITS,
     }
-    row: dict[str, Any] = {"tenants": TENANTS, "orders": ORDERS}
+    row: dict[str, Any] = {"tenants": TENANTS, "orders": ORDERS, "workers": WORKERS}
     sandbox_cmd = [ASSESSGATE, "sandbox", "serve", "--port", str(sandbox_port), "--api-key", API_KEY]
     with processes([sandbox_cmd], dict(os.environ)) as [sandbox_process]:
         wait_until_up(f"{sandbox}/_sandbox/faults", sandbox_process)
@@ -208,7 +247,15 @@ def run(dsn: str) -> dict[str, Any]:
             asyncio.run(bulk_load(dsn, new_integrations(sandbox, 1), 20))
             tenants, orders = asyncio.run(sample_orders(dsn, 1))
             row["baseline"] = asyncio.run(route_latency(gateway, tenants, orders))
-            with processes([[ASSESSGATE, "worker"]], env) as [worker]:
+            # Each worker on a /health port of its own, so the baseline starts once they all run (not while they
+            # import, which takes seconds on a busy machine).
+            worker_ports = [free_port() for _ in range(WORKERS)]
+            commands = [["env", f"ASSESSGATE_WORKER_METRICS_PORT={p}", ASSESSGATE, "worker"] for p in worker_ports]
+            with processes(commands, env) as workers:
+                for port, process in zip(worker_ports, workers, strict=True):
+                    wait_until_up(f"http://127.0.0.1:{port}/health", process)
+                worker = workers[0]
+                worker_pids = [w.pid for w in workers]
                 row["baseline"]["reconcile_s"] = asyncio.run(reconcile_all(dsn))
                 row["integrations_s"] = -time.perf_counter()
                 integrations = new_integrations(sandbox, TENANTS)
@@ -216,7 +263,15 @@ def run(dsn: str) -> dict[str, Any]:
                 row["load_s"] = asyncio.run(bulk_load(dsn, integrations, ORDERS))
                 tenants, orders = asyncio.run(sample_orders(dsn, 2000))
                 row["scale"] = asyncio.run(route_latency(gateway, tenants, orders))
+                cpu_before = cpu_s(worker_pids), cpu_s([sandbox_process.pid]), cpu_s([serve.pid])
                 row["scale"]["reconcile_s"] = asyncio.run(reconcile_all(dsn))
+                # Where reconciliation's time goes: the workers' CPU, the sandbox's (Kombo's stand-in) and serve's.
+                row["reconcile_cpu_s"] = {
+                    "workers": cpu_s(worker_pids) - cpu_before[0],
+                    "sandbox": cpu_s([sandbox_process.pid]) - cpu_before[1],
+                    "serve": cpu_s([serve.pid]) - cpu_before[2],
+                }
+                row["reconcile_per_tenant_s"] = asyncio.run(reconcile_per_tenant(dsn))
                 row["serve_mb"], row["serve_peak_mb"] = resident_mb(serve.pid)
                 row["worker_mb"], row["worker_peak_mb"] = resident_mb(worker.pid)
     return row
@@ -233,7 +288,10 @@ def main() -> int:
     finally:
         asyncio.run(drop_postgres_database(dsn))
     base, scale = row["baseline"], row["scale"]
-    print(f"\nScale: {TENANTS:,} tenants, {ORDERS:,} orders on PostgreSQL (bulk load {row['load_s']:.0f} s)")
+    print(
+        f"\nScale: {TENANTS:,} tenants, {ORDERS:,} orders on PostgreSQL (bulk load {row['load_s']:.0f} s),"
+        f" {WORKERS} worker(s)"
+    )
     print(f"{'figure':<34}{'1 tenant':>10}{'at scale':>10}{'ratio':>8}")
     for key, label in (
         ("list_p50_ms", "order list p50 (ms)"),
@@ -248,6 +306,11 @@ def main() -> int:
     ):
         print(f"{label:<34}{base[key]:>10.1f}{scale[key]:>10.1f}{scale[key] / base[key]:>8.2f}")
     print(f"{'answers retried (503/429/errors)':<34}{base['retried']:>10.0f}{scale['retried']:>10.0f}")
+    per_tenant = row["reconcile_per_tenant_s"]
+    ratio = scale["reconcile_s"] / per_tenant
+    print(f"{'reconcile, a job per tenant (s)':<34}{'':>10}{per_tenant:>10.1f}{ratio:>8.2f} (batches / this)")
+    cpu = row["reconcile_cpu_s"]
+    print(f"{'reconcile CPU s workers/sandbox':<34}{cpu['workers']:>10.1f}{cpu['sandbox']:>10.1f}")
     print(f"{'resident memory serve / worker':<34}{row['serve_peak_mb']:>9.0f}M{row['worker_peak_mb']:>9.0f}M (peak)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "scale.json").write_text(json.dumps(row, indent=2) + "\n")

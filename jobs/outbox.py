@@ -18,6 +18,7 @@ import msgspec
 
 from jobs.lifecycle import DEFAULT_MAX_ATTEMPTS, Job, JobState
 from jobs.retry_policy import Failure
+from jobs.trace_context import current_trace_parent, payload_with_trace
 from storage.database import Database
 
 _COLUMNS: Final = (
@@ -56,9 +57,13 @@ class Outbox:
         dedupe_key: str | None = None,
         run_at_ms: int | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        trace_parent: str | None = None,
     ) -> str | None:
-        """Add a job in the current transaction; returns its id, or None when ``dedupe_key`` already exists."""
+        """Add a job in the current transaction; returns its id, or None when ``dedupe_key`` already exists.
+
+        The job continues ``trace_parent`` (a W3C ``traceparent``), by default the trace current here."""
         job_id = uuid.uuid4()
+        encoded = payload_with_trace(msgspec.json.encode(payload), trace_parent or current_trace_parent())
         async with self.db.tx():
             rows = await self.db.fetch(
                 f"INSERT INTO outbox_job ({_COLUMNS}) "
@@ -67,7 +72,7 @@ class Outbox:
                 job_id,
                 tenant_id,
                 kind,
-                msgspec.json.encode(payload).decode(),
+                encoded.decode(),
                 dedupe_key,
                 max_attempts,
                 run_at_ms if run_at_ms is not None else now_ms,

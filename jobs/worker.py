@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import msgspec
 import structlog
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from core.clock import wall_clock_ms
 from core.errors import AssessgateError
@@ -25,6 +27,7 @@ from jobs.kinds import JobContext, JobRegistry
 from jobs.lifecycle import Job, JobState
 from jobs.outbox import NOTIFY_CHANNEL, Outbox
 from jobs.retry_policy import Failure, ParkJob, RetryAt, on_failure
+from jobs.trace_context import context_of, span, trace_parent_of
 from storage.database import Database
 
 log = structlog.get_logger()
@@ -150,48 +153,62 @@ class Worker:
                 return
 
     async def execute(self, job: Job) -> None:
-        with structlog.contextvars.bound_contextvars(job_id=job.id, tenant_id=job.tenant_id, kind=job.kind):
-            kind = self.registry.get(job.kind)
-            if kind is None:  # claims name our kinds, so only a registry changed under us gets here
-                await self._record_failure(job, f"no handler is registered for job kind {job.kind!r}", retryable=False)
-                return
-            if job.attempts > job.max_attempts:
-                await self._record_failure(job, "attempts used up (its leases expired repeatedly)", retryable=False)
-                return
-            context = JobContext(
-                job_id=job.id,
-                tenant_id=job.tenant_id,
-                kind=job.kind,
-                attempt=job.attempts,
-                idempotency_key=job.dedupe_key or job.id,
-                last_attempt=job.attempts >= job.max_attempts,
-            )
-            started = self.clock()
-            try:
-                payload = msgspec.json.decode(job.payload, type=kind.payload_type)
-                await asyncio.wait_for(kind.handler(payload, context), timeout=self.lease_ms / 1000 * 0.9)
-            except ParkJob as exc:
-                parked = await self.outbox.park(job, reason=exc.message, now_ms=self.clock())
-                self.metrics.outcomes.inc(kind=job.kind, outcome="parked")
-                log.info("job_parked", reason=exc.message, recorded=parked)
-            except RetryAt as exc:
-                await self._record_failure(job, exc.message, retryable=True, retry_at_ms=exc.at_ms)
-            except AssessgateError as exc:
-                await self._record_failure(job, f"{type(exc).__name__}: {exc.message}", retryable=exc.retryable)
-            except TimeoutError:
-                await self._record_failure(job, "timed out before its lease ran out", retryable=True)
-            except msgspec.ValidationError as exc:
-                await self._record_failure(job, f"payload does not decode: {exc}", retryable=False)
-            except Exception as exc:
-                log.error("job_crashed", exc_info=exc)
-                await self._record_failure(job, f"{type(exc).__name__}: {exc}", retryable=False)
+        """Run one claimed job in a span of the trace it was enqueued in, and record its outcome."""
+        with (
+            structlog.contextvars.bound_contextvars(job_id=job.id, tenant_id=job.tenant_id, kind=job.kind),
+            span(
+                f"job {job.kind}",
+                context=context_of(trace_parent_of(job.payload)),
+                kind=SpanKind.CONSUMER,
+                attributes={"job.id": job.id, "job.kind": job.kind, "job.attempt": job.attempts},
+            ),
+        ):
+            await self._execute(job)
+
+    async def _execute(self, job: Job) -> None:
+        kind = self.registry.get(job.kind)
+        if kind is None:  # claims name our kinds, so only a registry changed under us gets here
+            await self._record_failure(job, f"no handler is registered for job kind {job.kind!r}", retryable=False)
+            return
+        if job.attempts > job.max_attempts:
+            await self._record_failure(job, "attempts used up (its leases expired repeatedly)", retryable=False)
+            return
+        context = JobContext(
+            job_id=job.id,
+            tenant_id=job.tenant_id,
+            kind=job.kind,
+            attempt=job.attempts,
+            idempotency_key=job.dedupe_key or job.id,
+            last_attempt=job.attempts >= job.max_attempts,
+        )
+        started = self.clock()
+        try:
+            payload = msgspec.json.decode(job.payload, type=kind.payload_type)
+            await asyncio.wait_for(kind.handler(payload, context), timeout=self.lease_ms / 1000 * 0.9)
+        except ParkJob as exc:
+            parked = await self.outbox.park(job, reason=exc.message, now_ms=self.clock())
+            self.metrics.outcomes.inc(kind=job.kind, outcome="parked")
+            trace.get_current_span().set_attribute("job.outcome", "parked")
+            log.info("job_parked", reason=exc.message, recorded=parked)
+        except RetryAt as exc:
+            await self._record_failure(job, exc.message, retryable=True, retry_at_ms=exc.at_ms)
+        except AssessgateError as exc:
+            await self._record_failure(job, f"{type(exc).__name__}: {exc.message}", retryable=exc.retryable)
+        except TimeoutError:
+            await self._record_failure(job, "timed out before its lease ran out", retryable=True)
+        except msgspec.ValidationError as exc:
+            await self._record_failure(job, f"payload does not decode: {exc}", retryable=False)
+        except Exception as exc:
+            log.error("job_crashed", exc_info=exc)
+            await self._record_failure(job, f"{type(exc).__name__}: {exc}", retryable=False)
+        else:
+            if await self.outbox.complete(job, now_ms=self.clock()):
+                self.metrics.outcomes.inc(kind=job.kind, outcome="done")
+                trace.get_current_span().set_attribute("job.outcome", "done")
+                log.info("job_done", attempt=job.attempts, duration_ms=self.clock() - started)
             else:
-                if await self.outbox.complete(job, now_ms=self.clock()):
-                    self.metrics.outcomes.inc(kind=job.kind, outcome="done")
-                    log.info("job_done", attempt=job.attempts, duration_ms=self.clock() - started)
-                else:
-                    self.metrics.outcomes.inc(kind=job.kind, outcome="lease_lost")
-                    log.warning("job_lease_lost", note="another worker re-claimed it; this result is dropped")
+                self.metrics.outcomes.inc(kind=job.kind, outcome="lease_lost")
+                log.warning("job_lease_lost", note="another worker re-claimed it; this result is dropped")
 
     async def _record_failure(self, job: Job, error: str, *, retryable: bool, retry_at_ms: int | None = None) -> None:
         failure: Failure = on_failure(
@@ -204,6 +221,7 @@ class Worker:
         )
         recorded = await self.outbox.fail(job, failure, error=error, now_ms=self.clock())
         event = "job_dead" if failure.state == JobState.DEAD else "job_retry_scheduled"
+        trace.get_current_span().set_attribute("job.outcome", str(failure.state))
         self.metrics.outcomes.inc(kind=job.kind, outcome="dead" if failure.state == JobState.DEAD else "retry")
         log.warning(
             event, error=error, attempt=job.attempts, available_at_ms=failure.available_at_ms, recorded=recorded

@@ -18,6 +18,7 @@ from core.kombo import ResultBody, ResultStatus, TextAttribute, format_timestamp
 from core.ports import KomboApi
 from jobs.kinds import JobContext, JobKind
 from jobs.retry_policy import describe, job_failure
+from jobs.trace_context import span
 from orders.adapter_runtime import AdapterRuntime
 from orders.store import Orders
 from storage.database import Database
@@ -56,7 +57,9 @@ class FollowUp:
         adapter = await self.runtime.adapter(record.tenant_id, record.adapter)
         if adapter is None:
             raise AssessgateError(f"adapter {record.adapter!r} is not loaded", retryable=True)
-        await adapter.start(await self.runtime.view(record), await self.runtime.context(record, ctx.idempotency_key))
+        view, context = await self.runtime.view(record), await self.runtime.context(record, ctx.idempotency_key)
+        with span("adapter.start", attributes={"adapter": record.adapter}):
+            await adapter.start(view, context)
         await self.orders.add_timeline(record.id, "start.done", {"adapter": record.adapter, "attempt": ctx.attempt})
 
     async def cancel(self, payload: OrderJob, ctx: JobContext) -> None:

@@ -29,6 +29,7 @@ from core.kombo import OrderReceivedData
 from core.metrics import Counter
 from core.settings import Settings
 from jobs.outbox import Outbox
+from jobs.trace_context import current_trace_parent, span
 from orders.adapter_runtime import AdapterRuntime, order_view
 from orders.follow_up import CANCEL_KIND, START_KIND, OrderJob
 from orders.store import OrderRecord, Orders
@@ -91,6 +92,13 @@ class OrderIntake:
         return {"message": message}
 
     async def ingest(self, data: OrderReceivedData, *, inline: bool, source: str) -> Answer:
+        attributes: dict[str, str | bool] = {"kombo.order_id": data.id, "order.source": source, "order.inline": inline}
+        with span("order.intake", attributes=attributes) as traced:
+            answer = await self._ingest(data, inline=inline, source=source)
+            traced.set_attribute("order.answer_status", answer.status)
+            return answer
+
+    async def _ingest(self, data: OrderReceivedData, *, inline: bool, source: str) -> Answer:
         # One read transaction: one connection for these lookups (on SQLite, piccolo otherwise opens one per query).
         async with self.db.tx(write=False):
             existing = await self.orders.by_kombo_id(data.id)
@@ -114,6 +122,7 @@ class OrderIntake:
             order_json=msgspec.json.encode(data).decode(),
             created_at=existing.created_at if existing else as_datetime(self.clock_ms()),
             updated_at=as_datetime(self.clock_ms()),
+            trace_parent=existing.trace_parent if existing else current_trace_parent(),
         )
         if tenant is None:
             if self.settings.unrouted_orders == "reject":
@@ -177,10 +186,14 @@ class OrderIntake:
         context = await self.runtime.context(
             record, f"decide:{record.id}", timeline_buffer=entries, tenant_name=tenant_name
         )
-        try:
-            decision = await asyncio.wait_for(adapter.decide(view, context), timeout=self.settings.decide_deadline_s)
-        except TimeoutError:
-            return Accept(), START_KIND, f"{name}.decide overran {self.settings.decide_deadline_s}s; accepted"
+        deadline = self.settings.decide_deadline_s
+        with span("adapter.decide", attributes={"adapter": name}) as traced:
+            try:
+                decision = await asyncio.wait_for(adapter.decide(view, context), timeout=deadline)
+            except TimeoutError:
+                traced.set_attribute("adapter.decision", "overran")
+                return Accept(), START_KIND, f"{name}.decide overran {deadline}s; accepted"
+            traced.set_attribute("adapter.decision", type(decision).__name__.lower())
         return decision, (None if isinstance(decision, Reject) else START_KIND), f"decided by {name}"
 
     async def _commit(

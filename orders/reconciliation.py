@@ -1,14 +1,18 @@
 """Reconciliation with Kombo's order list: webhooks are the fast path, not the source of truth.
 
-Every ``ASSESSGATE_RECONCILE_INTERVAL_S`` a job fans out one ``orders.reconcile`` per bound tenant, which pages
-through the tenant's OPEN orders at Kombo and takes any we never saw through the intake (``source`` =
-``reconciliation``); ``assessgate orders reconcile`` runs the same code now.
+Every ``ASSESSGATE_RECONCILE_INTERVAL_S`` a job fans out one ``orders.reconcile_batch`` per ``BATCH_SIZE`` bound
+tenants; each worker that claims one pages through those tenants' OPEN orders at Kombo a few tenants at a time
+and takes any we never saw through the intake (``source`` = ``reconciliation``). A tenant whose Kombo call fails
+gets an ``orders.reconcile`` job of its own, which retries alone under the retry policy while the batch finishes.
+Batches rather than one job per tenant: with 10,000 tenants a job per tenant made the claims, not Kombo, the
+cost (docs/performance.md). ``assessgate orders reconcile`` runs the same per-tenant code now.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any, Final
 
@@ -21,6 +25,7 @@ from core.kombo import OrderReceivedData, format_timestamp
 from core.kombo.ids import is_storable_id
 from core.metrics import Counter
 from core.ports import KomboApi
+from core.tenants import Tenant
 from jobs.kinds import JobContext, JobKind, PeriodicJob
 from jobs.outbox import Outbox
 from jobs.retry_policy import job_failure
@@ -31,11 +36,25 @@ from tenants.repository import TenantRepository
 
 log = structlog.get_logger()
 RECONCILE_KIND: Final = "orders.reconcile"
+RECONCILE_BATCH_KIND: Final = "orders.reconcile_batch"
 RECONCILE_ALL_KIND: Final = "orders.reconcile_all"
+#: Tenants per batch job: small enough that a batch ends well within a lease even when Kombo answers slowly.
+BATCH_SIZE: Final = 25
+#: Tenants a batch asks Kombo about at once (each has its own integration, so its own rate limit at Kombo). Not
+#: more: httpx's pool checks every open connection on each request, so calls in flight cost the worker CPU (two
+#: at once used a quarter less than five in the scale benchmark); 4 workers with 4 slots keep 48 calls in flight,
+#: 10,000 tenants within a minute at 150 ms a call.
+TENANTS_AT_ONCE: Final = 3
+#: A tenant that failed within a batch is retried alone after this long (then by the retry policy).
+RETRY_ALONE_AFTER_MS: Final = 30_000
 
 
 class ReconcileTenant(msgspec.Struct, frozen=True):
     tenant_id: str
+
+
+class ReconcileBatch(msgspec.Struct, frozen=True):
+    tenant_ids: list[str]
 
 
 class ReconcileAll(msgspec.Struct, frozen=True):
@@ -57,7 +76,12 @@ class Reconciliation:
         counters: ReconcileCounters,
         lookback_days: int,
         clock_ms: Callable[[], int],
+        batch_size: int = BATCH_SIZE,
+        tenants_at_once: int = TENANTS_AT_ONCE,
     ) -> None:
+        self.db = db
+        self.batch_size = batch_size
+        self.tenants_at_once = tenants_at_once
         self.intake = intake
         self.kombo = kombo
         self.counters = counters
@@ -70,12 +94,20 @@ class Reconciliation:
     def kinds(self, *, every_ms: int) -> tuple[list[JobKind[Any]], list[PeriodicJob]]:
         kinds: list[JobKind[Any]] = [
             JobKind(RECONCILE_KIND, ReconcileTenant, self.reconcile_job),
+            JobKind(RECONCILE_BATCH_KIND, ReconcileBatch, self.reconcile_batch),
             JobKind(RECONCILE_ALL_KIND, ReconcileAll, self.reconcile_all),
         ]
         return kinds, [PeriodicJob(kind=RECONCILE_ALL_KIND, every_ms=every_ms, payload=ReconcileAll())]
 
     async def bound_tenants(self) -> list[uuid.UUID]:
-        return [t.id for t in await self.tenants.list_tenants(limit=100_000) if t.integration_id]
+        return [tenant.id async for tenant in self._bound()]
+
+    async def _bound(self) -> AsyncIterator[Tenant]:
+        after: uuid.UUID | None = None
+        while page := await self.tenants.bound(after=after, limit=1000):
+            for tenant in page:
+                yield tenant
+            after = page[-1].id
 
     async def reconcile_job(self, payload: ReconcileTenant, ctx: JobContext) -> None:
         del ctx
@@ -84,19 +116,50 @@ class Reconciliation:
     async def reconcile(self, tenant_id: uuid.UUID) -> int:
         """Ingest every OPEN order Kombo has for the tenant and we do not; returns how many."""
         tenant = await self.tenants.get(tenant_id)
-        if tenant is None or tenant.integration_id is None:
+        if tenant is None:
             return 0
+        try:
+            return await self._reconcile(tenant)
+        except KomboError as exc:
+            raise job_failure(exc, now_ms=self.clock_ms()) from None
+
+    async def reconcile_batch(self, payload: ReconcileBatch, ctx: JobContext) -> None:
+        """Reconcile a batch's tenants, a few at once; one whose Kombo call fails is left to a job of its own."""
+        gate = asyncio.Semaphore(self.tenants_at_once)
+
+        async def one(tenant: Tenant) -> None:
+            async with gate:
+                try:
+                    await self._reconcile(tenant)
+                except KomboError as exc:
+                    log.warning("reconcile_tenant_failed", tenant_id=str(tenant.id), error=exc.message)
+                    now = self.clock_ms()
+                    await self.outbox.enqueue(
+                        RECONCILE_KIND,
+                        ReconcileTenant(tenant_id=str(tenant.id)),
+                        now_ms=now,
+                        tenant_id=tenant.id,
+                        dedupe_key=f"{RECONCILE_KIND}:{tenant.id}:{ctx.idempotency_key}",
+                        run_at_ms=now + RETRY_ALONE_AFTER_MS,
+                    )
+
+        tenants = await self.tenants.many([uuid.UUID(t) for t in payload.tenant_ids])
+        async with asyncio.TaskGroup() as group:
+            for tenant in tenants:
+                group.create_task(one(tenant))
+
+    async def _reconcile(self, tenant: Tenant) -> int:
+        if tenant.integration_id is None:
+            return 0
+        tenant_id = tenant.id
         since = as_datetime(self.clock_ms()) - timedelta(days=self.lookback_days)
         created_after = format_timestamp(since)
         found = 0
         cursor: str | None = None
         while True:
-            try:
-                page = await self.kombo.list_orders(
-                    tenant.integration_id, statuses="OPEN", created_after=created_after, cursor=cursor, page_size=250
-                )
-            except KomboError as exc:
-                raise job_failure(exc, now_ms=self.clock_ms()) from None
+            page = await self.kombo.list_orders(
+                tenant.integration_id, statuses="OPEN", created_after=created_after, cursor=cursor, page_size=250
+            )
             known = await self.orders.known_kombo_ids([o.id for o in page.results])
             for order in page.results:
                 if order.id in known:
@@ -125,13 +188,17 @@ class Reconciliation:
         return found
 
     async def reconcile_all(self, payload: ReconcileAll, ctx: JobContext) -> None:
+        """Fan out one batch job per ``batch_size`` bound tenants (one transaction per thousand tenants)."""
         del payload
-        for tenant in await self.tenants.list_tenants(limit=100_000):
-            if tenant.integration_id is not None:
-                await self.outbox.enqueue(
-                    RECONCILE_KIND,
-                    ReconcileTenant(tenant_id=str(tenant.id)),
-                    now_ms=self.clock_ms(),
-                    tenant_id=tenant.id,
-                    dedupe_key=f"{RECONCILE_KIND}:{tenant.id}:{ctx.idempotency_key}",
-                )
+        after: uuid.UUID | None = None
+        while page := await self.tenants.bound(after=after, limit=1000):
+            async with self.db.tx():
+                for start in range(0, len(page), self.batch_size):
+                    batch = [str(t.id) for t in page[start : start + self.batch_size]]
+                    await self.outbox.enqueue(
+                        RECONCILE_BATCH_KIND,
+                        ReconcileBatch(tenant_ids=batch),
+                        now_ms=self.clock_ms(),
+                        dedupe_key=f"{RECONCILE_BATCH_KIND}:{batch[0]}:{ctx.idempotency_key}",
+                    )
+            after = page[-1].id

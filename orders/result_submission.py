@@ -91,6 +91,7 @@ class Results:
                 now_ms=self.clock_ms(),
                 tenant_id=tenant_id,
                 dedupe_key=f"{WRITE_BACK_KIND}:{result_id}",
+                trace_parent=order.trace_parent,  # the write-back joins the order's trace, not this request's
             )
         return Submitted(
             result_id=result_id, status=ResultStatus(doc["status"]), write_back=WriteBackState.QUEUED, repeated=False

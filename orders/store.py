@@ -15,7 +15,7 @@ from storage.database import Database
 
 _COLUMNS: Final = (
     "id, kombo_order_id, tenant_id, integration_id, package_id, package_type, inline, state, adapter,"
-    " rejection_message, assessment_url, source, order_json, created_at, updated_at"
+    " rejection_message, assessment_url, source, order_json, created_at, updated_at, trace_parent"
 )
 _SELECT: Final = _COLUMNS + ", pii_purged_at"
 #: States in which an order still waits for its result (a tenant holding one is not deleted without force).
@@ -40,6 +40,8 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     updated_at: datetime
     #: When the candidate's name, email and phone were erased after the retention period (``None``: not yet).
     pii_purged_at: datetime | None = None
+    #: The W3C ``traceparent`` of the trace the order arrived in (``None`` when tracing is off).
+    trace_parent: str | None = None
 
 
 class TimelineEntry(msgspec.Struct, kw_only=True):
@@ -93,7 +95,7 @@ class Orders:
     async def insert(self, record: OrderRecord) -> bool:
         """False when an order with this Kombo id already exists (a concurrent duplicate won)."""
         rows = await self.db.fetch(
-            f"INSERT INTO assessment_order ({_COLUMNS}) VALUES ({', '.join('{}' for _ in range(15))})"
+            f"INSERT INTO assessment_order ({_COLUMNS}) VALUES ({', '.join('{}' for _ in range(16))})"
             " ON CONFLICT (kombo_order_id) DO NOTHING RETURNING id",
             record.id,
             record.kombo_order_id,
@@ -110,6 +112,7 @@ class Orders:
             record.order_json,
             record.created_at,
             record.updated_at,
+            record.trace_parent,
         )
         return bool(rows)
 

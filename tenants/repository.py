@@ -90,6 +90,26 @@ class TenantRepository:
         )
         return [_tenant(row) for row in rows]
 
+    async def bound(self, *, after: uuid.UUID | None = None, limit: int = 1000) -> list[Tenant]:
+        """Tenants bound to an integration, by id (keyset: pass the last id of a page as ``after``)."""
+        clause, args = ("", []) if after is None else (" AND id > {}", [after])
+        rows = await self.db.fetch(
+            f"SELECT {_TENANT_COLUMNS} FROM tenant WHERE deleted_at IS NULL AND integration_id IS NOT NULL{clause}"
+            " ORDER BY id LIMIT {}",
+            *args,
+            limit,
+        )
+        return [_tenant(row) for row in rows]
+
+    async def many(self, tenant_ids: list[uuid.UUID]) -> list[Tenant]:
+        if not tenant_ids:
+            return []
+        placeholders = ", ".join("{}" for _ in tenant_ids)
+        rows = await self.db.fetch(
+            f"SELECT {_TENANT_COLUMNS} FROM tenant WHERE id IN ({placeholders}) AND deleted_at IS NULL", *tenant_ids
+        )
+        return [_tenant(row) for row in rows]
+
     async def update(self, tenant_id: uuid.UUID, *, name: str | None, external_id: str | None) -> Tenant:
         async with self.db.tx():
             current = await self.require(tenant_id)

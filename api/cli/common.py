@@ -29,6 +29,17 @@ def settings_from_env(args: argparse.Namespace | None = None) -> Settings:
     return settings
 
 
+def tracing_from_env(role: str) -> None:
+    """OpenTelemetry tracing for this process when the standard ``OTEL_*`` variables ask for it
+    (``api/trace_export.py``)."""
+    from api.trace_export import configure_tracing
+
+    try:
+        configure_tracing(os.environ, role=role)
+    except ConfigError as exc:
+        raise SystemExit(f"assessgate: configuration error: {exc}") from None
+
+
 def run(main: Coroutine[Any, Any, int]) -> int:
     """Run a command's coroutine; a database that cannot be reached is a plain message, not a traceback."""
     try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from api.cli.common import run, settings_from_env
+from api.cli.common import run, settings_from_env, tracing_from_env
 from core.settings import SqliteUrl
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     base = settings_from_env(args)
     configure_logging(base)  # so the bootstrap's own warnings are JSON lines like the rest
+    tracing_from_env("serve")
     settings = complete_settings(base)
     app = create_app(settings)
     # Where a newcomer goes next: the API docs page (served offline) and the same reference in the repository.
@@ -111,6 +112,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     base = settings_from_env()
     configure_logging(base)
+    tracing_from_env("worker")
     settings = complete_settings(base)  # sandbox mode: the same generated key and URLs as serve
     if isinstance(settings.database.parsed, SqliteUrl) and not args.allow_sqlite:
         raise SystemExit(

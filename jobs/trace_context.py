@@ -1,0 +1,100 @@
+"""Traces of one order's path (OpenTelemetry), and the W3C trace context a job carries to the worker that runs it.
+
+Spans are made through OpenTelemetry's API. Until a process installs an SDK tracer provider (``api/trace_export.py``
+does when ``OTEL_*`` variables ask for it) they are no-op objects: nothing is recorded, kept or sent. A job is
+enqueued with the ``traceparent`` of the span around its enqueue (in its payload, under ``_traceparent``), so the
+worker that claims it, in whatever process, continues that trace; an order keeps the one it arrived in, so its
+write-back joins its trace however much later the result comes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
+from typing import Final
+
+import msgspec
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import AttributeValue
+
+#: The tracer every layer of the stack uses (the adapters have their own, ``adapters/outbound_spans.py``).
+TRACER: Final = trace.get_tracer("assessgate")
+_W3C: Final = TraceContextTextMapPropagator()
+_KEY: Final = b'{"_traceparent":'
+#: What a span is while tracing is off: OpenTelemetry's own no-op span costs tens of microseconds, this nothing.
+_OFF: Final = nullcontext(trace.INVALID_SPAN)
+
+
+class _Switch:
+    """Whether this process traces: set once, by :func:`install`; read on every span (the cheapest test there is)."""
+
+    on = False
+
+
+def install(provider: trace.TracerProvider) -> None:
+    """Make ``provider`` this process's tracer provider (``api/trace_export.py``; a test's in-memory recorder)."""
+    trace.set_tracer_provider(provider)
+    resume()
+
+
+def pause() -> None:
+    """Make no more spans (OpenTelemetry keeps its provider; a test that recorded leaves the next one untraced)."""
+    _Switch.on = False
+
+
+def resume() -> None:
+    _Switch.on = True
+
+
+def span(
+    name: str,
+    *,
+    attributes: Mapping[str, AttributeValue] | None = None,
+    kind: SpanKind = SpanKind.INTERNAL,
+    context: Context | None = None,
+) -> AbstractContextManager[Span]:
+    """A span made current for the ``with`` block (one that records nothing, at no cost, while tracing is off)."""
+    if not _Switch.on:
+        return _OFF
+    return TRACER.start_as_current_span(name, context=context, kind=kind, attributes=attributes)
+
+
+def current_trace_parent() -> str | None:
+    """The W3C ``traceparent`` of the current span, or None when nothing is being traced."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return None
+    carrier: dict[str, str] = {}
+    _W3C.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def context_of(trace_parent: str | None) -> Context | None:
+    """The context to continue a trace in (None: a new trace, or none at all when tracing is off)."""
+    return _W3C.extract({"traceparent": trace_parent}) if trace_parent else None
+
+
+class _Carried(msgspec.Struct):
+    trace_parent: str | None = msgspec.field(default=None, name="_traceparent")
+
+
+def payload_with_trace(payload: bytes, trace_parent: str | None) -> bytes:
+    """A job's encoded payload (a JSON object) with the trace context added; unchanged when there is none.
+
+    Payload Structs ignore the key when they decode (msgspec skips unknown fields unless told otherwise)."""
+    if trace_parent is None or not payload.startswith(b"{"):
+        return payload
+    rest = payload[1:]
+    return _KEY + msgspec.json.encode(trace_parent) + (rest if rest == b"}" else b"," + rest)
+
+
+def trace_parent_of(payload: str) -> str | None:
+    """The trace context a job was enqueued in (None for jobs enqueued untraced)."""
+    if '"_traceparent"' not in payload:
+        return None
+    try:
+        return msgspec.json.decode(payload, type=_Carried).trace_parent
+    except msgspec.DecodeError:
+        return None
