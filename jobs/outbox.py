@@ -59,11 +59,14 @@ class Outbox:
     ) -> str | None:
         """Add a job in the current transaction; returns its id, or None when ``dedupe_key`` already exists."""
         job_id = uuid.uuid4()
+        # On PostgreSQL the NOTIFY rides on the insert (one round trip, not two); it is sent, like a separate
+        # pg_notify, only for a row actually inserted and only when the transaction commits.
+        notify = ([], "") if self.db.is_sqlite else ([NOTIFY_CHANNEL, kind], ", pg_notify({}, {}) IS NULL AS notified")
         async with self.db.tx():
             rows = await self.db.fetch(
                 f"INSERT INTO outbox_job ({_COLUMNS}) "
                 "VALUES ({}, {}, {}, {}, {}, 'queued', 0, {}, {}, NULL, NULL, NULL, {}, {}) "
-                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING id{notify[1]}",
                 job_id,
                 tenant_id,
                 kind,
@@ -73,8 +76,9 @@ class Outbox:
                 run_at_ms if run_at_ms is not None else now_ms,
                 now_ms,
                 now_ms,
+                *notify[0],
             )
-            if rows:  # delivered when (and only if) the surrounding transaction commits
+            if rows and self.db.is_sqlite:  # delivered when (and only if) the surrounding transaction commits
                 await self.db.notify(NOTIFY_CHANNEL, kind)
         return str(rows[0]["id"]) if rows else None
 

@@ -169,7 +169,7 @@ class TenantOrdersController(TenantController):
         data: JSONBody[dict[str, Any]],
     ) -> Submitted:
         record = await gateway.orders.resolve(tenant.id, order_id)
-        return await gateway.results.submit(tenant.id, record.id, data)
+        return await gateway.results.submit_for(record, data)
 
     @post(
         "/{tenant_id:uuid}/uploads",
