@@ -2,26 +2,34 @@
 
 A claim must not cost more as the backlog grows (issue #20): ranking every due job made one claim cost
 0.6 s on PostgreSQL and 0.8 s on SQLite with 100,000 jobs due (docs/performance.md). So it looks only at
-the jobs that can matter: for every (tenant, kind) with a queued job due, its ``limit`` oldest (no claim
+the jobs that can matter: for each (tenant, kind) with a queued job due, its ``limit`` oldest (no claim
 takes more than ``limit`` jobs, so no tenant's later jobs can be picked), found by a skip scan over the
 index ``outbox_job_due (state, tenant_id, kind, available_at_ms)``; plus the oldest due jobs of no tenant,
-and running jobs whose lease ran out (there are at most as many running jobs as workers have slots). The
-work is then proportional to the number of (tenant, kind) pairs with due work, not to the number of jobs.
-Fairness and limits are decided over those candidates exactly as before over every due job: a tenant's
+and running jobs whose lease ran out (there are at most as many running jobs as workers have slots).
+Fairness and limits are then decided over those candidates as before over every due job: a tenant's
 candidates are its oldest due jobs of each kind, so its first ``limit`` are among them, whatever the kinds.
 
-The pairs are walked with a recursive CTE on both engines; each pair's jobs are one index range scan,
-written ``LATERAL`` on PostgreSQL and as a correlated ``IN`` on SQLite (which has no ``LATERAL``; its
-planner runs that subquery once per pair through the index).
+The walk visits at most ``PAIRS`` (tenant, kind) pairs, from a random tenant id on, wrapping around, so a
+claim's cost is bounded by neither the backlog nor the number of tenants (visiting 10,000 tenants' pairs
+cost more than ranking their 10,000 jobs). With at most ``PAIRS`` pairs due (the usual case) every one is
+seen and the oldest-first order across tenants is exact; with more, each claim sees a random stretch of
+them, so every tenant is reached within about pairs/``PAIRS`` claims instead of strictly oldest first.
+
+Each walk is a recursive CTE on both engines; each pair's jobs are one index range scan, written ``LATERAL``
+on PostgreSQL and as a correlated ``IN`` on SQLite (which has no ``LATERAL``; its planner runs that subquery
+once per pair through the index).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any, Final
 
 #: How many of the best eligible jobs a claim locks at most (concurrent claimers share this window).
 CANDIDATES: Final = 256
+#: How many (tenant, kind) pairs with due work a claim visits at most.
+PAIRS: Final = 128
 
 
 class ClaimSql:
@@ -45,20 +53,23 @@ def _kinds_filter(sql: ClaimSql, kinds: Sequence[str] | None, column: str) -> No
         sql.add(f" AND {column} IN ({', '.join('{}' for _ in kinds)})", *kinds)
 
 
-def candidates(sql: ClaimSql, *, sqlite: bool, now_ms: int, limit: int, kinds: Sequence[str] | None) -> None:
-    """Adds the CTEs ``pair`` and ``due``: the candidate jobs with their rank within their tenant."""
+def _walk(sql: ClaimSql, name: str, *, now_ms: int, kinds: Sequence[str] | None, start: uuid.UUID, wrap: bool) -> None:
+    """A recursive CTE ``name(tenant_id, kind, n)``: the (tenant, kind) pairs with a queued job due, in index order,
+    from ``start`` on (``wrap``: from the first tenant up to ``start``, only as many as ``walk_on`` left to find)."""
+    room = "{} - (SELECT COUNT(*) FROM walk_on)" if wrap else "{}"
     sql.add(
-        "WITH RECURSIVE pair(tenant_id, kind) AS ("
-        " SELECT tenant_id, kind FROM (SELECT tenant_id, kind FROM outbox_job"
-        "  WHERE state = 'queued' AND tenant_id IS NOT NULL AND available_at_ms <= {}",
+        f" {name}(tenant_id, kind, n) AS ("
+        " SELECT tenant_id, kind, 1 FROM (SELECT tenant_id, kind FROM outbox_job"
+        f"  WHERE state = 'queued' AND tenant_id {'<' if wrap else '>='} {{}} AND available_at_ms <= {{}}",
+        start,
         now_ms,
     )
     _kinds_filter(sql, kinds, "kind")
+    sql.add(f"  ORDER BY tenant_id, kind LIMIT 1) first_pair WHERE 0 < {room}", PAIRS)
     # The next pair: the tenant's next kind, else the next tenant's first; each a seek into the index.
     sql.add(
-        "  ORDER BY tenant_id, kind LIMIT 1) first_pair"
         " UNION ALL"
-        " SELECT n.tenant_id, n.kind FROM pair p JOIN outbox_job n ON n.id = COALESCE(("
+        f" SELECT n.tenant_id, n.kind, p.n + 1 FROM {name} p JOIN outbox_job n ON n.id = COALESCE(("
         "  SELECT j.id FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id = p.tenant_id AND j.kind > p.kind"
         "   AND j.available_at_ms <= {}",
         now_ms,
@@ -67,11 +78,21 @@ def candidates(sql: ClaimSql, *, sqlite: bool, now_ms: int, limit: int, kinds: S
     sql.add(
         "  ORDER BY j.kind LIMIT 1), ("
         "  SELECT j.id FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id > p.tenant_id"
-        "   AND j.available_at_ms <= {}",
+        f"{' AND j.tenant_id < {}' if wrap else ''} AND j.available_at_ms <= {{}}",
+        *((start,) if wrap else ()),
         now_ms,
     )
     _kinds_filter(sql, kinds, "j.kind")
-    sql.add("  ORDER BY j.tenant_id, j.kind LIMIT 1))),")
+    sql.add(f"  ORDER BY j.tenant_id, j.kind LIMIT 1)) WHERE p.n < {room}),", PAIRS)
+
+
+def candidates(sql: ClaimSql, *, sqlite: bool, now_ms: int, limit: int, kinds: Sequence[str] | None) -> None:
+    """Adds the CTEs up to ``candidate``: the jobs a claim ranks."""
+    start = uuid.uuid4()  # where this claim's walk over the tenants begins
+    sql.add("WITH RECURSIVE")
+    _walk(sql, "walk_on", now_ms=now_ms, kinds=kinds, start=start, wrap=False)
+    _walk(sql, "walk_wrapped", now_ms=now_ms, kinds=kinds, start=start, wrap=True)
+    sql.add(" pair AS (SELECT tenant_id, kind FROM walk_on UNION ALL SELECT tenant_id, kind FROM walk_wrapped),")
     columns = "x.id, x.kind, x.available_at_ms, COALESCE(CAST(x.tenant_id AS TEXT), '') AS tenant_key"
     oldest_of_pair = (
         "SELECT j.id{} FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id = p.tenant_id AND j.kind = p.kind"

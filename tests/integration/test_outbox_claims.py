@@ -132,3 +132,27 @@ async def test_every_tenant_with_due_work_is_seen_however_long_the_backlog(db: D
     expected: dict[str | None, int] = {str(t): 1 for t in quiet}
     assert holders == {**expected, None: 1, str(noisy): 2}
     assert all(job.available_at_ms <= 5_000 for job in batch)
+
+
+async def test_with_more_pairs_than_a_claim_visits_every_tenant_is_still_reached(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jobs.claim_sql
+
+    monkeypatch.setattr(jobs.claim_sql, "PAIRS", 2)
+    owners = [uuid.UUID(int=(n * 2**128) // 5 + 1) for n in range(5)]  # spread evenly: no tenant is hidden
+    now = datetime.now(UTC)
+    outbox = Outbox(db)
+    for n, tenant in enumerate(owners):
+        await db.fetch(
+            "INSERT INTO tenant (id, name, created_at, updated_at) VALUES ({}, {}, {}, {})", tenant, f"T{n}", now, now
+        )
+        await outbox.enqueue("ping", Ping(n=n), now_ms=n, tenant_id=tenant)
+    reached: Counter[str | None] = Counter()
+    for _ in range(40):
+        batch = await outbox.claim(worker="w", limit=5, lease_ms=60_000, now_ms=100)
+        assert len({job.tenant_id for job in batch}) == len(batch) == 2  # two pairs visited, one job each
+        reached.update(job.tenant_id for job in batch)
+        for job in batch:
+            await outbox.release_lease(job, now_ms=100)
+    assert set(reached) == {str(t) for t in owners}
