@@ -192,7 +192,10 @@ class Database:
 
         With connections kept open, SQLite checkpoints the WAL into the database file now and then but never
         empties it, so an erased value's old page could stay in the ``-wal`` file. A TRUNCATE checkpoint copies
-        every page into the file (over the old ones) and empties the log. PostgreSQL: nothing to do here."""
+        every page into the file (over the old ones) and empties the log. PostgreSQL: nothing to do here.
+        Call it after the erasing transaction committed: inside one it would wait for its own writer lock."""
+        if self._in_tx.get():
+            raise RuntimeError("Database.scrub() runs after the erasing transaction, not inside it")
         if self.is_sqlite:
             async with self._write_lock:
                 await self._connections().writer.run("PRAGMA wal_checkpoint(TRUNCATE)")
