@@ -55,4 +55,6 @@ class WebhookEventRetention:
                 )
             deleted += len(rows)
             if len(rows) < batch:
+                if deleted:
+                    await self.db.scrub()  # no deleted payload left behind in SQLite's write-ahead log
                 return deleted

@@ -18,6 +18,10 @@ import msgspec
 P = TypeVar("P", bound=msgspec.Struct)
 
 
+async def _left_to_the_worker() -> bool:
+    return False
+
+
 class JobContext(msgspec.Struct, frozen=True, kw_only=True):
     job_id: str
     tenant_id: str | None
@@ -26,6 +30,11 @@ class JobContext(msgspec.Struct, frozen=True, kw_only=True):
     idempotency_key: str
     #: This is the job's last attempt: a failure now sends it to ``dead`` even if it could be retried.
     last_attempt: bool = False
+    #: Marks the job done inside the handler's open transaction, so its last writes and the job's end are one
+    #: commit (a commit and its fsync fewer per job); the worker then does not complete it again. Returns
+    #: False when the lease was lost (the fencing check); the handler's own writes still commit. Optional:
+    #: a handler that never calls it is completed by the worker after it returns.
+    complete_in_tx: Callable[[], Awaitable[bool]] = _left_to_the_worker
 
 
 class JobKind(Generic[P]):

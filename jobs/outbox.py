@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import msgspec
 
+from jobs.claim_sql import claim_statement
 from jobs.lifecycle import DEFAULT_MAX_ATTEMPTS, Job, JobState
 from jobs.retry_policy import Failure
 from jobs.trace_context import current_trace_parent, payload_with_trace
@@ -39,10 +40,6 @@ def _job(row: dict[str, Any]) -> Job:
     return msgspec.convert(values, Job)
 
 
-#: How many of the best eligible jobs a claim considers (and concurrent claimers share).
-CANDIDATES: Final = 256
-
-
 class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -64,11 +61,14 @@ class Outbox:
         The job continues ``trace_parent`` (a W3C ``traceparent``), by default the trace current here."""
         job_id = uuid.uuid4()
         encoded = payload_with_trace(msgspec.json.encode(payload), trace_parent or current_trace_parent())
+        # On PostgreSQL the NOTIFY rides on the insert (one round trip, not two); it is sent, like a separate
+        # pg_notify, only for a row actually inserted and only when the transaction commits.
+        notify = ([], "") if self.db.is_sqlite else ([NOTIFY_CHANNEL, kind], ", pg_notify({}, {}) IS NULL AS notified")
         async with self.db.tx():
             rows = await self.db.fetch(
                 f"INSERT INTO outbox_job ({_COLUMNS}) "
                 "VALUES ({}, {}, {}, {}, {}, 'queued', 0, {}, {}, NULL, NULL, NULL, {}, {}) "
-                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING id{notify[1]}",
                 job_id,
                 tenant_id,
                 kind,
@@ -78,8 +78,9 @@ class Outbox:
                 run_at_ms if run_at_ms is not None else now_ms,
                 now_ms,
                 now_ms,
+                *notify[0],
             )
-            if rows:  # delivered when (and only if) the surrounding transaction commits
+            if rows and self.db.is_sqlite:  # delivered when (and only if) the surrounding transaction commits
                 await self.db.notify(NOTIFY_CHANNEL, kind)
         return str(rows[0]["id"]) if rows else None
 
@@ -93,7 +94,7 @@ class Outbox:
         tenant_limit: int = 1_000_000,
         kind_limits: Mapping[str, int] | None = None,
         kinds: Sequence[str] | None = None,
-    ) -> list[Job]:  # shape: one SQL statement per engine, kept whole so it reads as the claim it is
+    ) -> list[Job]:
         """Lease up to ``limit`` due jobs (queued and due, or running with an expired lease).
 
         Fairness: due jobs are ranked within their tenant and taken rank by rank (every tenant's oldest
@@ -105,74 +106,21 @@ class Outbox:
         at most the number of simultaneous claimers. ``kinds`` restricts the claim to the kinds the
         worker can run, so during a rolling deploy an old worker leaves a new kind's jobs alone.
         """
-        owner = f"{worker}:{uuid.uuid4().hex[:12]}"
-        kind_limits = dict(kind_limits or {})
-        args: list[Any] = [now_ms, now_ms, now_ms]
-        kinds_clause = ""
-        if kinds is not None:
-            if not kinds:
-                return []
-            kinds_clause = f" AND kind IN ({', '.join('{}' for _ in kinds)})"
-            args += list(kinds)
-        # Kind limits need each due job's rank within its kind (a second sort of every due job): only when set.
-        kind_rank = ", 0 AS kind_rank"
-        busy_kind_join = ""
-        limits_cte = ""
-        limits_join = ""
-        kind_cap = "1000000000"
-        if kind_limits:
-            kind_rank = ", ROW_NUMBER() OVER (PARTITION BY kind ORDER BY available_at_ms, id) AS kind_rank"
-            busy_kind_join = " LEFT JOIN busy_kind bk ON bk.kind = due.kind"
-            kind_rows = " UNION ALL ".join(
-                "SELECT CAST({} AS VARCHAR(100)) AS kind, CAST({} AS INTEGER) AS cap" for _ in kind_limits
-            )
-            limits_cte = f", kind_limit AS ({kind_rows})"
-            limits_join = " LEFT JOIN kind_limit kl ON kl.kind = due.kind"
-            kind_cap = "COALESCE(kl.cap, 1000000000)"
-            for name, cap in kind_limits.items():
-                args += [name, cap]
-        args += [tenant_limit, max(limit * 16, CANDIDATES), now_ms, now_ms, limit, now_ms + lease_ms, owner, now_ms]
-        lock = "" if self.db.is_sqlite else " FOR UPDATE OF o SKIP LOCKED"
-        sql = (
-            "WITH leased AS ("
-            "  SELECT COALESCE(CAST(tenant_id AS TEXT), '') AS tenant_key, kind FROM outbox_job"
-            "  WHERE state = 'running' AND lease_until_ms >= {}),"
-            " busy_tenant AS (SELECT tenant_key, COUNT(*) AS n FROM leased GROUP BY tenant_key),"
-            " busy_kind AS (SELECT kind, COUNT(*) AS n FROM leased GROUP BY kind),"
-            " due AS ("
-            "  SELECT id, kind, available_at_ms, COALESCE(CAST(tenant_id AS TEXT), '') AS tenant_key,"
-            "   ROW_NUMBER() OVER (PARTITION BY COALESCE(CAST(tenant_id AS TEXT), '')"
-            f"                      ORDER BY available_at_ms, id) AS tenant_rank{kind_rank}"
-            "  FROM outbox_job"
-            "  WHERE ((state = 'queued' AND available_at_ms <= {}) OR (state = 'running' AND lease_until_ms < {}))"
-            f"{kinds_clause})"
-            f"{limits_cte},"
-            " eligible AS ("
-            "  SELECT due.id, due.tenant_rank, due.available_at_ms FROM due"
-            f"  LEFT JOIN busy_tenant bt ON bt.tenant_key = due.tenant_key{busy_kind_join}{limits_join}"
-            "  WHERE (due.tenant_key = '' OR due.tenant_rank + COALESCE(bt.n, 0) <= {})"
-            f"    AND due.kind_rank{' + COALESCE(bk.n, 0)' if kind_limits else ''} <= {kind_cap}),"
-            # The best few hundred eligible jobs are taken first (a top-N sort), and only they are joined back to
-            # the table and locked: joining every due job and sorting the lot made a claim cost 30 ms with
-            # 7,000 jobs due. Concurrent claimers skip each other's locked rows within that window.
-            " best AS MATERIALIZED ("
-            "  SELECT id, tenant_rank, available_at_ms FROM eligible"
-            "  ORDER BY tenant_rank, available_at_ms, id LIMIT {}),"
-            # The state test is repeated on the locked row itself: PostgreSQL re-checks it against the row's
-            # newest version after locking, so a row another worker claimed meanwhile is never taken twice. It is
-            # a CASE on purpose: an indexable condition here lets a planner with stale statistics (a queue
-            # table's always are) re-scan every due job once per due job instead of fetching rows by primary key.
-            " picked AS MATERIALIZED ("
-            "  SELECT o.id FROM best b JOIN outbox_job o ON o.id = b.id"
-            "  WHERE CASE o.state WHEN 'queued' THEN o.available_at_ms <= {}"
-            "                     WHEN 'running' THEN o.lease_until_ms < {} ELSE FALSE END"
-            f"  ORDER BY b.tenant_rank, b.available_at_ms, o.id LIMIT {{}}{lock})"
-            " UPDATE outbox_job SET state = 'running', lease_until_ms = {}, lease_owner = {},"
-            " attempts = outbox_job.attempts + 1, updated_at_ms = {}"
-            f" FROM picked WHERE outbox_job.id = picked.id RETURNING {_QUALIFIED}"
+        if kinds is not None and not kinds:
+            return []
+        statement = claim_statement(
+            sqlite=self.db.is_sqlite,
+            owner=f"{worker}:{uuid.uuid4().hex[:12]}",
+            limit=limit,
+            lease_ms=lease_ms,
+            now_ms=now_ms,
+            tenant_limit=tenant_limit,
+            kind_limits=dict(kind_limits or {}),
+            kinds=kinds,
+            returning=_QUALIFIED,
         )
         async with self.db.tx():
-            rows = await self.db.fetch(sql, *args)
+            rows = await self.db.fetch(statement.sql, *statement.args)
         return sorted((_job(row) for row in rows), key=lambda job: (job.available_at_ms, job.id))
 
     async def complete(self, job: Job, *, now_ms: int) -> bool:

@@ -173,6 +173,12 @@ class Worker:
         if job.attempts > job.max_attempts:
             await self._record_failure(job, "attempts used up (its leases expired repeatedly)", retryable=False)
             return
+        completed: list[bool] = []  # set when the handler completed the job in its own transaction
+
+        async def complete_in_tx() -> bool:
+            completed.append(await self.outbox.complete(job, now_ms=self.clock()))
+            return completed[-1]
+
         context = JobContext(
             job_id=job.id,
             tenant_id=job.tenant_id,
@@ -180,6 +186,7 @@ class Worker:
             attempt=job.attempts,
             idempotency_key=job.dedupe_key or job.id,
             last_attempt=job.attempts >= job.max_attempts,
+            complete_in_tx=complete_in_tx,
         )
         started = self.clock()
         try:
@@ -202,7 +209,7 @@ class Worker:
             log.error("job_crashed", exc_info=exc)
             await self._record_failure(job, f"{type(exc).__name__}: {exc}", retryable=False)
         else:
-            if await self.outbox.complete(job, now_ms=self.clock()):
+            if completed[-1] if completed else await self.outbox.complete(job, now_ms=self.clock()):
                 self.metrics.outcomes.inc(kind=job.kind, outcome="done")
                 trace.get_current_span().set_attribute("job.outcome", "done")
                 log.info("job_done", attempt=job.attempts, duration_ms=self.clock() - started)

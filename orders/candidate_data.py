@@ -81,4 +81,6 @@ class CandidateData:
             at,
             at,
         )
+        if rows:
+            await self.db.scrub()  # no erased answer left behind in SQLite's write-ahead log
         return len(rows)

@@ -22,7 +22,7 @@ from core.order_status import AFTER_RESULT, OrderStatus, WriteBackState
 from core.result_bounds import ResultLimits
 from core.result_rules import validate_submission
 from jobs.outbox import Outbox
-from orders.store import Orders
+from orders.store import OrderRecord, Orders
 from orders.write_back import WRITE_BACK_KIND, WriteBack, latest_result
 from storage.database import Database
 
@@ -47,14 +47,19 @@ class Results:
         self.outbox = Outbox(db)
 
     async def submit(self, tenant_id: uuid.UUID, order_id: uuid.UUID, doc: Any) -> Submitted:
-        errors = validate_submission(doc, self.limits)
-        if errors:
-            raise ValidationFailed(errors)
         order = await self.orders.get(order_id, tenant_id=tenant_id)
         if order is None:
             raise NotFound(f"no order {order_id}")
-        if order.state in {OrderStatus.REJECTED, OrderStatus.UNROUTED}:
+        return await self.submit_for(order, doc)
+
+    async def submit_for(self, order: OrderRecord, doc: Any) -> Submitted:
+        """:meth:`submit` for an order the caller has just read (the results API resolved it already)."""
+        errors = validate_submission(doc, self.limits)
+        if errors:
+            raise ValidationFailed(errors)
+        if order.state in {OrderStatus.REJECTED, OrderStatus.UNROUTED} or order.tenant_id is None:
             raise Conflict(f"the order is {order.state}; it cannot take a result")
+        tenant_id, order_id = order.tenant_id, order.id
         await self._check_uploads(tenant_id, doc)
         body = canonical(doc)
         digest = hashlib.sha256(body).hexdigest()

@@ -95,6 +95,8 @@ class Uploads:
                     await self.db.fetch(f"DELETE FROM result_upload_chunk WHERE upload_id IN ({placeholders})", *doomed)
             deleted += len(doomed)
             if len(rows) < batch:
+                if deleted:
+                    await self.db.scrub()  # no deleted file left behind in SQLite's write-ahead log
                 return deleted
             after = (rows[-1]["created_at"], rows[-1]["id"])
 

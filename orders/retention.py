@@ -71,4 +71,6 @@ class OrderRetention:
                     await self.orders.add_timeline(row["id"], "pii.purged", {"fields": ["email", "name", "phone"]})
             done += len(rows)
             if len(rows) < batch:
+                if done:
+                    await self.db.scrub()  # no erased detail left behind in SQLite's write-ahead log
                 return done

@@ -33,6 +33,16 @@ class WriteBack(msgspec.Struct, frozen=True):
     result_id: str
 
 
+#: Everything a write-back needs in one read: the result, whether it is still its order's newest (the order of
+#: ``latest_result``), and where it goes.
+_TO_WRITE: Final = (
+    "SELECT r.order_id, r.body, o.integration_id, o.kombo_order_id,"
+    " NOT EXISTS (SELECT 1 FROM order_result n WHERE n.order_id = r.order_id"
+    "  AND (n.created_at > r.created_at OR (n.created_at = r.created_at AND n.id > r.id))) AS is_latest"
+    " FROM order_result r JOIN assessment_order o ON o.id = r.order_id WHERE r.id = {}"
+)
+
+
 async def latest_result(db: Database, order_id: uuid.UUID) -> dict[str, Any] | None:
     """The order's newest result row (id, body_hash, status, write_back), if it has one."""
     rows = await db.fetch(
@@ -67,21 +77,20 @@ class WriteBacks:
         await self.write_back(uuid.UUID(payload.result_id), ctx)
 
     async def write_back(self, result_id: uuid.UUID, ctx: JobContext) -> None:
-        rows = await self.db.fetch("SELECT order_id, body FROM order_result WHERE id = {}", result_id)
+        rows = await self.db.fetch(_TO_WRITE, result_id)
         if not rows:
             return
         order_id = uuid.UUID(str(rows[0]["order_id"]))
-        latest = await latest_result(self.db, order_id)
-        if latest is None or uuid.UUID(str(latest["id"])) != result_id:
-            await self._mark(result_id, WriteBackState.SUPERSEDED)
-            await self.orders.add_timeline(order_id, "result.superseded", {"result_id": str(result_id)})
+        if not rows[0]["is_latest"]:
+            async with self.db.tx():
+                await self._mark(result_id, WriteBackState.SUPERSEDED)
+                await self.orders.add_timeline(order_id, "result.superseded", {"result_id": str(result_id)})
+                await ctx.complete_in_tx()
             return
-        order = await self.orders.get(order_id, tenant_id=None)
-        assert order is not None
         doc = msgspec.json.decode(rows[0]["body"])
         body = convert(await self._resolve_attachments(doc), ResultBody, what="result")
         try:
-            warnings = await self.kombo.put_result(order.integration_id, order.kombo_order_id, body)
+            warnings = await self.kombo.put_result(rows[0]["integration_id"], rows[0]["kombo_order_id"], body)
         except KomboError as exc:
             failure = job_failure(exc, now_ms=self.clock_ms())
             detail = {
@@ -114,6 +123,7 @@ class WriteBacks:
             await self.orders.add_timeline(
                 order_id, "written_back", {"result_id": str(result_id), "warnings": [w.message for w in warnings]}
             )
+            await ctx.complete_in_tx()  # the job is done in the same commit as the result it wrote
 
     async def _resolve_attachments(self, doc: dict[str, Any]) -> dict[str, Any]:
         attachments = []

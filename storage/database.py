@@ -15,17 +15,19 @@ import sqlite3
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Final, Literal
 
 import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
 from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings, PostgresUrl, SqliteUrl
+from storage.sqlite_connections import SqliteConnection, SqliteConnections
 from storage.sqlite_files import make_private
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -64,6 +66,9 @@ class Database:
             self.dialect: Dialect = "sqlite"
             self.sqlite_path: Path | None = Path(parsed.path)
             self.engine = SQLiteEngine(path=parsed.path, timeout=settings.sqlite_busy_timeout_s)
+            # piccolo's engine only lends its connection settings (and its type converters): the connections
+            # themselves are kept open by storage/sqlite_connections.py.
+            self._connect = partial(sqlite3.connect, **self.engine.connection_kwargs, check_same_thread=False)
         else:
             assert isinstance(parsed, PostgresUrl)
             self.dialect = "postgresql"
@@ -80,6 +85,10 @@ class Database:
             f"pending_{id(self)}", default=None
         )
         self._local_listeners: dict[str, list[Callable[[], None]]] = {}
+        self._sqlite: SqliteConnections | None = None
+        self._sqlite_tx: contextvars.ContextVar[SqliteConnection | None] = contextvars.ContextVar(
+            f"sqlite_tx_{id(self)}", default=None
+        )
         self._started = False
 
     @property
@@ -114,6 +123,9 @@ class Database:
             except (TimeoutError, *_UNAVAILABLE):
                 pool.terminate()
                 self.engine.pool = None
+        if self._sqlite is not None:
+            await self._sqlite.close()
+            self._sqlite = None
         self._started = False
 
     @asynccontextmanager
@@ -130,12 +142,10 @@ class Database:
         pending_token = self._pending.set(pending)
         try:
             if self.is_sqlite and write:
-                assert isinstance(self.engine, SQLiteEngine)
-                async with self._write_lock, self.engine.transaction(TransactionType.immediate):
+                async with self._write_lock, self._sqlite_transaction(self._connections().writer, "IMMEDIATE"):
                     yield
             elif self.is_sqlite:
-                assert isinstance(self.engine, SQLiteEngine)
-                async with self.engine.transaction(TransactionType.deferred):
+                async with self._connections().reader() as reader, self._sqlite_transaction(reader, "DEFERRED"):
                     yield
             else:
                 assert isinstance(self.engine, PostgresEngine)
@@ -151,6 +161,44 @@ class Database:
             self._in_tx.reset(token)
             self._pending.reset(pending_token)
         self._announce(pending)  # reached only after a commit
+
+    @asynccontextmanager
+    async def _sqlite_transaction(self, connection: SqliteConnection, mode: str) -> AsyncIterator[None]:
+        await connection.run(f"BEGIN {mode}")
+        token = self._sqlite_tx.set(connection)
+        try:
+            yield
+            await connection.run("COMMIT")
+        except BaseException:
+            await connection.rollback()
+            raise
+        finally:
+            self._sqlite_tx.reset(token)
+
+    def _connections(self) -> SqliteConnections:
+        if self._sqlite is None:
+            self._sqlite = SqliteConnections(self._connect)
+        return self._sqlite
+
+    async def _run_sqlite(self, sql: str, args: list[Any]) -> list[dict[str, Any]]:
+        connection = self._sqlite_tx.get()
+        if connection is not None:
+            return await connection.run(sql, args)
+        async with self._connections().reader() as reader:
+            return await reader.run(sql, args)
+
+    async def scrub(self) -> None:
+        """After erasing data (retention): leave no copy of it in SQLite's write-ahead log.
+
+        With connections kept open, SQLite checkpoints the WAL into the database file now and then but never
+        empties it, so an erased value's old page could stay in the ``-wal`` file. A TRUNCATE checkpoint copies
+        every page into the file (over the old ones) and empties the log. PostgreSQL: nothing to do here.
+        Call it after the erasing transaction committed: inside one it would wait for its own writer lock."""
+        if self._in_tx.get():
+            raise RuntimeError("Database.scrub() runs after the erasing transaction, not inside it")
+        if self.is_sqlite:
+            async with self._write_lock:
+                await self._connections().writer.run("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def notify(self, channel: str, payload: str = "") -> None:
         """Tell listeners on ``channel`` once the current transaction commits (at once outside one).
@@ -174,6 +222,9 @@ class Database:
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Run one statement with piccolo's ``{}`` placeholders; joins the current transaction if any."""
         try:
+            if self.is_sqlite:
+                query, values = QueryString(sql, *args).compile_string(engine_type="sqlite")
+                return await self._run_sqlite(query, values)
             rows = await self.engine.run_querystring(QueryString(sql, *args))
         except _UNAVAILABLE as exc:
             raise await self._unavailable(exc) from None
@@ -182,6 +233,9 @@ class Database:
     async def execute(self, sql: str) -> None:
         """Run DDL or a statement without arguments (may contain several statements on PostgreSQL)."""
         try:
+            if self.is_sqlite:
+                await self._run_sqlite(sql, [])
+                return
             await self.engine.run_ddl(sql)
         except _UNAVAILABLE as exc:
             raise await self._unavailable(exc) from None

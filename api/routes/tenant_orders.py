@@ -172,7 +172,7 @@ class TenantOrdersController(TenantController):
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, schema_extra=RESULT_BODY)],
     ) -> Submitted:
         record = await gateway.orders.resolve(tenant.id, order_id)
-        return await gateway.results.submit(tenant.id, record.id, data)
+        return await gateway.results.submit_for(record, data)
 
     @post(
         "/{tenant_id:uuid}/uploads",

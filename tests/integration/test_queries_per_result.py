@@ -1,0 +1,84 @@
+"""How many database round trips one result costs, from the results API to Kombo's answer being recorded.
+
+A counting wrapper around :class:`storage.database.Database` (every instance in this process: the gateway
+serving the API runs in a thread here) counts statements and transactions while results are submitted over
+real HTTP and then written back by a worker. The bounds are docs/performance.md's figures (before issue #18:
+10 and 13.5 round trips a result): a change that adds a query to the per-result path fails here before it
+shows up as a slower benchmark.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import pytest
+
+from agtest.stack import ADMIN, Stack, ports, run_jobs, stack
+from storage.database import Database
+
+pytestmark = pytest.mark.anyio
+__all__ = ["ports", "stack"]
+
+RESULTS = 6
+RESULT: dict[str, Any] = {
+    "status": "COMPLETED",
+    "result_url": "https://vendor.example/reports/1",
+    "completed_at": "2026-07-23T15:42:10.000Z",
+    "score": 50,
+    "max_score": 100,
+}
+
+
+@contextmanager
+def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """Count ``statements`` (each a round trip) and ``transactions`` (their BEGIN and COMMIT: two more)."""
+    counts: Counter[str] = Counter()
+    fetch, tx = Database.fetch, Database.tx
+
+    async def counted_fetch(self: Database, sql: str, *args: Any) -> list[dict[str, Any]]:
+        counts["statements"] += 1
+        return await fetch(self, sql, *args)
+
+    @asynccontextmanager
+    async def counted_tx(self: Database, *, write: bool = True) -> AsyncIterator[None]:
+        outermost = not self._in_tx.get()
+        async with tx(self, write=write):
+            counts["transactions"] += outermost
+            yield
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Database, "fetch", counted_fetch)
+        patch.setattr(Database, "tx", counted_tx)
+        yield counts
+
+
+def per_result(counts: Counter[str]) -> float:
+    return (counts["statements"] + 2 * counts["transactions"]) / RESULTS
+
+
+async def test_a_result_costs_a_bounded_number_of_round_trips(
+    stack: Stack, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant, integration = await stack.tenant_with_integration()
+    for _ in range(RESULTS):
+        await stack.place(integration)
+    orders = await stack.gateway_orders(tenant)
+    assert len(orders) == RESULTS
+    await run_jobs(db, stack.settings)  # the orders' own start jobs, so only write-backs are left
+    with counting(monkeypatch) as submission:
+        for order in orders:
+            url = f"{stack.gateway}/v1/tenants/{tenant}/orders/{order['id']}/result"
+            assert (await stack.http.put(url, json=RESULT, headers=ADMIN)).status_code == 202
+    with counting(monkeypatch) as write_back:
+        await run_jobs(db, stack.settings)
+    rows = await db.fetch("SELECT COUNT(*) AS n FROM order_result WHERE write_back = 'written'")
+    assert rows[0]["n"] == RESULTS
+    print(f"\nsubmission {dict(submission)} {per_result(submission):.1f}/result")
+    print(f"write-back {dict(write_back)} {per_result(write_back):.1f}/result")
+    # Submission: the tenant, the order, its latest result, three inserts (result, timeline, job), one commit.
+    assert per_result(submission) <= 8
+    # Write-back: one read, three writes and the job's completion in one commit, and a share of a claim.
+    assert per_result(write_back) <= 10
