@@ -97,8 +97,11 @@ def database_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) ->
             templates.copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("migrated_postgres") if migrated else None
-    url = asyncio.run(postgres.create_database(template))
+    url = (
+        templates.copy_postgres(request.getfixturevalue("migrated_postgres"))
+        if migrated
+        else asyncio.run(postgres.create_database())
+    )
     try:
         yield url
     finally:

@@ -95,13 +95,17 @@ def _name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
 
-async def create_database(template: str | None = None) -> str:
-    """A new database: empty, or a copy of the database named ``template`` (which nobody may be connected to)."""
+async def create_database(
+    template: str | None = None, *, admin: str | None = None, registry: set[str] | None = None
+) -> str:
+    """A new database on the server of ``admin`` (else ``admin_url()``), remembered in ``registry`` (else
+    ``created``): empty, or a copy of the database named ``template`` (which nobody may be connected to)."""
+    admin = admin or admin_url()
     name = f"{PREFIX}{RUN}_{uuid.uuid4().hex[:16]}"
-    created.add(name)  # before CREATE: a CREATE that succeeded while its answer was lost is swept too
+    (created if registry is None else registry).add(name)  # before CREATE: one whose answer was lost is swept too
     copy = "" if template is None else f' TEMPLATE "{template}"'
-    await _admin_execute(f'CREATE DATABASE "{name}"{copy}')
-    return with_database(admin_url(), name)
+    await _admin_execute(f'CREATE DATABASE "{name}"{copy}', admin)
+    return with_database(admin, name)
 
 
 async def drop_database(url: str, *, admin: str | None = None, registry: set[str] | None = None) -> None:
