@@ -74,7 +74,7 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def migrated_postgres() -> Iterator[str]:
-    """A migrated PostgreSQL database of this test process, the template of each test's that uses ``db``."""
+    """A migrated PostgreSQL database of this test process: the template of every test database ``db`` uses."""
     with templates.postgres_template() as name:
         yield name
 
