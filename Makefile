@@ -59,9 +59,11 @@ type: install
 	$(BIN)/mypy
 
 # One pytest process per core (pytest-xdist); WORKERS=0 runs in this process (a debugger, -s, print-debugging).
+# worksteal: a process that runs out of tests takes queued ones from the other, so a few long tests at the end
+# of one process's share do not leave the other core idle.
 WORKERS ?= auto
 pytest: install
-	@rc=0; $(BIN)/python -m pytest $(if $(filter 0,$(WORKERS)),,-n $(WORKERS)) $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(BIN)/python -m pytest $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist worksteal) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; exit $$rc
 
 drill: install  ## fuzzing at ten times the budget of make test, then the fault drills (PRESSURE=1: beside a CPU hog)

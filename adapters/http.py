@@ -3,6 +3,8 @@ policy refuses a final ``OutboundRefused``."""
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -13,6 +15,14 @@ from adapters.outbound_spans import client_span, with_trace_headers
 from core.adapters import HttpReply
 from core.errors import AssessgateError
 from core.outbound import OutboundPolicy
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), built once per
+    process: building one parses the bundle, about 30 ms of CPU for each client that did (a gateway opened by a
+    CLI command or a test made one every time)."""
+    return httpx.create_ssl_context()
 
 
 class HttpxClient:

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from adapters.http import HttpxClient
+from adapters.http import HttpxClient, tls_context
 from adapters.kombo_client import DEFAULT_TIMEOUT, KomboClient
 from adapters.mail import mailer_for
 from api.adapter_check import AdapterCheck
@@ -67,7 +67,7 @@ def default_process_name() -> str:
 
 
 def new_kombo_http() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": "assessgate"})
+    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": "assessgate"}, verify=tls_context())
 
 
 @dataclass(kw_only=True)

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
-from agtest import postgres
+from agtest import dropper, postgres, templates
 from agtest.admission import UNLIMITED
 from agtest.audit import dump, leaks
 from agtest.sandbox_support import receiver, sandbox
@@ -66,17 +66,46 @@ def engine(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file of this test process, copied for each test that uses ``db``."""
+    return templates.sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    """A migrated PostgreSQL database of this test process: the template of every test database ``db`` uses."""
+    with templates.postgres_template() as name:
+        yield name
+
+
 @pytest.fixture
-def database_url(engine: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the parametrized engine, dropped afterwards (sync, so CLI tests can use it)."""
+def migrated_copy() -> None:
+    """Asked for by ``db`` and by fixtures that migrate the test's database themselves: ``database_url`` is then
+    a copy of a migrated database (their migrate finds every step applied) instead of an empty one."""
+
+
+@pytest.fixture
+def database_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database of the test's own on the parametrized engine, dropped afterwards (sync, so CLI tests can use
+    it). It has no rows; it is a copy of a migrated one when the test uses ``migrated_copy`` (``db`` does), else
+    it has no tables either."""
+    migrated = "migrated_copy" in request.fixturenames
     if engine == "sqlite":
-        yield f"sqlite:///{tmp_path / 'assessgate.db'}"
+        path = tmp_path / "assessgate.db"
+        if migrated:
+            templates.copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
+        yield f"sqlite:///{path}"
         return
-    url = asyncio.run(postgres.create_database())
+    url = (
+        templates.copy_postgres(request.getfixturevalue("migrated_postgres"))
+        if migrated
+        else asyncio.run(postgres.create_database())
+    )
     try:
         yield url
     finally:
-        asyncio.run(postgres.drop_database(url))
+        dropper.drop_soon(url)  # DROP DATABASE waits for a checkpoint; the next test need not
 
 
 @pytest.fixture
@@ -95,7 +124,7 @@ def test_settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def db(test_settings: Settings) -> AsyncIterator[Database]:
+async def db(test_settings: Settings, migrated_copy: None) -> AsyncIterator[Database]:
     """A started, migrated database with the tables bound to it; at the end of the test, the audit reads all of
     it: no configured secret or candidate answer may be stored in clear."""
     database = Database(test_settings.database)
@@ -174,6 +203,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """The session-end sweep: a test database this run created and a teardown left (PostgreSQL was restarting,
     the run was interrupted) is dropped now, so no ``ag_test_*`` database outlives the run that made it."""
     del session
+    if not dropper.drain():
+        _SWEEP_PROBLEM.append("the background drops did not finish in time")
     if not postgres.created:
         return
     try:
@@ -183,6 +214,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for problem in dropper.problems:
+        terminalreporter.write_line(f"a background drop failed (the sweep retried it): {problem}", yellow=True)
     if _SWEPT:
         terminalreporter.write_line(f"test databases a teardown left, dropped at the end: {', '.join(_SWEPT)}")
     for problem in _SWEEP_PROBLEM:

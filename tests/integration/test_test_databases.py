@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
-from agtest import postgres
+from agtest import dropper, postgres
 from agtest.private_postgres import PrivatePostgres, private_postgres, unavailable
 
 pytestmark = [pytest.mark.postgres, pytest.mark.anyio]
@@ -64,3 +64,15 @@ async def test_the_sweep_drops_what_this_run_left_and_nothing_else(own_server: P
     assert sorted(swept) == sorted(url.rsplit("/", 1)[1] for url in left)
     assert await databases(own_server) == [other_run]
     assert postgres.created == set()
+
+
+async def test_a_database_handed_to_the_dropper_is_dropped_on_its_own_server(
+    own_server: PrivatePostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = await postgres.create_database()
+    dropper.drop_soon(url)
+    monkeypatch.setenv("ASSESSGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:9/elsewhere")
+    assert await asyncio.to_thread(dropper.drain)
+    assert await databases(own_server) == []
+    assert postgres.created == set()
+    assert dropper.problems == []

@@ -33,7 +33,7 @@ async def _migrate(settings: Settings) -> None:
 
 
 @pytest.fixture
-def mounted(database_url: str, tmp_path: Path) -> Iterator[SandboxHandle]:
+def mounted(database_url: str, tmp_path: Path, migrated_copy: None) -> Iterator[SandboxHandle]:
     port = free_port()
     settings = sandbox_mode_settings(database_url, tmp_path, port)
     asyncio.run(_migrate(settings))

@@ -65,14 +65,14 @@ async def server_problem() -> str | None:
     return None
 
 
-async def _on_admin(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """Run ``work`` on a connection to the admin database, retrying (with backoff, up to ``READY_WITHIN_S``)
-    while the server says "not now"."""
+async def _on_admin(work: Callable[[asyncpg.Connection], Awaitable[T]], admin: str | None = None) -> T:
+    """Run ``work`` on a connection to the admin database (``admin``, else ``admin_url()``), retrying (with
+    backoff, up to ``READY_WITHIN_S``) while the server says "not now"."""
     deadline = time.monotonic() + READY_WITHIN_S
     pause = 0.1
     while True:
         try:
-            conn = await asyncpg.connect(admin_url(), timeout=10)
+            conn = await asyncpg.connect(admin or admin_url(), timeout=10)
             try:
                 return await work(conn)
             finally:
@@ -84,28 +84,36 @@ async def _on_admin(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
             pause = min(pause * 2, 2.0)
 
 
-async def _admin_execute(statement: str) -> None:
+async def _admin_execute(statement: str, admin: str | None = None) -> None:
     async def execute(conn: asyncpg.Connection) -> None:
         await conn.execute(statement)
 
-    await _on_admin(execute)
+    await _on_admin(execute, admin)
 
 
 def _name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
 
-async def create_database() -> str:
+async def create_database(
+    template: str | None = None, *, admin: str | None = None, registry: set[str] | None = None
+) -> str:
+    """A new database on the server of ``admin`` (else ``admin_url()``), remembered in ``registry`` (else
+    ``created``): empty, or a copy of the database named ``template`` (which nobody may be connected to)."""
+    admin = admin or admin_url()
     name = f"{PREFIX}{RUN}_{uuid.uuid4().hex[:16]}"
-    created.add(name)  # before CREATE: a CREATE that succeeded while its answer was lost is swept too
-    await _admin_execute(f'CREATE DATABASE "{name}"')
-    return with_database(admin_url(), name)
+    (created if registry is None else registry).add(name)  # before CREATE: one whose answer was lost is swept too
+    copy = "" if template is None else f' TEMPLATE "{template}"'
+    await _admin_execute(f'CREATE DATABASE "{name}"{copy}', admin)
+    return with_database(admin, name)
 
 
-async def drop_database(url: str) -> None:
+async def drop_database(url: str, *, admin: str | None = None, registry: set[str] | None = None) -> None:
+    """Drop the database at ``url`` (through ``admin``, else ``admin_url()``) and forget it in ``registry``
+    (else ``created``)."""
     name = _name(url)
-    await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    created.discard(name)
+    await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin)
+    (created if registry is None else registry).discard(name)
 
 
 async def leftovers() -> list[str]:

@@ -15,6 +15,7 @@ import msgspec
 import pytest
 from litestar import Litestar, Request, Response, post
 
+from adapters.http import tls_context
 from agtest.servers import free_port, serve
 from api.bootstrap import with_sandbox
 from core.kombo import signature
@@ -85,7 +86,10 @@ def sandbox(receiver: tuple[Receiver, str]) -> Iterator[SandboxHandle]:
     settings = SandboxSettings(
         api_key=API_KEY, webhook_url=hook_url, webhook_secret=WEBHOOK_SECRET, public_url=f"http://127.0.0.1:{port}"
     )
-    with serve(create_sandbox_app(settings), port) as url, httpx.Client(base_url=url, timeout=30) as control:
+    with (
+        serve(create_sandbox_app(settings), port) as url,
+        httpx.Client(base_url=url, timeout=30, verify=tls_context()) as control,
+    ):
         yield SandboxHandle(url=url, api_url=f"{url}/v1", control=control, receiver=state, settings=settings)
 
 

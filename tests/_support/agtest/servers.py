@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+#: How often uvicorn's own loop looks at ``should_exit`` (and refreshes its Date header).
+TICK_S = 0.1
 
 
 def free_port() -> int:
@@ -19,12 +23,33 @@ def free_port() -> int:
         return port
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, woken by :meth:`stop` at once instead of at its next tick: a test stopping two or three
+    servers waited up to a tick for each."""
+
+    _wake: asyncio.Event
+    _loop: asyncio.AbstractEventLoop
+
+    async def main_loop(self) -> None:
+        self._wake, self._loop = asyncio.Event(), asyncio.get_running_loop()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000  # uvicorn's own loop: on_tick refreshes the Date header every 10th
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), TICK_S)
+
+    def stop(self) -> None:
+        self.should_exit = True
+        if hasattr(self, "_loop"):
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+
 @contextmanager
 def serve(app: Any, port: int | None = None) -> Iterator[str]:
     """Serve ``app`` until the block ends; yields its base URL once it accepts connections."""
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
+    server = _Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
     started = threading.Event()
@@ -40,5 +65,5 @@ def serve(app: Any, port: int | None = None) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(timeout=10)

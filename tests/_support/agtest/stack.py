@@ -12,6 +12,7 @@ import httpx
 import msgspec
 import pytest
 
+from adapters.http import tls_context
 from adapters.kombo_client import KomboClient
 from agtest.servers import free_port, serve
 from api.app import create_app
@@ -102,13 +103,13 @@ def running(settings: Settings, sandbox_port: int) -> Iterator[tuple[str, str]]:
 async def stack(db: Database, test_settings: Settings, ports: tuple[int, int]) -> AsyncIterator[Stack]:
     settings = stack_settings(test_settings, *ports)
     with running(settings, ports[1]) as (gateway_url, sandbox_url):
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, verify=tls_context()) as http:
             yield Stack(gateway=gateway_url, sandbox=sandbox_url, settings=settings, http=http)
 
 
 async def run_jobs(db: Database, settings: Settings, clock: Any = None) -> None:
     """Run every due job once, as a worker would (``clock`` may be moved forward between calls)."""
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(verify=tls_context()) as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
         kwargs = {} if clock is None else {"clock": clock}
         async with open_gateway(settings, db=db, kombo=kombo, **kwargs) as gateway:
