@@ -164,9 +164,11 @@ class Database:
 
     @asynccontextmanager
     async def _sqlite_transaction(self, connection: SqliteConnection, mode: str) -> AsyncIterator[None]:
-        await connection.run(f"BEGIN {mode}")
         token = self._sqlite_tx.set(connection)
         try:
+            # Inside the try: a task cancelled while BEGIN waits for the file's lock leaves the BEGIN to finish on
+            # the connection's thread, and only the rollback queued behind it there ends that transaction.
+            await connection.run(f"BEGIN {mode}")
             yield
             await connection.run("COMMIT")
         except BaseException:
@@ -198,7 +200,9 @@ class Database:
             raise RuntimeError("Database.scrub() runs after the erasing transaction, not inside it")
         if self.is_sqlite:
             async with self._write_lock:
-                await self._connections().writer.run("PRAGMA wal_checkpoint(TRUNCATE)")
+                [outcome] = await self._connections().writer.run("PRAGMA wal_checkpoint(TRUNCATE)")
+            if outcome["busy"]:  # a reader kept the log past the busy timeout: the purge's job tries again
+                raise DatabaseUnavailable("the SQLite write-ahead log could not be emptied after erasing (busy)")
 
     async def notify(self, channel: str, payload: str = "") -> None:
         """Tell listeners on ``channel`` once the current transaction commits (at once outside one).

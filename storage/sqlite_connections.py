@@ -53,6 +53,8 @@ class SqliteConnection:
             connection = self._connect()
             connection.row_factory = _dict_row
             connection.execute("PRAGMA foreign_keys = 1")
+            # Erased rows are overwritten, not left in free pages (some SQLite builds default to this; not all).
+            connection.execute("PRAGMA secure_delete = ON")
             self._connection = connection
         cursor = self._connection.execute(sql, args)
         try:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 
+from agtest import only_sqlite
 from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings, Settings
 from storage.database import Database
@@ -117,3 +119,28 @@ async def test_unreachable_postgres_raises_database_unavailable() -> None:
 
 async def test_ping_reports_health(db: Database) -> None:
     assert await db.ping() is True
+
+
+@only_sqlite
+async def test_a_write_cancelled_while_it_waits_for_the_file_lock_leaves_the_database_writable(
+    db: Database, database_url: str
+) -> None:
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the file's write lock (a CLI command, a backup)
+
+    async def write() -> None:
+        async with db.tx():
+            await db.fetch("CREATE TABLE never_made (id INTEGER)")
+
+    task = asyncio.create_task(write())
+    # BEGIN IMMEDIATE waits for the lock on the connection's thread (the busy timeout is 30 s); the task is still
+    # waiting when it is cancelled, as a worker's wait_for or a shutdown cancels it.
+    assert await asyncio.wait({task}, timeout=0.3) == (set(), {task})
+    task.cancel()
+    other.execute("ROLLBACK")  # the lock comes free: the BEGIN on that thread completes after the cancellation
+    other.close()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.tx():  # the cancelled BEGIN did not leave its connection inside a transaction of its own
+        await db.fetch("CREATE TABLE after_cancel (id INTEGER)")
+    assert await db.fetch("SELECT count(*) AS n FROM after_cancel") == [{"n": 0}]
