@@ -20,7 +20,7 @@ import msgspec
 import structlog
 
 from core.clock import as_datetime
-from core.errors import KomboError
+from core.errors import AssessgateError, KomboError
 from core.kombo import OrderReceivedData, format_timestamp
 from core.kombo.ids import is_storable_id
 from core.metrics import Counter
@@ -131,7 +131,7 @@ class Reconciliation:
             async with gate:
                 try:
                     await self._reconcile(tenant)
-                except KomboError as exc:
+                except AssessgateError as exc:  # Kombo, the database, a bad order: this tenant retries alone
                     log.warning("reconcile_tenant_failed", tenant_id=str(tenant.id), error=exc.message)
                     now = self.clock_ms()
                     await self.outbox.enqueue(
@@ -144,9 +144,15 @@ class Reconciliation:
                     )
 
         tenants = await self.tenants.many([uuid.UUID(t) for t in payload.tenant_ids])
-        async with asyncio.TaskGroup() as group:
-            for tenant in tenants:
-                group.create_task(one(tenant))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for tenant in tenants:
+                    group.create_task(one(tenant))
+        except ExceptionGroup as failures:  # not even its own job could be enqueued (the database is down)
+            first = next((e for e in failures.exceptions if isinstance(e, AssessgateError)), None)
+            if first is None:
+                raise
+            raise first from None  # the worker then retries the batch as that error says (unavailable: retry)
 
     async def _reconcile(self, tenant: Tenant) -> int:
         if tenant.integration_id is None:

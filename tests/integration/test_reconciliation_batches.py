@@ -13,7 +13,7 @@ from adapters.kombo_client import KomboClient
 from agtest.runtime import gateway_for
 from agtest.stack import Stack, ports, stack
 from core.clock import wall_clock_ms
-from core.errors import KomboError
+from core.errors import AssessgateError, DatabaseUnavailable, KomboError
 from jobs.outbox import Outbox
 from jobs.worker import Worker
 from orders.reconciliation import RECONCILE_ALL_KIND, RECONCILE_BATCH_KIND, RECONCILE_KIND, ReconcileAll
@@ -26,16 +26,17 @@ __all__ = ["ports", "stack"]
 class FailingFor:
     """The real Kombo client, except that listing one integration's orders fails as a Kombo outage would."""
 
-    def __init__(self, kombo: KomboClient, integration: str) -> None:
+    def __init__(self, kombo: KomboClient, integration: str, error: AssessgateError) -> None:
         self.kombo = kombo
         self.integration = integration
+        self.error = error
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.kombo, name)
 
     async def list_orders(self, integration_id: str, **kwargs: Any) -> Any:
         if integration_id == self.integration:
-            raise KomboError("Kombo is unavailable", http_status=503, retryable=True)
+            raise self.error
         return await self.kombo.list_orders(integration_id, **kwargs)
 
 
@@ -47,7 +48,18 @@ async def jobs_of(db: Database) -> dict[str, list[str]]:
     return found
 
 
-async def test_batches_reconcile_every_tenant_and_a_failing_one_retries_alone(stack: Stack, db: Database) -> None:
+@pytest.mark.parametrize(
+    "error",
+    [
+        KomboError("Kombo is unavailable", http_status=503, retryable=True),
+        # Not Kombo's: what ingesting that tenant's orders met (here raised where Kombo is asked; same path).
+        DatabaseUnavailable("database unavailable: connection reset"),
+    ],
+    ids=["kombo", "other"],
+)
+async def test_batches_reconcile_every_tenant_and_a_failing_one_retries_alone(
+    stack: Stack, db: Database, error: AssessgateError
+) -> None:
     await stack.http.post(
         f"{stack.sandbox}/_sandbox/faults",
         json={"target": "webhook:assessment:order-received", "action": "drop", "probability": 1.0, "times": None},
@@ -59,7 +71,7 @@ async def test_batches_reconcile_every_tenant_and_a_failing_one_retries_alone(st
     settings = stack.settings
     async with httpx.AsyncClient() as http:
         real = KomboClient(http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
-        async with gateway_for(db, settings, kombo=FailingFor(real, failing_integration)) as gateway:
+        async with gateway_for(db, settings, kombo=FailingFor(real, failing_integration, error)) as gateway:
             gateway.reconciliation.batch_size = 2  # 5 tenants: three batches
             await Outbox(db).enqueue(RECONCILE_ALL_KIND, ReconcileAll(), now_ms=wall_clock_ms())
             await Worker(db, gateway.registry, rng=random.Random(1)).drain()
