@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import ssl
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,7 +35,7 @@ class HttpxClient:
     async def post(self, url: str, *, content: bytes, headers: Mapping[str, str], timeout_s: float) -> HttpReply:
         if self._client is None or self._client.is_closed:
             self._client = guarded_client(self.policy, headers={"User-Agent": "assessgate"})
-        with client_span("POST", method="POST", host=urlsplit(url).netloc) as span:
+        with client_span("POST", method="POST", url=url) as span:
             try:
                 response = await self._client.post(
                     url, content=content, headers=with_trace_headers(dict(headers)), timeout=timeout_s

@@ -96,7 +96,7 @@ class KomboClient:
         self, method: str, path: str, data_type: type[T], *, body: Any, integration_id: str | None
     ) -> Success[T]:
         url = urlsplit(self.base_url + path)
-        with client_span(f"kombo {method}", method=method, host=url.netloc, path=url.path) as span:
+        with client_span(f"kombo {method}", method=method, url=str(url), path=url.path) as span:
             success = await self._send(method, path, data_type, body=body, integration_id=integration_id)
             span.set_attribute("kombo.outcome", "ok")
             return success

@@ -9,14 +9,14 @@ write-back joins its trace however much later the result comes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Final
 
 import msgspec
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
@@ -59,7 +59,23 @@ def span(
     """A span made current for the ``with`` block (one that records nothing, at no cost, while tracing is off)."""
     if not _Switch.on:
         return _OFF
-    return TRACER.start_as_current_span(name, context=context, kind=kind, attributes=attributes)
+    return _recorded(name, attributes=attributes, kind=kind, context=context)
+
+
+@contextmanager
+def _recorded(
+    name: str, *, attributes: Mapping[str, AttributeValue] | None, kind: SpanKind, context: Context | None
+) -> Iterator[Span]:
+    # An error's message may carry what the logs redact (a tenant's URL, a candidate's answer): spans do not pass
+    # the log redactor, so a span keeps the error's type only.
+    with TRACER.start_as_current_span(
+        name, context=context, kind=kind, attributes=attributes, record_exception=False, set_status_on_exception=False
+    ) as current:
+        try:
+            yield current
+        except BaseException as exc:
+            current.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
 
 
 def current_trace_parent() -> str | None:
@@ -88,6 +104,19 @@ def payload_with_trace(payload: bytes, trace_parent: str | None) -> bytes:
         return payload
     rest = payload[1:]
     return _KEY + msgspec.json.encode(trace_parent) + (rest if rest == b"}" else b"," + rest)
+
+
+def payload_without_trace(payload: str) -> str:
+    """The payload as its job kind encoded it: the trace context taken out again (it is first, by construction),
+    so a kind whose payload forbids unknown fields, or is a mapping, decodes what it enqueued."""
+    key = _KEY.decode()
+    if not payload.startswith(key):
+        return payload
+    end = payload.find('"', payload.find('"', len(key)) + 1)  # the traceparent's closing quote (no escapes in it)
+    if end < 0:
+        return payload
+    rest = payload[end + 1 :].lstrip()
+    return "{" + rest[1:] if rest.startswith(",") else "{" + rest
 
 
 def trace_parent_of(payload: str) -> str | None:

@@ -27,7 +27,7 @@ from jobs.kinds import JobContext, JobRegistry
 from jobs.lifecycle import Job, JobState
 from jobs.outbox import NOTIFY_CHANNEL, Outbox
 from jobs.retry_policy import Failure, ParkJob, RetryAt, on_failure
-from jobs.trace_context import context_of, span, trace_parent_of
+from jobs.trace_context import context_of, payload_without_trace, span, trace_parent_of
 from storage.database import Database
 
 log = structlog.get_logger()
@@ -190,7 +190,7 @@ class Worker:
         )
         started = self.clock()
         try:
-            payload = msgspec.json.decode(job.payload, type=kind.payload_type)
+            payload = msgspec.json.decode(payload_without_trace(job.payload), type=kind.payload_type)
             await asyncio.wait_for(kind.handler(payload, context), timeout=self.lease_ms / 1000 * 0.9)
         except ParkJob as exc:
             parked = await self.outbox.park(job, reason=exc.message, now_ms=self.clock())

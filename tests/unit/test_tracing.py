@@ -9,11 +9,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from adapters.outbound_spans import client_span, host_of
 from agtest.spans import recording
 from api.logging import add_trace_ids
 from api.trace_export import exporter_name
 from core.errors import ConfigError
-from jobs.trace_context import TRACER, current_trace_parent, payload_with_trace, span, trace_parent_of
+from jobs.trace_context import (
+    TRACER,
+    current_trace_parent,
+    payload_with_trace,
+    payload_without_trace,
+    span,
+    trace_parent_of,
+)
 
 __all__ = ["recording"]
 
@@ -84,3 +92,31 @@ def test_log_lines_name_the_current_trace_and_span(recording: InMemorySpanExport
     assert parent is not None
     assert parent.startswith(f"00-{context.trace_id:032x}-{context.span_id:016x}-")
     assert [s.name for s in exporter.get_finished_spans()] == ["work"]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True):
+    order_id: str
+
+
+@given(st.dictionaries(st.text(max_size=10), st.integers(), max_size=5))
+def test_the_worker_hands_a_kind_exactly_the_payload_it_enqueued(mapping: dict[str, int]) -> None:
+    raw = msgspec.json.encode(mapping)
+    assert msgspec.json.decode(payload_without_trace(payload_with_trace(raw, PARENT).decode())) == mapping
+    strict = payload_with_trace(msgspec.json.encode(Strict(order_id="o")), PARENT).decode()
+    assert msgspec.json.decode(payload_without_trace(strict), type=Strict) == Strict(order_id="o")
+    assert payload_without_trace(raw.decode()) == raw.decode()  # untraced: as it was
+
+
+def test_a_failing_span_keeps_the_error_type_not_its_message(recording: InMemorySpanExporter) -> None:
+    secret_url = "https://user:hunter2@platform.example/hook?token=abc"
+    outer = TRACER.start_as_current_span("job")
+    with pytest.raises(ConfigError), outer, client_span("POST", method="POST", url=secret_url), span("inner"):
+        raise ConfigError("X", f"{secret_url} did not answer")
+    spans = recording.get_finished_spans()
+    assert [s.name for s in spans] == ["inner", "POST", "job"]
+    for finished in spans[:2]:
+        assert finished.status.description == "ConfigError"
+        assert not finished.events  # no exception event with the message
+    assert spans[1].attributes is not None
+    assert spans[1].attributes["server.address"] == "platform.example"
+    assert host_of("http://a:b@127.0.0.1:8080/x") == "127.0.0.1:8080"
