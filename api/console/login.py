@@ -7,7 +7,6 @@ the admin token, so it is refused like any wrong token. Each login and logout is
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 from typing import Any, Final
@@ -22,7 +21,7 @@ from api.admission import Admission
 from api.auth import is_admin_token
 from api.composition import Gateway
 from api.console.pages import HEADERS, PREFIX, PUBLIC, page, session_of, signer_of
-from api.console.session import LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL_S
+from api.console.session import LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL_S, same_text
 
 log = structlog.get_logger()
 _LOGIN_TTL_S: Final = 3600
@@ -66,10 +65,10 @@ async def login(request: Request[Any, Any, Any], gateway: NamedDependency[Gatewa
         return refused
     form = await request.form()
     expected = request.cookies.get(LOGIN_COOKIE)
-    presented = form.get("login_token") or ""
-    if not expected or not hmac.compare_digest(expected, presented):
+    presented, token = form.get("login_token"), form.get("token")
+    if not expected or not isinstance(presented, str) or not same_text(presented, expected):
         return _login_page(request, error="This login form expired: please try again.", status=403)
-    if not is_admin_token(gateway.settings, form.get("token") or None):
+    if not is_admin_token(gateway.settings, token if isinstance(token, str) and token else None):
         admission.failures.take(address)
         log.warning("security_event", kind="console_login_failed", client=address)
         return _login_page(request, error="That is not this gateway's admin token.", status=401)

@@ -43,6 +43,15 @@ def _day(text: str, name: str) -> datetime | None:
         raise PayloadInvalid(f"{name} is not a date (YYYY-MM-DD)", path=name) from None
 
 
+def _day_after(day: datetime | None) -> datetime | None:
+    if day is None:
+        return None
+    try:
+        return day + timedelta(days=1)
+    except OverflowError:  # 9999-12-31: every order is before it
+        return None
+
+
 def narrowed(filters: Filters) -> tuple[uuid.UUID | None, OrderFilter]:
     """The tenant and the filter the list asks the order queries for; a bad value is a 400 page naming it."""
     try:
@@ -56,7 +65,7 @@ def narrowed(filters: Filters) -> tuple[uuid.UUID | None, OrderFilter]:
         status=filters.status or None,
         package_id=filters.package or None,
         created_from=_day(filters.created_from, "created_from"),
-        created_to=until + timedelta(days=1) if until else None,  # the day given is included
+        created_to=_day_after(until),  # the day given is included
     )
 
 

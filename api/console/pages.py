@@ -17,6 +17,7 @@ import jinja2
 import structlog
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.datastructures import UploadFile
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
@@ -25,7 +26,7 @@ from litestar.types import ExceptionHandlersMap
 
 from api.console.session import CSRF_FIELD, SESSION_COOKIE, Session, SessionSigner
 from api.problems import STATUS_OF, kombo_status
-from core.errors import AssessgateError, KomboError
+from core.errors import AssessgateError, KomboError, PayloadInvalid
 from core.redaction import Redactor
 
 log = structlog.get_logger()
@@ -114,6 +115,11 @@ async def require_session(connection: ASGIConnection[Any, Any, Any, Any], handle
         form = await connection.form()
         if not signer_of(connection).csrf_ok(session, form.get(CSRF_FIELD)):
             raise CsrfRefused
+        files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+        if files:  # so pages read text only
+            for file in files:
+                await file.close()
+            raise PayloadInvalid("the console's forms take text, not files")
 
 
 def _to_login(request: Request[Any, Any, Any], _exc: Exception) -> Response[Any]:

@@ -45,8 +45,15 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def same_text(presented: str, expected: str) -> bool:
+    """A constant-time comparison that takes any text: ``compare_digest`` refuses non-ASCII ``str`` (a 500)."""
+    return hmac.compare_digest(presented.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
+
+
 class SessionSigner:
     def __init__(self, admin_token: str) -> None:
+        if not admin_token:  # a key derived from nothing would let anyone sign a session
+            raise ValueError("the console's sessions are signed with a key derived from the admin token: set one")
         # A key of its own, derived from the admin token: a cookie is never the token, nor reveals it.
         self._key = hmac.new(admin_token.encode(), b"assessgate console session v1", hashlib.sha256).digest()
 
@@ -61,7 +68,7 @@ class SessionSigner:
         if not cookie or cookie.count(".") != 1:
             return None
         body, signature = cookie.split(".")
-        if not hmac.compare_digest(signature, self._sign(body)):
+        if not same_text(signature, self._sign(body)):
             return None
         try:
             session = msgspec.json.decode(_unb64(body), type=Session)
@@ -72,8 +79,8 @@ class SessionSigner:
     def csrf_token(self, session: Session) -> str:
         return self._sign(f"csrf:{session.id}")
 
-    def csrf_ok(self, session: Session, presented: str | None) -> bool:
-        return presented is not None and hmac.compare_digest(presented, self.csrf_token(session))
+    def csrf_ok(self, session: Session, presented: object) -> bool:
+        return isinstance(presented, str) and same_text(presented, self.csrf_token(session))
 
     def _sign(self, text: str) -> str:
         return _b64(hmac.new(self._key, text.encode(), hashlib.sha256).digest())

@@ -106,10 +106,14 @@ def message_page(
 
 
 def failure_page(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
-    """Whatever else fails here (the database, Kombo, a bug): a page the admin can read, never an API error."""
-    log.error("onboarding_page_failed", path=f"{PAGE_PATH}/[redacted]", error=type(exc).__name__)
+    """Whatever else fails here (the database, Kombo, a bug): a page the admin can read, never an API error.
+    A request the browser got wrong (an HTTP error under 500) is not our outage: the link's page says to retry."""
     settings = settings_of(request)
-    return message_page(UNAVAILABLE, vendor=settings.vendor_name if settings else "")
+    vendor = settings.vendor_name if settings else ""
+    if isinstance(exc, HTTPException) and exc.status_code < 500:  # noqa: PLR2004
+        return message_page((exc.status_code, *REFUSED[1:]), vendor=vendor)
+    log.error("onboarding_page_failed", path=f"{PAGE_PATH}/[redacted]", error=type(exc).__name__)
+    return message_page(UNAVAILABLE, vendor=vendor)
 
 
 #: Every error, also those the app maps to problem+json (ours: Kombo or the database failing; Litestar's): a page.

@@ -142,3 +142,36 @@ async def test_failed_logins_are_throttled_with_the_apis_failures(test_settings:
         assert throttled.status_code == 429
         assert "Retry-After" in throttled.headers
         assert SESSION_COOKIE not in http.cookies
+
+
+async def test_text_the_console_cannot_use_is_a_page_never_a_500(test_settings: Settings, db: Database) -> None:
+    del db
+    async with in_this_loop(test_settings) as gateway:
+        http = gateway.client
+        # Non-ASCII where a signature is compared (compare_digest refuses non-ASCII str).
+        for cookie in ("a.é", "é.é"):
+            raw = f"{SESSION_COOKIE}={cookie}".encode()  # as a browser may send it: bytes, not ASCII
+            answer = await http.get("/console/orders", headers={b"cookie": raw})
+            assert answer.status_code == 303, cookie
+        form = await http.get("/console/login")
+        refused = await http.post(
+            "/console/login",
+            data={"login_token": "é", "token": ADMIN_TOKEN},
+            headers={"cookie": form.headers["set-cookie"]},
+        )
+        assert refused.status_code == 403
+        await log_in(http)
+        token = await csrf(http, "/console/tenants")
+        wrong = await http.post("/console/tenants", data={"name": "x", "csrf_token": "é" * len(token)})
+        assert wrong.status_code == 403
+        # A file where the console's forms take text.
+        filed = await http.post(
+            "/console/tenants", data={"csrf_token": token}, files={"name": ("name.txt", b"Acme", "text/plain")}
+        )
+        assert filed.status_code == 400
+        assert "text, not files" in filed.text
+        # A date filter at the calendar's end.
+        last_day = await http.get("/console/orders", params={"created_to": "9999-12-31"})
+        assert last_day.status_code == 200
+    with pytest.raises(ValueError, match="admin token"):
+        SessionSigner("")

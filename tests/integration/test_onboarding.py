@@ -160,6 +160,10 @@ async def test_every_state_of_a_link_is_a_page(onboarding: Onboarding) -> None:
         # A POST without the page's form token (another site's form, or none) starts nothing.
         refused = await browser.post(latest, data={"form_token": "guessed"})
         assert_page(refused, 403, "Please try again")
+        # A body the server cannot read is the browser's mistake, not an outage on our side.
+        broken = await browser.post(latest, content=b"--x\r\n", headers={"content-type": "multipart/form-data"})
+        assert_page(broken, broken.status_code, "Please try again")
+        assert 400 <= broken.status_code < 500
         async with httpx.AsyncClient(timeout=30) as other_browser:  # a token from another browser's cookie
             token = form_token_of(await browser.get(latest))
             assert_page(await other_browser.post(latest, data={"form_token": token}), 403, "Please try again")
