@@ -30,7 +30,7 @@ import msgspec
 
 from bench.client import PatientClient
 from bench.console_pages import console_latency, percentile
-from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_database, free_port
+from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_database, free_ports
 from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
 from bench.write_back import API_KEY, ASSESSGATE, AUTH, FERNET, processes, wait_until_up
@@ -219,7 +219,7 @@ def new_integrations(sandbox: str, count: int) -> list[str]:
 
 
 def run(dsn: str) -> dict[str, Any]:
-    sandbox_port, gateway_port = free_port(), free_port()
+    sandbox_port, gateway_port = free_ports(2)
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     gateway = f"http://127.0.0.1:{gateway_port}"
     env = {
@@ -249,7 +249,7 @@ def run(dsn: str) -> dict[str, Any]:
             row["baseline"] = asyncio.run(route_latency(gateway, tenants, orders))
             # Each worker on a /health port of its own, so the baseline starts once they all run (not while they
             # import, which takes seconds on a busy machine).
-            worker_ports = [free_port() for _ in range(WORKERS)]
+            worker_ports = free_ports(WORKERS)
             commands = [["env", f"ASSESSGATE_WORKER_METRICS_PORT={p}", ASSESSGATE, "worker"] for p in worker_ports]
             with processes(commands, env) as workers:
                 for port, process in zip(worker_ports, workers, strict=True):

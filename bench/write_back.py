@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from bench.client import PatientClient
-from bench.ingest import cleanup, engines, free_port
+from bench.ingest import cleanup, engines, free_ports
 from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
 from core.settings import DatabaseSettings
@@ -228,7 +228,7 @@ def configurations() -> list[tuple[str, str, int]]:
 
 
 def main() -> int:
-    sandbox_port, gateway_port = free_port(), free_port()
+    sandbox_port, gateway_port = free_ports(2)
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     sandbox_cmd = [ASSESSGATE, "sandbox", "serve", "--port", str(sandbox_port), "--api-key", API_KEY]
     sandbox_cmd += ["--webhook-url", f"http://127.0.0.1:{gateway_port}/kombo/webhooks"]

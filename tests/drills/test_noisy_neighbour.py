@@ -116,9 +116,9 @@ def gateway(database_url: str, engine: str, tmp_path: Path) -> Iterator[Gateway]
     # Imported here: the flood process (this file run as a script) needs neither, nor the app they import.
     from agtest.admission import UNLIMITED
     from agtest.drill import wait_up
-    from agtest.servers import free_port
+    from agtest.servers import free_ports
 
-    sandbox_port, port = free_port(), free_port()
+    sandbox_port, port = free_ports(2)
     env = {
         **os.environ,
         "ASSESSGATE_DATABASE_URL": database_url,

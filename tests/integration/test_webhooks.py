@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
 from agtest import FIXTURES, FUZZ_SCALE
-from agtest.servers import free_port, serve
+from agtest.servers import free_ports, serve
 from api.app import create_app
 from core.kombo import signature
 from core.settings import KomboSettings, Settings
@@ -177,7 +177,7 @@ async def test_any_signed_body_gets_a_documented_answer(client: AsyncTestClient[
 async def test_integration_events_from_the_sandbox_bind_and_update_the_tenant(
     db: Database, test_settings: Settings
 ) -> None:
-    gateway_port, sandbox_port = free_port(), free_port()
+    gateway_port, sandbox_port = free_ports(2)
     sandbox_settings = SandboxSettings(
         api_key="k",
         webhook_url=f"http://127.0.0.1:{gateway_port}/kombo/webhooks",

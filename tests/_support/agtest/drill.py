@@ -36,7 +36,7 @@ import pytest
 
 from agtest import postgres
 from agtest.private_postgres import PrivatePostgres, private_postgres, unavailable
-from agtest.servers import free_port
+from agtest.servers import free_ports
 from bench.client import PatientClient, figures
 
 __all__ = [
@@ -143,7 +143,7 @@ async def _create_database(server: PrivatePostgres, name: str) -> str:
 @pytest.fixture
 def cluster(drill_postgres: PrivatePostgres, tmp_path: Path) -> Iterator[Cluster]:
     database_url = asyncio.run(_create_database(drill_postgres, "assessgate"))
-    sandbox_port, a_port, b_port = free_port(), free_port(), free_port()
+    sandbox_port, a_port, b_port = free_ports(3)
     env = {
         **os.environ,
         "ASSESSGATE_DATABASE_URL": database_url,

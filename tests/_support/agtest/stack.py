@@ -14,7 +14,7 @@ import pytest
 
 from adapters.http import tls_context
 from adapters.kombo_client import KomboClient
-from agtest.servers import free_port, serve
+from agtest.servers import free_ports, serve
 from api.app import create_app
 from api.composition import open_gateway
 from core.clock import wall_clock_ms
@@ -81,7 +81,8 @@ def stack_settings(test_settings: Settings, gateway_port: int, sandbox_port: int
 
 @pytest.fixture
 def ports() -> tuple[int, int]:
-    return free_port(), free_port()
+    gateway, sandbox = free_ports(2)
+    return gateway, sandbox
 
 
 @contextmanager
