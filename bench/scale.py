@@ -159,16 +159,19 @@ async def reconcile_all(dsn: str) -> float:
         now_ms,
     )
     await conn.execute("SELECT pg_notify($1, 'orders.reconcile_all')", NOTIFY_CHANNEL)
-    while True:
-        left = await conn.fetchval(
-            "SELECT COUNT(*) FROM outbox_job WHERE kind LIKE 'orders.reconcile%' AND state IN ('queued', 'running')"
-        )
-        if left == 0:
-            break
-        await asyncio.sleep(0.1)
+    await until_done(conn, "kind LIKE 'orders.reconcile%'")
     elapsed = time.perf_counter() - started
     await conn.close()
     return elapsed
+
+
+async def until_done(conn: asyncpg.Connection, jobs: str) -> None:
+    """Poll (the benchmark's clock, not the workers') until no job matching ``jobs`` is queued or running."""
+    while True:
+        left = await conn.fetchval(f"SELECT COUNT(*) FROM outbox_job WHERE {jobs} AND state IN ('queued', 'running')")
+        if left == 0:
+            return
+        await asyncio.sleep(0.1)
 
 
 async def reconcile_per_tenant(dsn: str) -> float:
@@ -185,13 +188,7 @@ async def reconcile_per_tenant(dsn: str) -> float:
         now_ms,
     )
     await conn.execute("SELECT pg_notify($1, 'orders.reconcile')", NOTIFY_CHANNEL)
-    while True:
-        left = await conn.fetchval(
-            "SELECT COUNT(*) FROM outbox_job WHERE kind = 'orders.reconcile' AND state IN ('queued', 'running')"
-        )
-        if left == 0:
-            break
-        await asyncio.sleep(0.1)
+    await until_done(conn, "kind = 'orders.reconcile'")
     elapsed = time.perf_counter() - started
     await conn.close()
     return elapsed
