@@ -6,7 +6,7 @@ Every handler lists its possible problem responses with :func:`problem_responses
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -106,6 +106,10 @@ def problem_response(
     )
 
 
+#: The error classes the app maps to problem responses, most specific first.
+APP_HANDLED: Final = (AssessgateError, HTTPException, RecursionError, Exception)
+
+
 def exception_handlers(redactor: Redactor) -> ExceptionHandlersMap:
     """Map our error tree, Litestar's HTTP errors and anything unexpected to problem responses."""
 
@@ -152,12 +156,14 @@ def exception_handlers(redactor: Redactor) -> ExceptionHandlersMap:
         log.error("unhandled_exception", exc_info=exc, path=loggable_path(request.url.path))
         return problem_response(request, Problem(title="Internal Server Error", status=500))
 
-    return {
-        AssessgateError: on_assessgate_error,
-        HTTPException: on_http_exception,
-        RecursionError: on_recursion,
-        Exception: on_unexpected,
-    }
+    return dict(zip(APP_HANDLED, (on_assessgate_error, on_http_exception, on_recursion, on_unexpected), strict=True))
+
+
+def every_error(handler: Callable[[Request[Any, Any, Any], Any], Response[Any]]) -> ExceptionHandlersMap:
+    """A route's handler for whatever fails there (a page for a person, not problem+json): it must name every class
+    the app maps, since Litestar picks the most specific class across route and app, and a route's ``Exception``
+    loses to the app's ``AssessgateError``."""
+    return dict.fromkeys(APP_HANDLED, handler)
 
 
 async def send_problem(

@@ -20,8 +20,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
+from api.problems import every_error
 from core.adapters import FormField, FormSpec
-from core.errors import AssessgateError
 from core.forms import ADDRESS_PARTS, ADDRESS_ROWS, AddressFault, address_autocomplete, address_fault, row_name
 from core.settings import Settings
 from orders.adapter_runtime import AdapterRuntime, LinkProblem
@@ -109,11 +109,7 @@ def failure_page(request: Request[Any, Any, Any], exc: Exception) -> Response[An
 
 #: Every candidate route answers with a page, whatever fails: the app maps our error tree and Litestar's HTTP
 #: errors to problem+json, and a route's handler for ``Exception`` would lose to those more specific ones.
-ON_FAILURE: Final[ExceptionHandlersMap] = {
-    Exception: failure_page,
-    AssessgateError: failure_page,
-    HTTPException: failure_page,
-}
+ON_FAILURE: Final[ExceptionHandlersMap] = every_error(failure_page)
 
 
 @get("/c/{token:str}", include_in_schema=False, exception_handlers=ON_FAILURE)

@@ -21,8 +21,8 @@ from litestar.params import FromPath
 from litestar.types import ExceptionHandlersMap
 
 from api.composition import Gateway
+from api.problems import every_error
 from api.routes.candidate import page
-from core.errors import AssessgateError
 from core.onboarding_tokens import form_token, form_token_valid
 from core.settings import Settings
 from tenants.onboarding_links import PAGE_PATH, Onboarding, OnboardingState
@@ -117,11 +117,7 @@ def failure_page(request: Request[Any, Any, Any], exc: Exception) -> Response[st
 
 
 #: Every error, also those the app maps to problem+json (ours: Kombo or the database failing; Litestar's): a page.
-ON_FAILURE: Final[ExceptionHandlersMap] = {
-    Exception: failure_page,
-    AssessgateError: failure_page,
-    HTTPException: failure_page,
-}
+ON_FAILURE: Final[ExceptionHandlersMap] = every_error(failure_page)
 
 
 def link_page(onboarding: Onboarding, token: str, request: Request[Any, Any, Any], settings: Settings) -> Response[str]:
