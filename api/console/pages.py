@@ -14,6 +14,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 import jinja2
+import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -75,6 +76,11 @@ def query(**values: object) -> str:
 
 
 _PAGES.globals.update(query=query, prefix=PREFIX)
+
+
+def pretty_json(value: object) -> str:
+    """A value as indented JSON, as the console's editors show and take it."""
+    return msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
 
 
 def signer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> SessionSigner:

@@ -34,10 +34,9 @@ async def connect_link(
         return await tenant_page(
             request, gateway, tenant_id, errors=errors, values={"end_user_email": email}, status=422
         )
-    tenant = await gateway.administration.visible(tenant_id)
     # The customer's admin gets our onboarding page (it names the vendor and the tenant, starts Kombo Connect and
-    # says when the ATS is connected), not Kombo's bare link; issuing it is audited by the service.
-    issued = await gateway.onboarding.links.issue(tenant.id, end_user_email=email, actor=session.actor)
+    # says when the ATS is connected), not Kombo's bare link; issuing it checks the tenant and audits it.
+    issued = await gateway.onboarding.links.issue(tenant_id, end_user_email=email, actor=session.actor)
     return await tenant_page(request, gateway, tenant_id, connect_link=issued.url, link_expires_at=issued.expires_at)
 
 

@@ -14,16 +14,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from api.composition import Gateway
-from api.console.pages import HEADERS, PREFIX, page, session_of
+from api.console.pages import HEADERS, PREFIX, page, pretty_json, session_of
 from core.errors import ValidationFailed
 from core.plugins_file import ROUTE_KEYS
 
 _OBJECT = msgspec.json.Decoder(dict[str, Any])
 _NO_OVERRIDE: Final = ""
-
-
-def _as_json(value: object) -> str:
-    return msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
 
 
 async def _adapters_page(
@@ -38,9 +34,7 @@ async def _adapters_page(
     tenant = await gateway.administration.visible(tenant_id)
     settings = await gateway.administration.adapter_settings(tenant_id)
     names = sorted(gateway.adapters.loaded)
-    shown = {
-        name: msgspec.json.format(msgspec.json.encode(settings.get(name, {})), indent=2).decode() for name in names
-    }
+    shown = {name: pretty_json(settings.get(name, {})) for name in names}
     return page(
         request,
         "adapters.html",

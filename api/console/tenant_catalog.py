@@ -14,17 +14,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from api.composition import Gateway
-from api.console.pages import HEADERS, PREFIX, page, session_of
+from api.console.pages import HEADERS, PREFIX, page, pretty_json, session_of
 from core.catalog import PackageIn
 from core.errors import Conflict, FieldError, ValidationFailed
 from tenants.catalogs import CatalogPreview
 
 MAX_PACKAGES: Final = 1000
 _ENTRIES = msgspec.json.Decoder(list[PackageIn])
-
-
-def _as_json(value: Any) -> str:
-    return msgspec.json.format(msgspec.json.encode(value), indent=2).decode()
 
 
 async def _editor(
@@ -49,7 +45,7 @@ async def _editor(
         tenant=tenant,
         view=view,
         vendor=vendor.packages,
-        text=text if text is not None else _as_json(view.selection),
+        text=text if text is not None else pretty_json(view.selection),
         errors=errors or [],
         preview=preview,
         needs_confirmation=needs_confirmation or (preview is not None and preview.needs_confirmation),
