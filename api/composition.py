@@ -114,6 +114,7 @@ class Gateway:
             self.registry,
             concurrency=concurrency,
             tenant_concurrency=self.settings.worker_tenant_concurrency,
+            batch_size=self.settings.worker_batch_size,
             lease_ms=self.settings.worker_lease_s * 1000,
             clock=self.clock,
             name=name,

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from bench.client import PatientClient
+from bench.cpu import CpuMeter
 from bench.ingest import cleanup, engines, free_ports
 from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
@@ -148,7 +149,7 @@ async def written_count(db: Database, tenant: str) -> int:
     return int(rows[0]["n"])
 
 
-async def run_gateway(gateway: str, sandbox: str, database_url: str) -> dict[str, float]:
+async def run_gateway(gateway: str, sandbox: str, database_url: str, meter: CpuMeter) -> dict[str, Any]:
     db = Database(DatabaseSettings(url=database_url))  # reads progress without loading the gateway
     await db.start()
     async with httpx.AsyncClient(timeout=60) as raw:
@@ -162,18 +163,21 @@ async def run_gateway(gateway: str, sandbox: str, database_url: str) -> dict[str
         busy, idle = orders[:ORDERS], orders[ORDERS:]
         await asyncio.sleep(2)  # let the start jobs of the new orders finish: the queue is idle before we begin
 
-        semaphore = asyncio.Semaphore(16)
+        semaphore = asyncio.Semaphore(int(os.environ.get("BENCH_SUBMITTERS", "16")))
 
         async def submit(n: int, order: dict[str, Any]) -> None:
             async with semaphore:
                 url = f"{gateway}/v1/tenants/{tenant}/orders/{order['id']}/result"
                 (await http.put(url, json=result_body(n), headers=AUTH)).raise_for_status()
 
+        meter.start()
         started = time.perf_counter()
         await asyncio.gather(*(submit(n, o) for n, o in enumerate(busy)))
+        submitted = time.perf_counter() - started
         while await written_count(db, tenant) < ORDERS:  # noqa: ASYNC110 - another process does the work
             await asyncio.sleep(0.02)
         elapsed = time.perf_counter() - started
+        cpu = meter.stop()
 
         latencies = []
         for n, order in enumerate(idle):
@@ -190,28 +194,35 @@ async def run_gateway(gateway: str, sandbox: str, database_url: str) -> dict[str
         "idle_p50_ms": statistics.median(ordered),
         "idle_p99_ms": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
         "retried": sum(http.tally.values()),
+        "submitted_s": submitted,
+        "elapsed_s": elapsed,
+        "cpu_ms_per_result": {label: seconds * 1000 / ORDERS for label, seconds in cpu.items()},
     }
 
 
-async def run_loop(sandbox: str, integration: str, order_ids: list[str]) -> float:
+async def run_loop(
+    sandbox: str, integration: str, order_ids: list[str], meter: CpuMeter
+) -> tuple[float, dict[str, float]]:
     """The baseline: one plain httpx loop doing the same PUTs to the same sandbox, one after the other."""
     headers = {"authorization": f"Bearer {API_KEY}", "x-integration-id": integration}
     async with httpx.AsyncClient(timeout=60) as raw:
         http = PatientClient(raw)  # the same client as the gateway's phase: the comparison is like for like
+        meter.start()
         started = time.perf_counter()
         for n, order_id in enumerate(order_ids):
             url = f"{sandbox}/v1/assessment/orders/{order_id}/result"
             (await http.put(url, json=result_body(n), headers=headers)).raise_for_status()
-        return len(order_ids) / (time.perf_counter() - started)
+        rate = len(order_ids) / (time.perf_counter() - started)
+        return rate, {label: seconds * 1000 / len(order_ids) for label, seconds in meter.stop().items()}
 
 
-def baseline(sandbox: str) -> float:
-    async def main() -> float:
+def baseline(sandbox: str, meter: CpuMeter) -> tuple[float, dict[str, float]]:
+    async def main() -> tuple[float, dict[str, float]]:
         async with httpx.AsyncClient(timeout=60) as raw:
             http = PatientClient(raw)
             integration = (await http.post(f"{sandbox}/_sandbox/integrations", json={})).json()["id"]
             ids = await place_orders(http, sandbox, integration, ORDERS)
-        return await run_loop(sandbox, integration, ids)
+        return await run_loop(sandbox, integration, ids, meter)
 
     return asyncio.run(main())
 
@@ -224,7 +235,8 @@ def configurations() -> list[tuple[str, str, int]]:
             found.append(("SQLite, embedded worker", url, 0))
         else:
             found += [("PostgreSQL, 1 worker", url, 1), ("PostgreSQL, 4 workers", url, 4)]
-    return found
+    only = os.environ.get("BENCH_ONLY")  # e.g. "PostgreSQL, 1": the modes whose label contains it (for profiling)
+    return [mode for mode in found if only is None or only in mode[0]]
 
 
 def main() -> int:
@@ -243,9 +255,14 @@ def main() -> int:
             commands = [[ASSESSGATE, "serve"]] + [[ASSESSGATE, "worker"] for _ in range(workers)]
             with processes(commands, env) as started:
                 wait_until_up(f"http://127.0.0.1:{gateway_port}/health", started[0])
-                loop = baseline(sandbox)  # side by side: the baseline runs between the gateway's phases
-                figures = asyncio.run(run_gateway(f"http://127.0.0.1:{gateway_port}", sandbox, url))
+                groups = {"gateway": [started[0].pid], "workers": [p.pid for p in started[1:]]}
+                groups |= {"sandbox": [sandbox_process.pid], "bench client": [os.getpid()]}
+                meter = CpuMeter(groups | ({} if url.startswith("sqlite") else {"postgres": []}))
+                # side by side: the baseline runs between the gateway's phases
+                loop, loop_cpu = baseline(sandbox, CpuMeter({k: groups[k] for k in ("sandbox", "bench client")}))
+                figures = asyncio.run(run_gateway(f"http://127.0.0.1:{gateway_port}", sandbox, url, meter))
             rows[label] = {**figures, "loop_results_per_s": loop, "ratio": figures["results_per_s"] / loop}
+            rows[label]["loop_cpu_ms_per_result"] = loop_cpu
         for url in {url for _, url, _ in configs}:
             cleanup(url)
     print(f"\nWrite-back: {ORDERS} results through the results API until the sandbox has them all")
@@ -255,6 +272,13 @@ def main() -> int:
             f"{label:<26}{row['results_per_s']:>10.0f}{row['loop_results_per_s']:>9.0f}{row['ratio']:>8.2f}"
             f"{row['idle_p50_ms']:>8.1f}ms{row['idle_p99_ms']:>8.1f}ms{row['retried']:>9.0f}"
         )
+    print("\nCPU ms per result during that run, by process (two cores: 2,000 ms of CPU per second at most)")
+    for label, row in rows.items():
+        spent = row["cpu_ms_per_result"]
+        shares = "  ".join(f"{name} {ms:.2f}" for name, ms in spent.items() if name != "workers" or ms)
+        print(f"{label:<26}{shares}  (all {sum(spent.values()):.2f}; submissions took {row['submitted_s']:.2f} s)")
+        loop_cpu = row["loop_cpu_ms_per_result"]
+        print(f"{'  its plain loop':<26}" + "  ".join(f"{name} {ms:.2f}" for name, ms in loop_cpu.items()))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "write_back.json").write_text(json.dumps({"orders": ORDERS, "rows": rows}, indent=2) + "\n")
     return 0

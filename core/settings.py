@@ -159,6 +159,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     worker_concurrency: Annotated[int, Meta(ge=1, le=256), EnvVar("WORKER_CONCURRENCY")] = 4
     #: Leased jobs per tenant across all workers, so one busy tenant cannot take every slot.
     worker_tenant_concurrency: Annotated[int, Meta(ge=1, le=10_000), EnvVar("WORKER_TENANT_CONCURRENCY")] = 8
+    #: Most jobs of a batched kind (result write-backs) one of a worker's slots runs at once: one read, each
+    #: job's Kombo call, and a commit for those that answered (1: a job a slot, as other kinds run).
+    worker_batch_size: Annotated[int, Meta(ge=1, le=100), EnvVar("WORKER_BATCH_SIZE")] = 32
     #: Seconds a worker holds a job before another may take it over (a killed worker's jobs rerun after this).
     worker_lease_s: Annotated[int, Meta(ge=5, le=3600), EnvVar("WORKER_LEASE_S")] = 60
     #: Port on ``host`` where ``assessgate worker`` serves ``/metrics`` and ``/health``; 0: none (several workers

@@ -10,12 +10,13 @@ is stored on each job when it is enqueued.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Final, Generic, TypeVar
 
 import msgspec
 
 P = TypeVar("P", bound=msgspec.Struct)
+S = TypeVar("S")
 
 
 async def _left_to_the_worker() -> bool:
@@ -37,6 +38,29 @@ class JobContext(msgspec.Struct, frozen=True, kw_only=True):
     complete_in_tx: Callable[[], Awaitable[bool]] = _left_to_the_worker
 
 
+class InBatches(Generic[P, S]):
+    """How a kind runs many of its jobs at once: one read for them all, each job's own outside call, and one
+    commit for the jobs whose calls have answered.
+
+    The worker runs a batch as ``load`` (the payloads of one claim), then ``act`` for each job concurrently (each
+    in its job's span and with its job's context: it raises as a handler would, and its failure is that job's
+    alone), and, as calls answer, ``record`` for those that succeeded in the transaction that also marks them
+    done: what answered while one commit ran goes into the next (group commit). A job whose state ``load``
+    returns as None has nothing to do and is only marked done. Round trips to the database per job fall from
+    a claim, a read and a commit each to a share of one of each.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[Sequence[P]], Awaitable[Sequence[S | None]]],
+        act: Callable[[S, JobContext], Awaitable[Any]],
+        record: Callable[[Sequence[tuple[S, Any]]], Awaitable[None]],
+    ) -> None:
+        self.load = load
+        self.act = act
+        self.record = record
+
+
 class JobKind(Generic[P]):
     def __init__(
         self,
@@ -45,12 +69,15 @@ class JobKind(Generic[P]):
         handler: Callable[[P, JobContext], Awaitable[None]],
         *,
         max_concurrency: int | None = None,
+        batches: InBatches[P, Any] | None = None,
     ) -> None:
         self.name = name
         self.payload_type = payload_type
+        #: One job on its own (``Worker`` uses ``batches`` instead where a kind has them; the two must agree).
         self.handler = handler
         #: Leased jobs of this kind across all workers (e.g. to stay under Kombo's concurrency cap).
         self.max_concurrency = max_concurrency
+        self.batches = batches
 
 
 class PeriodicJob(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +122,11 @@ class JobRegistry:
     @property
     def names(self) -> list[str]:
         return sorted(self._kinds)
+
+    @property
+    def batched_names(self) -> list[str]:
+        """The kinds a worker runs in batches (:class:`InBatches`)."""
+        return [name for name in self.names if self._kinds[name].batches is not None]
 
     @property
     def concurrency_limits(self) -> dict[str, int]:

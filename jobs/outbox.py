@@ -20,7 +20,7 @@ from jobs.claim_sql import claim_statement
 from jobs.lifecycle import DEFAULT_MAX_ATTEMPTS, Job, JobState
 from jobs.retry_policy import Failure
 from jobs.trace_context import current_trace_parent, payload_with_trace
-from storage.database import Database
+from storage.database import Database, marks
 
 _COLUMNS: Final = (
     "id, tenant_id, kind, payload, dedupe_key, state, attempts, max_attempts, available_at_ms, "
@@ -59,30 +59,46 @@ class Outbox:
         """Add a job in the current transaction; returns its id, or None when ``dedupe_key`` already exists.
 
         The job continues ``trace_parent`` (a W3C ``traceparent``), by default the trace current here."""
-        job_id = uuid.uuid4()
+        sql, args = self.insert_statement(
+            kind,
+            payload,
+            now_ms=now_ms,
+            tenant_id=tenant_id,
+            dedupe_key=dedupe_key,
+            run_at_ms=run_at_ms,
+            max_attempts=max_attempts,
+            trace_parent=trace_parent,
+        )
+        rows = await self.db.write(sql, *args)
+        if rows and self.db.is_sqlite:  # delivered when (and only if) the surrounding transaction commits
+            await self.db.notify(NOTIFY_CHANNEL, kind)
+        return str(rows[0]["id"]) if rows else None
+
+    def insert_statement(
+        self,
+        kind: str,
+        payload: msgspec.Struct,
+        *,
+        now_ms: int,
+        tenant_id: uuid.UUID | None = None,
+        dedupe_key: str | None = None,
+        run_at_ms: int | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        trace_parent: str | None = None,
+        for_each_row_of: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        """The INSERT of :meth:`enqueue` and its arguments. ``for_each_row_of`` names a CTE of the caller's
+        statement: the job is inserted only if that CTE returned a row (a statement that stores a row and its
+        job at once, one round trip on PostgreSQL; only PostgreSQL has data-modifying CTEs)."""
         encoded = payload_with_trace(msgspec.json.encode(payload), trace_parent or current_trace_parent())
+        values = "{}, {}, {}, {}, {}, 'queued', 0, {}, {}, NULL, NULL, NULL, {}, {}"
+        rows = f"VALUES ({values})" if for_each_row_of is None else f"SELECT {values} FROM {for_each_row_of}"
         # On PostgreSQL the NOTIFY rides on the insert (one round trip, not two); it is sent, like a separate
         # pg_notify, only for a row actually inserted and only when the transaction commits.
         notify = ([], "") if self.db.is_sqlite else ([NOTIFY_CHANNEL, kind], ", pg_notify({}, {}) IS NULL AS notified")
-        async with self.db.tx():
-            rows = await self.db.fetch(
-                f"INSERT INTO outbox_job ({_COLUMNS}) "
-                "VALUES ({}, {}, {}, {}, {}, 'queued', 0, {}, {}, NULL, NULL, NULL, {}, {}) "
-                f"ON CONFLICT (dedupe_key) DO NOTHING RETURNING id{notify[1]}",
-                job_id,
-                tenant_id,
-                kind,
-                encoded.decode(),
-                dedupe_key,
-                max_attempts,
-                run_at_ms if run_at_ms is not None else now_ms,
-                now_ms,
-                now_ms,
-                *notify[0],
-            )
-            if rows and self.db.is_sqlite:  # delivered when (and only if) the surrounding transaction commits
-                await self.db.notify(NOTIFY_CHANNEL, kind)
-        return str(rows[0]["id"]) if rows else None
+        sql = f"INSERT INTO outbox_job ({_COLUMNS}) {rows} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id{notify[1]}"
+        args = [uuid.uuid4(), tenant_id, kind, encoded.decode(), dedupe_key, max_attempts]
+        return sql, [*args, run_at_ms if run_at_ms is not None else now_ms, now_ms, now_ms, *notify[0]]
 
     async def claim(
         self,
@@ -119,13 +135,32 @@ class Outbox:
             kinds=kinds,
             returning=_QUALIFIED,
         )
-        async with self.db.tx():
-            rows = await self.db.fetch(statement.sql, *statement.args)
+        rows = await self.db.write(statement.sql, *statement.args)
         return sorted((_job(row) for row in rows), key=lambda job: (job.available_at_ms, job.id))
 
     async def complete(self, job: Job, *, now_ms: int) -> bool:
         """Mark done; False when the lease was lost meanwhile (the fencing check)."""
         return await self._finish(job, JobState.DONE, now_ms=now_ms, available_at_ms=job.available_at_ms, error=None)
+
+    async def complete_many(self, jobs: Sequence[Job], *, now_ms: int) -> set[str]:
+        """Mark several jobs done, one statement per lease owner (a batch comes from one claim: one statement);
+        returns the ids whose leases held (the fencing check of :meth:`complete`, job by job)."""
+        held: set[str] = set()
+        owners: dict[str | None, list[uuid.UUID]] = {}
+        for job in jobs:
+            owners.setdefault(job.lease_owner, []).append(uuid.UUID(job.id))
+        async with self.db.tx():
+            for owner, ids in owners.items():
+                rows = await self.db.fetch(
+                    "UPDATE outbox_job SET state = 'done', lease_until_ms = NULL, last_error = NULL, updated_at_ms = {}"
+                    f" WHERE lease_owner = {{}} AND state = 'running' AND id IN ({marks(ids)})"
+                    " RETURNING id",
+                    now_ms,
+                    owner,
+                    *ids,
+                )
+                held |= {str(row["id"]) for row in rows}
+        return held
 
     async def fail(self, job: Job, failure: Failure, *, error: str, now_ms: int) -> bool:
         return await self._finish(
@@ -141,35 +176,32 @@ class Outbox:
 
     async def release_lease(self, job: Job, *, now_ms: int) -> bool:
         """Give an unfinished job back (graceful shutdown) without counting the attempt."""
-        async with self.db.tx():
-            rows = await self.db.fetch(
-                "UPDATE outbox_job SET state = 'queued', lease_until_ms = NULL, lease_owner = NULL,"
-                " attempts = attempts - 1, updated_at_ms = {} WHERE id = {} AND lease_owner = {} AND state = 'running'"
-                " RETURNING id",
-                now_ms,
-                uuid.UUID(job.id),
-                job.lease_owner,
-            )
+        rows = await self.db.write(
+            "UPDATE outbox_job SET state = 'queued', lease_until_ms = NULL, lease_owner = NULL,"
+            " attempts = attempts - 1, updated_at_ms = {} WHERE id = {} AND lease_owner = {} AND state = 'running'"
+            " RETURNING id",
+            now_ms,
+            uuid.UUID(job.id),
+            job.lease_owner,
+        )
         return bool(rows)
 
     async def release_parked(self, *, tenant_id: uuid.UUID, now_ms: int, kind: str | None = None) -> int:
         """Queue a tenant's parked jobs again (e.g. its integration became ACTIVE); returns how many."""
         kind_clause = "" if kind is None else " AND kind = {}"
         args: list[Any] = [now_ms, now_ms, tenant_id] + ([kind] if kind is not None else [])
-        async with self.db.tx():
-            rows = await self.db.fetch(
-                "UPDATE outbox_job SET state = 'queued', available_at_ms = {}, updated_at_ms = {}"
-                f" WHERE tenant_id = {{}} AND state = 'parked'{kind_clause} RETURNING id",
-                *args,
-            )
+        rows = await self.db.write(
+            "UPDATE outbox_job SET state = 'queued', available_at_ms = {}, updated_at_ms = {}"
+            f" WHERE tenant_id = {{}} AND state = 'parked'{kind_clause} RETURNING id",
+            *args,
+        )
         return len(rows)
 
     async def purge_done(self, *, before_ms: int) -> int:
         """Delete finished jobs last touched before ``before_ms``; dead jobs stay for operators."""
-        async with self.db.tx():
-            rows = await self.db.fetch(
-                "DELETE FROM outbox_job WHERE state = 'done' AND updated_at_ms < {} RETURNING id", before_ms
-            )
+        rows = await self.db.write(
+            "DELETE FROM outbox_job WHERE state = 'done' AND updated_at_ms < {} RETURNING id", before_ms
+        )
         return len(rows)
 
     async def list_jobs(
@@ -253,12 +285,11 @@ class Outbox:
         self, job_id: str, assignments: str, args: list[Any], allowed: tuple[JobState, ...]
     ) -> Job | None:
         states = ", ".join(f"'{s.value}'" for s in allowed)
-        async with self.db.tx():
-            rows = await self.db.fetch(
-                f"UPDATE outbox_job SET {assignments} WHERE id = {{}} AND state IN ({states}) RETURNING {_COLUMNS}",
-                *args,
-                uuid.UUID(job_id),
-            )
+        rows = await self.db.write(
+            f"UPDATE outbox_job SET {assignments} WHERE id = {{}} AND state IN ({states}) RETURNING {_COLUMNS}",
+            *args,
+            uuid.UUID(job_id),
+        )
         return _job(rows[0]) if rows else None
 
     async def get(self, job_id: str) -> Job | None:
@@ -283,17 +314,16 @@ class Outbox:
         error: str | None,
         give_back_attempt: bool = False,
     ) -> bool:
-        async with self.db.tx():
-            rows = await self.db.fetch(
-                "UPDATE outbox_job SET state = {}, available_at_ms = {}, lease_until_ms = NULL, last_error = {},"
-                " attempts = attempts - {}, updated_at_ms = {}"
-                " WHERE id = {} AND lease_owner = {} AND state = 'running' RETURNING id",
-                state.value,
-                available_at_ms,
-                None if error is None else error[:MAX_ERROR_LENGTH],
-                1 if give_back_attempt else 0,
-                now_ms,
-                uuid.UUID(job.id),
-                job.lease_owner,
-            )
+        rows = await self.db.write(
+            "UPDATE outbox_job SET state = {}, available_at_ms = {}, lease_until_ms = NULL, last_error = {},"
+            " attempts = attempts - {}, updated_at_ms = {}"
+            " WHERE id = {} AND lease_owner = {} AND state = 'running' RETURNING id",
+            state.value,
+            available_at_ms,
+            None if error is None else error[:MAX_ERROR_LENGTH],
+            1 if give_back_attempt else 0,
+            now_ms,
+            uuid.UUID(job.id),
+            job.lease_owner,
+        )
         return bool(rows)

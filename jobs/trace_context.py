@@ -78,6 +78,32 @@ def _recorded(
             raise
 
 
+def open_span(name: str, *, attributes: Mapping[str, AttributeValue], kind: SpanKind, context: Context | None) -> Span:
+    """A span started but neither current nor ended: for work that ends after the block that began it (a batch's
+    job ends at its batch's commit). Make it current with :func:`within`, end it with :func:`close_span`."""
+    if not _Switch.on:
+        return trace.INVALID_SPAN
+    return TRACER.start_span(
+        name, context=context, kind=kind, attributes=attributes, record_exception=False, set_status_on_exception=False
+    )
+
+
+def within(opened: Span) -> AbstractContextManager[Span]:
+    """``opened`` made current for the ``with`` block (nothing while tracing is off)."""
+    if opened is trace.INVALID_SPAN:
+        return _OFF
+    return trace.use_span(opened, record_exception=False, set_status_on_exception=False)
+
+
+def close_span(opened: Span, error: BaseException | None = None) -> None:
+    """End a span of :func:`open_span`, marked failed with ``error``'s type (never its message) if given."""
+    if opened is trace.INVALID_SPAN:
+        return
+    if error is not None:
+        opened.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    opened.end()
+
+
 def current_trace_parent() -> str | None:
     """The W3C ``traceparent`` of the current span, or None when nothing is being traced."""
     if not trace.get_current_span().get_span_context().is_valid:

@@ -13,24 +13,36 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import Any, Final
 
 import msgspec
 import structlog
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 
 from core.clock import wall_clock_ms
 from core.errors import AssessgateError
 from core.metrics import WorkerMetrics
-from jobs.kinds import JobContext, JobRegistry
-from jobs.lifecycle import Job, JobState
+from jobs.batch_run import BatchRun
+from jobs.kinds import JobRegistry
+from jobs.lifecycle import Job
 from jobs.outbox import NOTIFY_CHANNEL, Outbox
-from jobs.retry_policy import Failure, ParkJob, RetryAt, on_failure
-from jobs.trace_context import context_of, payload_without_trace, span, trace_parent_of
+from jobs.outcomes import Outcomes, RanOutOfAttempts, job_context, job_span, log_context
+from jobs.trace_context import (
+    close_span,
+    payload_without_trace,
+    within,
+)
 from storage.database import Database
 
 log = structlog.get_logger()
+
+
+#: The classes of kinds a claim asks for: those run in batches (``InBatches``) and those run a job at a time.
+BATCHED: Final = "batched"
+SINGLE: Final = "single"
+#: Batches a worker runs at once. While they run, newly due jobs of batched kinds wait and join the next batch.
+MAX_BATCHES: Final = 2
 
 
 class Worker:
@@ -41,6 +53,7 @@ class Worker:
         *,
         concurrency: int = 4,
         tenant_concurrency: int = 8,
+        batch_size: int = 32,
         poll_interval_s: float = 1.0,
         lease_ms: int = 60_000,
         grace_s: float = 10.0,
@@ -56,22 +69,39 @@ class Worker:
         self.registry = registry
         self.concurrency = concurrency
         self.tenant_concurrency = tenant_concurrency
+        #: Jobs of a batched kind (``InBatches``) one task runs at most: a batch takes one of ``concurrency``'s slots.
+        self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.lease_ms = lease_ms
         self.grace_s = grace_s
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.name = name or f"{socket.gethostname()}:{uuid.uuid4().hex[:6]}"
+        self.outcomes = Outcomes(self.outbox, self.metrics, clock, self.rng)
+        self.batch_run = BatchRun(self.outbox, self.outcomes, clock, timeout_s=lease_ms / 1000 * 0.9)
         self._wake = asyncio.Event()
         #: Set while the loop sleeps with nothing to do (lets tests and operators observe idleness).
         self.idle = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
-        self._job_of: dict[asyncio.Task[None], Job] = {}
+        self._jobs_of: dict[asyncio.Task[None], list[Job]] = {}
         self._finished = 0  # jobs finished so far (drain uses it to know its last claim saw their effects)
         self._next_schedule_ms = 0
+        self._batched = frozenset(registry.batched_names)
+        #: The classes of kinds (``BATCHED``, ``SINGLE``) a claim may find work in: set by a notification of an
+        #: enqueue, a running task's end (its slot and its tenant's share are free), a full claim (there may be
+        #: more) and a poll that timed out (anything may be due by now); a claim asks only for these.
+        self._hints: set[str] = {BATCHED, SINGLE}
+        self._batches_running = 0
 
-    def wake(self) -> None:
-        """Skip the rest of the current poll sleep (called after an in-process enqueue)."""
+    def wake(self, kind: str = "") -> None:
+        """Skip the rest of the current poll sleep: a job of ``kind`` was enqueued (a notification's payload;
+        empty: any kind). The next claim asks only for that kind's class, batched or not; while a batch runs,
+        a batched kind's job waits for its end (a claim now would mostly find the tenant's share in use)."""
+        if kind in self._batched:
+            if not self._batches_running:  # else the running batch's end claims it, with whatever else came
+                self._hints.add(BATCHED)
+        else:
+            self._hints |= {SINGLE} if kind else {BATCHED, SINGLE}
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -110,33 +140,77 @@ class Worker:
         self._next_schedule_ms = now + min(1_000, min(p.every_ms for p in self.registry.periodic) // 4)
 
     async def claim_and_start(self) -> int:
-        """Claim up to the free slots and start each job; returns how many were claimed."""
-        free = self.concurrency - len(self._running)
-        if free <= 0:
-            return 0
+        """Claim up to the free slots and start each job; returns how many were claimed.
+
+        Kinds that run in batches are claimed first, up to ``batch_size`` jobs a free slot, each batch one task,
+        with at most ``MAX_BATCHES`` batches running: jobs enqueued meanwhile wait for the next claim, so under
+        load batches grow by themselves and the claims, reads and commits per job shrink, while on an idle
+        queue a job still starts at once. The other kinds take the slots left, a job each."""
+        hints, self._hints = self._hints, set()
+        claimed = 0
+        room = self._batches_running < MAX_BATCHES and len(self._running) < self.concurrency
+        if BATCHED in hints and self._batched and room:  # no room: a running task's end sets the hint again
+            claimed += await self._claim_batches()
+        single = [name for name in self.registry.names if name not in self._batched]
+        if SINGLE in hints and single:
+            free = self.concurrency - len(self._running)
+            if free <= 0:
+                self._hints.add(SINGLE)  # claimed when a slot frees
+            else:
+                jobs = await self._claim(limit=free, kinds=single)
+                claimed += len(jobs)
+                if len(jobs) == free:
+                    self._hints.add(SINGLE)  # there may be more
+                for job in jobs:
+                    self._start(self.execute(job), [job], f"job:{job.kind}:{job.id}", batch=False)
+        return claimed
+
+    async def _claim_batches(self) -> int:
+        room = min(MAX_BATCHES - self._batches_running, self.concurrency - len(self._running))
+        jobs = await self._claim(limit=room * self.batch_size, kinds=sorted(self._batched))
+        if len(jobs) == room * self.batch_size:
+            self._hints.add(BATCHED)
+        by_kind: dict[str, list[Job]] = {}
+        for job in jobs:
+            by_kind.setdefault(job.kind, []).append(job)
+        for name, of_kind in by_kind.items():
+            kind = self.registry.get(name)
+            assert kind is not None  # claimed by the names of batched kinds
+            assert kind.batches is not None
+            for first in range(0, len(of_kind), self.batch_size):
+                batch = of_kind[first : first + self.batch_size]
+                self._start(self.batch_run.run(kind, kind.batches, batch), batch, f"batch:{name}", batch=True)
+        return len(jobs)
+
+    async def _claim(self, *, limit: int, kinds: list[str]) -> list[Job]:
         started = time.perf_counter()
         jobs = await self.outbox.claim(
             worker=self.name,
-            limit=free,
+            limit=limit,
             lease_ms=self.lease_ms,
             now_ms=self.clock(),
             tenant_limit=self.tenant_concurrency,
             kind_limits=self.registry.concurrency_limits,
-            kinds=self.registry.names,
+            kinds=kinds,
         )
         self.metrics.claims.observe(time.perf_counter() - started)
         for job in jobs:
             self.metrics.claimed.inc(kind=job.kind)
-            task = asyncio.create_task(self.execute(job), name=f"job:{job.kind}:{job.id}")
-            self._running.add(task)
-            self._job_of[task] = job
-            task.add_done_callback(self._forget)
-        return len(jobs)
+        return jobs
 
-    def _forget(self, task: asyncio.Task[None]) -> None:
+    def _start(self, work: Coroutine[Any, Any, None], jobs: list[Job], name: str, *, batch: bool) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._running.add(task)
+        self._jobs_of[task] = jobs
+        self._batches_running += batch
+        task.add_done_callback(partial(self._forget, batch=batch))
+
+    def _forget(self, task: asyncio.Task[None], *, batch: bool) -> None:
         self._running.discard(task)
-        self._job_of.pop(task, None)
+        self._jobs_of.pop(task, None)
         self._finished += 1
+        self._batches_running -= batch
+        self._hints |= {BATCHED, SINGLE}  # a slot is free, and a tenant's share
 
     async def drain(self) -> None:
         """Run until nothing is due and nothing runs (for tests and one-shot commands).
@@ -146,6 +220,7 @@ class Worker:
         """
         while True:
             finished_before = self._finished
+            self._hints |= {BATCHED, SINGLE}
             claimed = await self.claim_and_start()
             if self._running:
                 await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
@@ -154,24 +229,22 @@ class Worker:
 
     async def execute(self, job: Job) -> None:
         """Run one claimed job in a span of the trace it was enqueued in, and record its outcome."""
-        with (
-            structlog.contextvars.bound_contextvars(job_id=job.id, tenant_id=job.tenant_id, kind=job.kind),
-            span(
-                f"job {job.kind}",
-                context=context_of(trace_parent_of(job.payload)),
-                kind=SpanKind.CONSUMER,
-                attributes={"job.id": job.id, "job.kind": job.kind, "job.attempt": job.attempts},
-            ),
-        ):
-            await self._execute(job)
+        opened = job_span(job)
+        try:
+            with within(opened), log_context(job):
+                await self._execute(job)
+        except BaseException as exc:
+            close_span(opened, exc)
+            raise
+        close_span(opened)
 
     async def _execute(self, job: Job) -> None:
         kind = self.registry.get(job.kind)
         if kind is None:  # claims name our kinds, so only a registry changed under us gets here
-            await self._record_failure(job, f"no handler is registered for job kind {job.kind!r}", retryable=False)
+            await self.outcomes.failure(job, f"no handler is registered for job kind {job.kind!r}", retryable=False)
             return
         if job.attempts > job.max_attempts:
-            await self._record_failure(job, "attempts used up (its leases expired repeatedly)", retryable=False)
+            await self.outcomes.error(job, RanOutOfAttempts())
             return
         completed: list[bool] = []  # set when the handler completed the job in its own transaction
 
@@ -179,80 +252,44 @@ class Worker:
             completed.append(await self.outbox.complete(job, now_ms=self.clock()))
             return completed[-1]
 
-        context = JobContext(
-            job_id=job.id,
-            tenant_id=job.tenant_id,
-            kind=job.kind,
-            attempt=job.attempts,
-            idempotency_key=job.dedupe_key or job.id,
-            last_attempt=job.attempts >= job.max_attempts,
-            complete_in_tx=complete_in_tx,
-        )
         started = self.clock()
         try:
             payload = msgspec.json.decode(payload_without_trace(job.payload), type=kind.payload_type)
+            context = job_context(job, complete_in_tx)
             await asyncio.wait_for(kind.handler(payload, context), timeout=self.lease_ms / 1000 * 0.9)
-        except ParkJob as exc:
-            parked = await self.outbox.park(job, reason=exc.message, now_ms=self.clock())
-            self.metrics.outcomes.inc(kind=job.kind, outcome="parked")
-            trace.get_current_span().set_attribute("job.outcome", "parked")
-            log.info("job_parked", reason=exc.message, recorded=parked)
-        except RetryAt as exc:
-            await self._record_failure(job, exc.message, retryable=True, retry_at_ms=exc.at_ms)
-        except AssessgateError as exc:
-            await self._record_failure(job, f"{type(exc).__name__}: {exc.message}", retryable=exc.retryable)
-        except TimeoutError:
-            await self._record_failure(job, "timed out before its lease ran out", retryable=True)
-        except msgspec.ValidationError as exc:
-            await self._record_failure(job, f"payload does not decode: {exc}", retryable=False)
-        except Exception as exc:
-            log.error("job_crashed", exc_info=exc)
-            await self._record_failure(job, f"{type(exc).__name__}: {exc}", retryable=False)
-        else:
-            if completed[-1] if completed else await self.outbox.complete(job, now_ms=self.clock()):
-                self.metrics.outcomes.inc(kind=job.kind, outcome="done")
-                trace.get_current_span().set_attribute("job.outcome", "done")
-                log.info("job_done", attempt=job.attempts, duration_ms=self.clock() - started)
-            else:
-                self.metrics.outcomes.inc(kind=job.kind, outcome="lease_lost")
-                log.warning("job_lease_lost", note="another worker re-claimed it; this result is dropped")
-
-    async def _record_failure(self, job: Job, error: str, *, retryable: bool, retry_at_ms: int | None = None) -> None:
-        failure: Failure = on_failure(
-            attempts=job.attempts,
-            max_attempts=job.max_attempts,
-            retryable=retryable,
-            now_ms=self.clock(),
-            rng=self.rng,
-            retry_at_ms=retry_at_ms,
-        )
-        recorded = await self.outbox.fail(job, failure, error=error, now_ms=self.clock())
-        event = "job_dead" if failure.state == JobState.DEAD else "job_retry_scheduled"
-        trace.get_current_span().set_attribute("job.outcome", str(failure.state))
-        self.metrics.outcomes.inc(kind=job.kind, outcome="dead" if failure.state == JobState.DEAD else "retry")
-        log.warning(
-            event, error=error, attempt=job.attempts, available_at_ms=failure.available_at_ms, recorded=recorded
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded as the retry policy says
+            await self.outcomes.error(job, exc)
+            return
+        self.outcomes.done(
+            job, completed[-1] if completed else await self.outbox.complete(job, now_ms=self.clock()), started
         )
 
     async def _sleep(self, stop: asyncio.Event) -> None:
+        """Wait for a poll interval, a wake-up, a stop, or a running job's end (which frees a slot and its
+        tenant's share: a claim that found nothing because of those limits finds work again)."""
         self._wake.clear()
-        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        waiters: list[asyncio.Task[Any]] = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        if self._running:
+            waiters.append(asyncio.create_task(asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)))
         jitter = self.poll_interval_s * (0.75 + self.rng.random() / 2)
-        self.idle.set()
+        if not self._running:
+            self.idle.set()
         try:
-            _, pending = await asyncio.wait(waiters, timeout=jitter, return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait(waiters, timeout=jitter, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self.idle.clear()
+        if not done:  # the poll: work may have become due without a notification (a retry's backoff ran out)
+            self._hints |= {BATCHED, SINGLE}
         for task in pending:
             task.cancel()
 
     async def _shutdown(self) -> None:
         if self._running:
             _, unfinished = await asyncio.wait(self._running, timeout=self.grace_s)
-            jobs = [self._job_of[task] for task in unfinished if task in self._job_of]
+            jobs = [job for task in unfinished for job in self._jobs_of.get(task, [])]
             for task in unfinished:
                 task.cancel()
             await asyncio.gather(*unfinished, return_exceptions=True)
-            for job in jobs:  # give them back now rather than when their leases run out
+            for job in jobs:  # give them back now rather than when their leases run out (finished ones stay)
                 await self.outbox.release_lease(job, now_ms=self.clock())
         log.info("worker_stopped", worker=self.name)

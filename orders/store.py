@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -134,14 +135,17 @@ class Orders:
         )
 
     async def add_timeline(self, order_id: uuid.UUID, kind: str, detail: dict[str, Any]) -> None:
-        await self.db.fetch(
-            "INSERT INTO order_timeline (id, order_id, at, kind, detail) VALUES ({}, {}, {}, {}, {})",
-            uuid.uuid4(),
-            order_id,
-            stamp(self.clock_ms()),
-            kind,
-            msgspec.json.encode(detail).decode(),
-        )
+        await self.add_timelines([(order_id, kind, detail)])
+
+    async def add_timelines(self, entries: Sequence[tuple[uuid.UUID, str, dict[str, Any]]]) -> None:
+        """Timeline entries of one or more orders (order id, kind, detail), in one statement."""
+        if not entries:
+            return
+        args: list[Any] = []
+        for order_id, kind, detail in entries:
+            args += [uuid.uuid4(), order_id, stamp(self.clock_ms()), kind, msgspec.json.encode(detail).decode()]
+        rows = ", ".join("({}, {}, {}, {}, {})" for _ in entries)
+        await self.db.fetch(f"INSERT INTO order_timeline (id, order_id, at, kind, detail) VALUES {rows}", *args)
 
     async def timeline(self, order_id: uuid.UUID) -> list[TimelineEntry]:
         rows = await self.db.fetch(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal
 
 import msgspec
@@ -20,11 +20,11 @@ from core.errors import KomboError
 from core.kombo import ResultBody, convert
 from core.order_status import AFTER_RESULT, OrderStatus, WriteBackState
 from core.ports import KomboApi
-from jobs.kinds import JobContext, JobKind
+from jobs.kinds import InBatches, JobContext, JobKind
 from jobs.retry_policy import ParkJob, describe, job_failure
 from orders.result_uploads import Uploads
 from orders.store import Orders
-from storage.database import Database
+from storage.database import Database, marks
 
 WRITE_BACK_KIND: Final = "result.write_back"
 
@@ -33,13 +33,24 @@ class WriteBack(msgspec.Struct, frozen=True):
     result_id: str
 
 
-#: Everything a write-back needs in one read: the result, whether it is still its order's newest (the order of
-#: ``latest_result``), and where it goes.
+class ToWrite(msgspec.Struct, frozen=True, kw_only=True):
+    """What one write-back needs, read for a batch of them at once."""
+
+    result_id: uuid.UUID
+    order_id: uuid.UUID
+    #: The result as submitted, or None when a newer result for its order supersedes it (nothing to send).
+    doc: dict[str, Any] | None
+    integration_id: str
+    kombo_order_id: str
+
+
+#: Everything a batch of write-backs needs in one read: each result, whether it is still its order's newest (the
+#: order of ``latest_result``), and where it goes.
 _TO_WRITE: Final = (
-    "SELECT r.order_id, r.body, o.integration_id, o.kombo_order_id,"
+    "SELECT r.id, r.order_id, r.body, o.integration_id, o.kombo_order_id,"
     " NOT EXISTS (SELECT 1 FROM order_result n WHERE n.order_id = r.order_id"
     "  AND (n.created_at > r.created_at OR (n.created_at = r.created_at AND n.id > r.id))) AS is_latest"
-    " FROM order_result r JOIN assessment_order o ON o.id = r.order_id WHERE r.id = {}"
+    " FROM order_result r JOIN assessment_order o ON o.id = r.order_id WHERE r.id IN ({ids})"
 )
 
 
@@ -54,6 +65,9 @@ async def latest_result(db: Database, order_id: uuid.UUID) -> dict[str, Any] | N
 
 
 class WriteBacks:
+    """The ``result.write_back`` kind. The worker runs it in batches (``jobs.kinds.InBatches``): one read for a
+    batch, each result's PUT on its own, and one commit for the results Kombo has taken since the last one."""
+
     def __init__(
         self,
         db: Database,
@@ -68,62 +82,83 @@ class WriteBacks:
         self.uploads = uploads
         self.attachments = attachments
         self.clock_ms = clock_ms
-        self.orders = Orders(db)
+        self.orders = Orders(db, clock_ms=clock_ms)
 
     def kind(self) -> JobKind[WriteBack]:
-        return JobKind(WRITE_BACK_KIND, WriteBack, self.run)
+        return JobKind(WRITE_BACK_KIND, WriteBack, self.run, batches=InBatches(self.load, self.act, self.record))
 
     async def run(self, payload: WriteBack, ctx: JobContext) -> None:
-        await self.write_back(uuid.UUID(payload.result_id), ctx)
+        """One write-back on its own: the batch's three steps for a batch of one."""
+        [state] = await self.load([payload])
+        if state is None:
+            return
+        warnings = await self.act(state, ctx)
+        async with self.db.tx():
+            await self.record([(state, warnings)])
+            await ctx.complete_in_tx()  # the job is done in the same commit as the result it wrote
 
-    async def write_back(self, result_id: uuid.UUID, ctx: JobContext) -> None:
-        rows = await self.db.fetch(_TO_WRITE, result_id)
-        if not rows:
-            return
-        order_id = uuid.UUID(str(rows[0]["order_id"]))
-        if not rows[0]["is_latest"]:
-            async with self.db.tx():
-                await self._mark(result_id, WriteBackState.SUPERSEDED)
-                await self.orders.add_timeline(order_id, "result.superseded", {"result_id": str(result_id)})
-                await ctx.complete_in_tx()
-            return
-        doc = msgspec.json.decode(rows[0]["body"])
-        body = convert(await self._resolve_attachments(doc), ResultBody, what="result")
+    async def load(self, payloads: Sequence[WriteBack]) -> list[ToWrite | None]:
+        """The results to write, in one query; None for a result that is gone (erased): nothing to do."""
+        ids = [uuid.UUID(p.result_id) for p in payloads]
+        rows = await self.db.fetch(_TO_WRITE.format(ids=marks(ids)), *ids)
+        found = {
+            uuid.UUID(str(row["id"])): ToWrite(
+                result_id=uuid.UUID(str(row["id"])),
+                order_id=uuid.UUID(str(row["order_id"])),
+                doc=msgspec.json.decode(row["body"]) if row["is_latest"] else None,
+                integration_id=row["integration_id"],
+                kombo_order_id=row["kombo_order_id"],
+            )
+            for row in rows
+        }
+        return [found.get(result_id) for result_id in ids]
+
+    async def act(self, state: ToWrite, ctx: JobContext) -> list[str] | None:
+        """Send the result to Kombo; its warnings (None: superseded, nothing sent). A failure is recorded on the
+        order's timeline and raised as the retry policy's decision; a dead one marks the order for an operator."""
+        if state.doc is None:
+            return None
+        body = convert(await self._resolve_attachments(state.doc), ResultBody, what="result")
         try:
-            warnings = await self.kombo.put_result(rows[0]["integration_id"], rows[0]["kombo_order_id"], body)
+            warnings = await self.kombo.put_result(state.integration_id, state.kombo_order_id, body)
         except KomboError as exc:
             failure = job_failure(exc, now_ms=self.clock_ms())
             detail = {
-                "result_id": str(result_id),
+                "result_id": str(state.result_id),
                 "error": describe(exc),
                 "code": exc.code,
                 "log_url": exc.log_url,
                 "attempt": ctx.attempt,
             }
-            await self.orders.add_timeline(order_id, "write_back.failed", detail)
+            await self.orders.add_timeline(state.order_id, "write_back.failed", detail)
             if (not failure.retryable or ctx.last_attempt) and not isinstance(failure, ParkJob):
                 # Dead: the order needs an operator, who fixes the cause and retries the job.
                 async with self.db.tx():
-                    await self._mark(result_id, WriteBackState.FAILED)
-                    await self.db.fetch(
-                        "UPDATE assessment_order SET state = {}, updated_at = {} WHERE id = {}",
-                        OrderStatus.NEEDS_ATTENTION,
-                        as_datetime(self.clock_ms()),
-                        order_id,
-                    )
+                    await self._mark([state.result_id], WriteBackState.FAILED)
+                    await self._set_state([state.order_id], OrderStatus.NEEDS_ATTENTION)
             raise failure from None
-        async with self.db.tx():
-            await self._mark(result_id, WriteBackState.WRITTEN)
-            await self.db.fetch(
-                "UPDATE assessment_order SET state = {}, updated_at = {} WHERE id = {}",
-                AFTER_RESULT[str(doc["status"])],
-                as_datetime(self.clock_ms()),
-                order_id,
-            )
-            await self.orders.add_timeline(
-                order_id, "written_back", {"result_id": str(result_id), "warnings": [w.message for w in warnings]}
-            )
-            await ctx.complete_in_tx()  # the job is done in the same commit as the result it wrote
+        return [w.message for w in warnings]
+
+    async def record(self, done: Sequence[tuple[ToWrite, list[str] | None]]) -> None:
+        """In the caller's transaction: results written (their orders move on) or superseded, with timeline
+        entries, a statement for each of those rather than for each result."""
+        superseded = [state for state, _ in done if state.doc is None]
+        written = [(state, warnings) for state, warnings in done if state.doc is not None]
+        await self._mark([s.result_id for s in superseded], WriteBackState.SUPERSEDED)
+        await self._mark([s.result_id for s, _ in written], WriteBackState.WRITTEN)
+        after: dict[str, list[uuid.UUID]] = {}
+        for state, _ in written:
+            assert state.doc is not None  # written ones have their result
+            after.setdefault(AFTER_RESULT[str(state.doc["status"])], []).append(state.order_id)
+        for order_state, order_ids in after.items():
+            await self._set_state(order_ids, order_state)
+        await self.orders.add_timelines(
+            [(s.order_id, "result.superseded", {"result_id": str(s.result_id)}) for s in superseded]
+            + [
+                (s.order_id, "written_back", {"result_id": str(s.result_id), "warnings": warnings or []})
+                for s, warnings in written
+            ]
+        )
 
     async def _resolve_attachments(self, doc: dict[str, Any]) -> dict[str, Any]:
         attachments = []
@@ -141,5 +176,18 @@ class WriteBacks:
             attachments.append(resolved)
         return {**doc, "attachments": attachments} if "attachments" in doc else doc
 
-    async def _mark(self, result_id: uuid.UUID, state: WriteBackState) -> None:
-        await self.db.fetch("UPDATE order_result SET write_back = {} WHERE id = {}", state, result_id)
+    async def _mark(self, result_ids: Sequence[uuid.UUID], state: WriteBackState) -> None:
+        if result_ids:
+            await self.db.fetch(
+                f"UPDATE order_result SET write_back = {{}} WHERE id IN ({marks(result_ids)})",
+                state,
+                *result_ids,
+            )
+
+    async def _set_state(self, order_ids: Sequence[uuid.UUID], state: str) -> None:
+        await self.db.fetch(
+            f"UPDATE assessment_order SET state = {{}}, updated_at = {{}} WHERE id IN ({marks(order_ids)})",
+            state,
+            as_datetime(self.clock_ms()),
+            *order_ids,
+        )

@@ -2,9 +2,10 @@
 
 SQLite allows one writer at a time, and piccolo's engine neither pools nor retries; left alone,
 concurrent write transactions fail with "database is locked" (stack-notes §1.4 measured 199 of 200).
-So every write transaction on SQLite takes one process-wide ``asyncio.Lock`` and begins IMMEDIATE,
-which makes writers queue in the process instead of failing in the database. That is also why the
-embedded SQLite mode runs the API and the worker in a single process.
+So every write transaction on SQLite runs on one writer connection under one process-wide lock
+(``storage/sqlite_group_commit.py``, which also lets transactions queued together share a commit), which
+makes writers queue in the process instead of failing in the database. That is also why the embedded
+SQLite mode runs the API and the worker in a single process.
 """
 
 from __future__ import annotations
@@ -13,22 +14,23 @@ import asyncio
 import contextvars
 import sqlite3
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from functools import partial
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sized
+from contextlib import asynccontextmanager, contextmanager
+from functools import lru_cache, partial
 from pathlib import Path
+from string import Formatter
 from typing import Any, Final, Literal
 
 import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
-from piccolo.querystring import QueryString
 
 from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings, PostgresUrl, SqliteUrl
 from storage.sqlite_connections import SqliteConnection, SqliteConnections
 from storage.sqlite_files import make_private
+from storage.sqlite_group_commit import GroupCommit
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -42,6 +44,26 @@ _UNAVAILABLE: Final = (
     # with "cannot switch to state ...; another operation is in progress": the server went away, not a bug.
     asyncpg.exceptions.InternalClientError,
 )
+
+
+@lru_cache(maxsize=2048)
+def placeholders(sql: str, dialect: Dialect) -> str:
+    """A statement's ``{}`` placeholders as the engine's own (``$1, $2, ...`` or ``?``), as piccolo's QueryString
+    compiles them, but once per statement text rather than at every call: a statement's text is the same at
+    every call (only ``IN`` lists vary, by length), and compiling cost more than a short query's round trip."""
+    parts: list[str] = []
+    count = 0
+    for literal, field, _, _ in Formatter().parse(sql):
+        parts.append(literal)
+        if field is not None:
+            count += 1
+            parts.append("?" if dialect == "sqlite" else f"${count}")
+    return "".join(parts)
+
+
+def marks(values: Sized) -> str:
+    """``{}, {}, ...``: one placeholder for each value, for ``IN (...)`` lists and multi-row ``VALUES``."""
+    return ", ".join("{}" for _ in range(len(values)))
 
 
 async def _release(connection: asyncpg.Connection) -> None:
@@ -77,15 +99,15 @@ class Database:
             # is down; reachability is checked properly (and reported as DatabaseUnavailable) in start().
             with warnings.catch_warnings(action="ignore"):
                 self.engine = PostgresEngine(config={"dsn": parsed.dsn})
-        self._write_lock = asyncio.Lock()
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(f"in_tx_{id(self)}", default=False)
         # SQLite has no NOTIFY: channels notified in a transaction are announced to this process's listeners
         # once it commits (the embedded worker shares the process with everything that enqueues on SQLite).
-        self._pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+        self._pending: contextvars.ContextVar[set[tuple[str, str]] | None] = contextvars.ContextVar(
             f"pending_{id(self)}", default=None
         )
-        self._local_listeners: dict[str, list[Callable[[], None]]] = {}
+        self._local_listeners: dict[str, list[Callable[[str], None]]] = {}
         self._sqlite: SqliteConnections | None = None
+        self._group_commit: GroupCommit | None = None
         self._sqlite_tx: contextvars.ContextVar[SqliteConnection | None] = contextvars.ContextVar(
             f"sqlite_tx_{id(self)}", default=None
         )
@@ -123,6 +145,9 @@ class Database:
             except (TimeoutError, *_UNAVAILABLE):
                 pool.terminate()
                 self.engine.pool = None
+        if self._group_commit is not None:
+            await self._group_commit.close()
+            self._group_commit = None
         if self._sqlite is not None:
             await self._sqlite.close()
             self._sqlite = None
@@ -138,12 +163,13 @@ class Database:
             yield
             return
         token = self._in_tx.set(True)
-        pending: set[str] = set()
+        pending: set[tuple[str, str]] = set()
         pending_token = self._pending.set(pending)
         try:
             if self.is_sqlite and write:
-                async with self._write_lock, self._sqlite_transaction(self._connections().writer, "IMMEDIATE"):
-                    yield
+                async with self._writes().transaction():
+                    with self._on(self._connections().writer):
+                        yield
             elif self.is_sqlite:
                 async with self._connections().reader() as reader, self._sqlite_transaction(reader, "DEFERRED"):
                     yield
@@ -177,6 +203,20 @@ class Database:
         finally:
             self._sqlite_tx.reset(token)
 
+    @contextmanager
+    def _on(self, connection: SqliteConnection) -> Iterator[None]:
+        """The connection the statements of the current transaction run on."""
+        token = self._sqlite_tx.set(connection)
+        try:
+            yield
+        finally:
+            self._sqlite_tx.reset(token)
+
+    def _writes(self) -> GroupCommit:
+        if self._group_commit is None:
+            self._group_commit = GroupCommit(self._connections().writer)
+        return self._group_commit
+
     def _connections(self) -> SqliteConnections:
         if self._sqlite is None:
             self._sqlite = SqliteConnections(self._connect)
@@ -199,8 +239,8 @@ class Database:
         if self._in_tx.get():
             raise RuntimeError("Database.scrub() runs after the erasing transaction, not inside it")
         if self.is_sqlite:
-            async with self._write_lock:
-                [outcome] = await self._connections().writer.run("PRAGMA wal_checkpoint(TRUNCATE)")
+            async with self._writes().exclusive() as writer:
+                [outcome] = await writer.run("PRAGMA wal_checkpoint(TRUNCATE)")
             if outcome["busy"]:  # a reader kept the log past the busy timeout: the purge's job tries again
                 raise DatabaseUnavailable("the SQLite write-ahead log could not be emptied after erasing (busy)")
 
@@ -214,25 +254,47 @@ class Database:
             return
         pending = self._pending.get()
         if pending is not None and self._in_tx.get():
-            pending.add(channel)
+            pending.add((channel, payload))
         else:
-            self._announce({channel})
+            self._announce({(channel, payload)})
 
-    def _announce(self, channels: set[str]) -> None:
-        for channel in channels:
+    def _announce(self, notifications: set[tuple[str, str]]) -> None:
+        for channel, payload in notifications:
             for listener in list(self._local_listeners.get(channel, ())):
-                listener()
+                listener(payload)
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Run one statement with piccolo's ``{}`` placeholders; joins the current transaction if any."""
         try:
             if self.is_sqlite:
-                query, values = QueryString(sql, *args).compile_string(engine_type="sqlite")
-                return await self._run_sqlite(query, values)
-            rows = await self.engine.run_querystring(QueryString(sql, *args))
+                return await self._run_sqlite(placeholders(sql, "sqlite"), list(args))
+            assert isinstance(self.engine, PostgresEngine)
+            query = placeholders(sql, "postgresql")
+            transaction = self.engine.current_transaction.get()
+            if transaction is not None:
+                rows = await transaction.connection.fetch(query, *args)
+            elif self.engine.pool is not None:
+                async with self.engine.pool.acquire() as pooled:
+                    rows = await pooled.fetch(query, *args)
+            else:  # not started (a one-off command): a connection of its own, as piccolo's engine does
+                assert isinstance(self.settings.parsed, PostgresUrl)
+                own = await asyncpg.connect(self.settings.parsed.dsn)
+                try:
+                    rows = await own.fetch(query, *args)
+                finally:
+                    await own.close()
         except _UNAVAILABLE as exc:
             raise await self._unavailable(exc) from None
         return list(rows or [])
+
+    async def write(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """One statement that writes, atomic on its own: inside a transaction it joins it; outside one it is
+        its own transaction. On PostgreSQL that is the statement's implicit transaction, one round trip
+        instead of BEGIN, the statement and COMMIT; on SQLite a write transaction (the writer's lock)."""
+        if self.is_sqlite or self._in_tx.get():
+            async with self.tx():
+                return await self.fetch(sql, *args)
+        return await self.fetch(sql, *args)
 
     async def execute(self, sql: str) -> None:
         """Run DDL or a statement without arguments (may contain several statements on PostgreSQL)."""
@@ -251,8 +313,8 @@ class Database:
             await self.engine.pool.expire_connections()
         return DatabaseUnavailable(f"database unavailable: {type(exc).__name__}")
 
-    async def listen(self, channel: str, on_notify: Callable[[], None]) -> Callable[[], Awaitable[None]] | None:
-        """Call ``on_notify`` on every notification on ``channel``; returns a closer.
+    async def listen(self, channel: str, on_notify: Callable[[str], None]) -> Callable[[], Awaitable[None]] | None:
+        """Call ``on_notify`` with the payload of every notification on ``channel``; returns a closer.
 
         PostgreSQL: LISTEN on its own connection, outside the pool, because a listening connection must stay
         open. SQLite: the notifications of this process (see :meth:`notify`).
@@ -268,7 +330,7 @@ class Database:
             conn = await asyncpg.connect(self.settings.parsed.dsn)
         except _UNAVAILABLE as exc:
             raise DatabaseUnavailable(f"cannot listen on PostgreSQL: {type(exc).__name__}") from None
-        await conn.add_listener(channel, lambda *_: on_notify())
+        await conn.add_listener(channel, lambda _conn, _pid, _channel, payload: on_notify(payload))
 
         async def close() -> None:
             await conn.close()

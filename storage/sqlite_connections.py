@@ -8,7 +8,7 @@ before), and used by one thread of its own: sqlite3 calls block, so they run off
 thread per connection keeps each connection's statements in order. The threads belong to
 ``ThreadPoolExecutor``s, which Python ends at exit even if a connection was never closed.
 
-Write transactions take the one writer (callers hold ``Database``'s write lock, so it is never shared); a
+Write transactions take the one writer (under ``storage/sqlite_group_commit.py``'s lock, never shared); a
 statement outside any transaction or a read-only transaction takes a free reader, which WAL lets read while
 the writer commits. Every commit still waits for SQLite's fsync (``synchronous`` is left at FULL): a
 result is on disk before the gateway answers for it.
@@ -44,6 +44,15 @@ class SqliteConnection:
 
     async def run(self, sql: str, args: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         return await self._call(partial(self._fetch, sql, args))
+
+    async def run_each(self, statements: list[str]) -> None:
+        """Statements without arguments, one after another, in one hop to the connection's thread."""
+
+        def run_each() -> None:
+            for statement in statements:
+                self._fetch(statement, ())
+
+        await self._call(run_each)
 
     async def _call(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, work)

@@ -81,15 +81,14 @@ async def test_a_connection_left_mid_statement_is_unavailable_and_the_pool_start
     await db.start()
     try:
         before = [dict(r) for r in await db.fetch("SELECT pg_backend_pid() AS pid")]
-        engine_type = type(db.engine)
-        real = engine_type.run_querystring
+        real = asyncpg.Connection.fetch
 
-        async def cut_midway(engine: object, *args: object, **kwargs: object) -> object:
-            monkeypatch.setattr(engine_type, "run_querystring", real)  # once: the next statement is served
+        async def cut_midway(connection: object, *args: object, **kwargs: object) -> object:
+            monkeypatch.setattr(asyncpg.Connection, "fetch", real)  # once: the next statement is served
             message = "cannot switch to state 12; another operation (2) is in progress"
             raise asyncpg.exceptions.InternalClientError(message)
 
-        monkeypatch.setattr(engine_type, "run_querystring", cut_midway)
+        monkeypatch.setattr(asyncpg.Connection, "fetch", cut_midway)
         with pytest.raises(DatabaseUnavailable):
             await db.fetch("SELECT 1 AS up")
         after = [dict(r) for r in await db.fetch("SELECT pg_backend_pid() AS pid")]

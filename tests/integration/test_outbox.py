@@ -368,7 +368,7 @@ async def test_an_idle_embedded_sqlite_worker_wakes_when_its_process_enqueues(db
 @only_sqlite
 async def test_sqlite_announces_only_committed_notifications(db: Database) -> None:
     heard: list[str] = []
-    forget = await db.listen("assessgate_jobs_test", lambda: heard.append("x"))
+    forget = await db.listen("assessgate_jobs_test", heard.append)
     assert forget is not None
     with pytest.raises(RuntimeError):
         async with db.tx():
@@ -376,7 +376,7 @@ async def test_sqlite_announces_only_committed_notifications(db: Database) -> No
             raise RuntimeError("rolled back")
     assert heard == []
     async with db.tx():
-        await db.notify("assessgate_jobs_test")
+        await db.notify("assessgate_jobs_test", "x")
     assert heard == ["x"]
     await forget()
     await db.notify("assessgate_jobs_test")

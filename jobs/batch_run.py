@@ -1,0 +1,116 @@
+"""Running one batch of a kind's jobs (:class:`jobs.kinds.InBatches`): one load, each job's act on its own, and
+a commit of ``record`` and the jobs' completion for whatever answered since the last commit (group commit).
+
+Each job keeps its own span (in the trace its payload carries), log context, outcome and failure; the batch shares
+the claim's deadline (the lease, less a margin)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from opentelemetry.trace import Span
+
+from jobs.kinds import InBatches, JobKind
+from jobs.lifecycle import Job
+from jobs.outbox import Outbox
+from jobs.outcomes import Outcomes, RanOutOfAttempts, job_context, job_span, log_context
+from jobs.trace_context import close_span, payload_without_trace, within
+
+
+class BatchRun:
+    def __init__(self, outbox: Outbox, outcomes: Outcomes, clock: Callable[[], int], *, timeout_s: float) -> None:
+        self.outbox = outbox
+        self.outcomes = outcomes
+        self.clock = clock
+        self.timeout_s = timeout_s
+
+    async def run(self, kind: JobKind[Any], batches: InBatches[Any, Any], jobs: list[Job]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s
+        spans = {job.id: job_span(job) for job in jobs}
+        runnable = await self._decoded(kind, jobs, spans)
+        try:
+            states = await asyncio.wait_for(batches.load([p for _, p in runnable]), timeout=deadline - loop.time())
+        except Exception as exc:  # noqa: BLE001 - the read failed for all of them: each job records it
+            for job, _ in runnable:
+                await self.outcomes.settle(job, spans[job.id], exc)
+            return
+        answered: list[tuple[Job, Any, Any]] = []  # (job, its state, what its act returned)
+        acting: dict[asyncio.Task[Any], tuple[Job, Any]] = {}
+        for (job, _), state in zip(runnable, states, strict=True):
+            if state is None:
+                answered.append((job, None, None))
+            else:
+                acting[asyncio.create_task(self._act(batches, job, state, spans[job.id]))] = (job, state)
+        try:
+            await self._group_commit(batches, answered, acting, spans, deadline)
+        except TimeoutError as exc:
+            for job, _ in acting.values():
+                await self.outcomes.settle(job, spans[job.id], exc)
+        finally:
+            for task in acting:
+                task.cancel()
+
+    async def _decoded(self, kind: JobKind[Any], jobs: list[Job], spans: dict[str, Span]) -> list[tuple[Job, Any]]:
+        """The jobs that can run, with their payloads; the others' failures recorded."""
+        runnable: list[tuple[Job, Any]] = []
+        for job in jobs:
+            if job.attempts > job.max_attempts:
+                await self.outcomes.settle(job, spans[job.id], RanOutOfAttempts())
+                continue
+            try:
+                runnable.append((job, msgspec.json.decode(payload_without_trace(job.payload), type=kind.payload_type)))
+            except msgspec.ValidationError as exc:
+                await self.outcomes.settle(job, spans[job.id], exc)
+        return runnable
+
+    async def _group_commit(
+        self,
+        batches: InBatches[Any, Any],
+        answered: list[tuple[Job, Any, Any]],
+        acting: dict[asyncio.Task[Any], tuple[Job, Any]],
+        spans: dict[str, Span],
+        deadline: float,
+    ) -> None:
+        """Commit what has answered, then wait for more: what answers during one commit goes into the next."""
+        started = self.clock()
+        while answered or acting:
+            if answered:
+                await self._commit(batches, answered, spans, started)
+                answered = []
+            if not acting:
+                return
+            timeout = max(0.0, deadline - asyncio.get_running_loop().time())
+            done, _ = await asyncio.wait(acting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                raise TimeoutError
+            for task in done:
+                job, state = acting.pop(task)
+                if (error := task.exception()) is not None:
+                    await self.outcomes.settle(job, spans[job.id], error)
+                else:
+                    answered.append((job, state, task.result()))
+
+    async def _act(self, batches: InBatches[Any, Any], job: Job, state: Any, opened: Span) -> Any:
+        with within(opened), log_context(job):
+            return await batches.act(state, job_context(job))
+
+    async def _commit(
+        self, batches: InBatches[Any, Any], answered: list[tuple[Job, Any, Any]], spans: dict[str, Span], started: int
+    ) -> None:
+        """``record`` what answered and mark those jobs done, in one transaction (failing, every job records it)."""
+        try:
+            async with self.outbox.db.tx():
+                await batches.record([(state, result) for _, state, result in answered if state is not None])
+                held = await self.outbox.complete_many([job for job, _, _ in answered], now_ms=self.clock())
+        except Exception as exc:  # noqa: BLE001 - e.g. the database went away: each job retries as the policy says
+            for job, _, _ in answered:
+                await self.outcomes.settle(job, spans[job.id], exc)
+            return
+        for job, _, _ in answered:
+            with within(spans[job.id]), log_context(job):
+                self.outcomes.done(job, job.id in held, started)
+            close_span(spans[job.id])

@@ -1,0 +1,121 @@
+"""Kinds run in batches (``jobs.kinds.InBatches``, ``jobs/batch_run.py``): one load for a batch, each job's act on
+its own with its own outcome, and the jobs whose acts answered committed together, without waiting for slow ones."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import msgspec
+import pytest
+
+from core.errors import AssessgateError
+from jobs.kinds import InBatches, JobContext, JobKind, JobRegistry
+from jobs.lifecycle import JobState
+from jobs.outbox import Outbox
+from jobs.worker import Worker
+from storage.database import Database
+
+pytestmark = pytest.mark.anyio
+
+JOBS = 40
+
+
+class Item(msgspec.Struct):
+    n: int
+
+
+class Flaky(AssessgateError):
+    retryable = True
+
+
+class Recorder:
+    """A batched kind that remembers what each step saw; ``slow`` acts wait for ``release``."""
+
+    def __init__(self, db: Database, *, failing: Collection[int] = (), slow: Collection[int] = ()) -> None:
+        self.db = db
+        self.failing = failing
+        self.slow = slow
+        self.release = asyncio.Event()
+        self.loads: list[list[int]] = []
+        self.acted: list[int] = []
+        self.recorded: list[list[int]] = []
+
+    def kind(self) -> JobKind[Item]:
+        return JobKind("test.batched", Item, self.single, batches=InBatches(self.load, self.act, self.record))
+
+    async def single(self, payload: Item, ctx: JobContext) -> None:
+        raise AssertionError("a batched kind runs in batches")
+
+    async def load(self, payloads: Sequence[Item]) -> list[int | None]:
+        self.loads.append([p.n for p in payloads])
+        return [None if p.n == 0 else p.n for p in payloads]  # 0: nothing to do
+
+    async def act(self, n: int, ctx: JobContext) -> int:
+        if n in self.slow:
+            await self.release.wait()
+        if n in self.failing:
+            raise Flaky(f"item {n} failed")
+        self.acted.append(n)
+        return n * 10
+
+    async def record(self, done: Sequence[tuple[int, Any]]) -> None:
+        assert all(result == n * 10 for n, result in done)
+        self.recorded.append([n for n, _ in done])
+        await self.db.fetch("SELECT 1 AS ok")  # in the commit's transaction
+
+
+async def enqueue(db: Database, count: int) -> list[str]:
+    outbox = Outbox(db)
+    ids = [await outbox.enqueue("test.batched", Item(n=n), now_ms=0) for n in range(count)]
+    return [job_id for job_id in ids if job_id is not None]
+
+
+def worker(db: Database, recorder: Recorder) -> Worker:
+    return Worker(db, JobRegistry([recorder.kind()]), concurrency=4, batch_size=16, rng=random.Random(1))
+
+
+async def test_a_batch_loads_once_acts_on_each_and_commits_them_together(db: Database) -> None:
+    recorder = Recorder(db)
+    await enqueue(db, JOBS)
+    await worker(db, recorder).drain()
+    assert await Outbox(db).count_by_state() == {"done": JOBS}
+    assert sorted(n for load in recorder.loads for n in load) == list(range(JOBS))
+    assert len(recorder.loads) <= JOBS // 16 + 1  # a load a batch, not a load a job
+    assert sorted(recorder.acted) == list(range(1, JOBS))  # job 0 had nothing to do
+    assert sorted(n for batch in recorder.recorded for n in batch) == list(range(1, JOBS))
+    assert len(recorder.recorded) < JOBS // 2
+
+
+async def test_a_failing_job_fails_alone(db: Database) -> None:
+    recorder = Recorder(db, failing={3, 17})
+    ids = await enqueue(db, JOBS)
+    await worker(db, recorder).drain()
+    outbox = Outbox(db)
+    states = {n: (await outbox.get(job_id)).state for n, job_id in enumerate(ids)}  # type: ignore[union-attr]
+    assert {n for n, state in states.items() if state != JobState.DONE} == {3, 17}
+    assert states[3] == JobState.QUEUED  # retryable: scheduled again with a backoff
+    failed = await outbox.get(ids[3])
+    assert failed is not None
+    assert failed.last_error is not None
+    assert "item 3 failed" in failed.last_error
+
+
+async def test_jobs_that_answered_are_done_while_a_slow_one_still_acts(db: Database) -> None:
+    recorder = Recorder(db, slow={5})
+    ids = await enqueue(db, 8)
+    running = asyncio.create_task(worker(db, recorder).drain())
+    outbox = Outbox(db)
+    try:
+        async with asyncio.timeout(10):
+            while (await outbox.count_by_state()).get("done", 0) < 7:  # noqa: ASYNC110 - the worker is a task here
+                await asyncio.sleep(0.01)
+        slow = await outbox.get(ids[5])
+        assert slow is not None
+        assert slow.state == JobState.RUNNING
+    finally:
+        recorder.release.set()
+        await running
+    assert await outbox.count_by_state() == {"done": 8}

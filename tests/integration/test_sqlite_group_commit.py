@@ -1,0 +1,115 @@
+"""Group commit on SQLite (storage/sqlite_group_commit.py): write transactions queued together share one COMMIT,
+and each caller is still answered only once its writes are durable, with only its own writes undone on failure."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from agtest import only_sqlite
+from storage.database import Database
+from storage.sqlite_connections import SqliteConnection
+
+pytestmark = [pytest.mark.anyio, only_sqlite]
+
+MEMBERS = 24
+
+
+class Refused(Exception):
+    pass
+
+
+@contextmanager
+def commits(monkeypatch: pytest.MonkeyPatch, *, fail_first: bool = False) -> Iterator[Counter[str]]:
+    """Count the COMMITs the writer runs (``fail_first``: the first one fails, as a full disk would)."""
+    seen: Counter[str] = Counter()
+    real = SqliteConnection.run_each
+
+    async def counted(self: SqliteConnection, statements: list[str]) -> None:
+        if "COMMIT" in statements:
+            seen["commits"] += 1
+            if fail_first and seen["commits"] == 1:
+                raise sqlite3.OperationalError("disk I/O error")
+        await real(self, statements)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SqliteConnection, "run_each", counted)
+        yield seen
+
+
+async def probe_table(db: Database) -> None:
+    await db.execute("CREATE TABLE group_commit_probe (n INTEGER PRIMARY KEY)")
+
+
+async def visible(db: Database) -> set[int]:
+    """What a reader sees: committed rows only (a reader is another connection)."""
+    return {row["n"] for row in await db.fetch("SELECT n FROM group_commit_probe")}
+
+
+async def test_transactions_queued_together_share_a_commit_and_answer_after_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await probe_table(db)
+    seen_on_return: dict[int, bool] = {}
+
+    async def member(n: int) -> None:
+        async with db.tx():
+            await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", n)
+        seen_on_return[n] = n in await visible(db)  # answered: its row must be committed already
+
+    with commits(monkeypatch) as seen:
+        await asyncio.gather(*(member(n) for n in range(MEMBERS)))
+    assert await visible(db) == set(range(MEMBERS))
+    assert all(seen_on_return.values()), seen_on_return
+    assert 1 <= seen["commits"] < MEMBERS / 2  # shared: the queue formed while the first one wrote
+
+
+async def test_a_failing_member_undoes_only_its_own_writes(db: Database) -> None:
+    await probe_table(db)
+
+    async def member(n: int) -> None:
+        async with db.tx():
+            await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", n)
+            await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", 1000 + n)
+            if n % 5 == 2:
+                raise Refused(n)
+
+    outcomes = await asyncio.gather(*(member(n) for n in range(MEMBERS)), return_exceptions=True)
+    refused = {n for n, outcome in enumerate(outcomes) if isinstance(outcome, Refused)}
+    assert refused == {n for n in range(MEMBERS) if n % 5 == 2}
+    assert all(outcome is None for n, outcome in enumerate(outcomes) if n not in refused)
+    kept = set(range(MEMBERS)) - refused
+    assert await visible(db) == kept | {1000 + n for n in kept}
+
+
+async def test_a_failed_commit_fails_every_member_of_its_group(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    await probe_table(db)
+
+    async def member(n: int) -> None:
+        async with db.tx():
+            await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", n)
+
+    with commits(monkeypatch, fail_first=True):
+        outcomes = await asyncio.gather(*(member(n) for n in range(MEMBERS)), return_exceptions=True)
+    failed = {n for n, outcome in enumerate(outcomes) if outcome is not None}
+    assert failed, "the first COMMIT failed: its members must say so"
+    assert await visible(db) == set(range(MEMBERS)) - failed  # no member answered OK lost its row, none failed kept it
+    async with db.tx():  # and the writer works on
+        await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", 9999)
+    assert 9999 in await visible(db)
+
+
+async def test_a_checkpoint_commits_an_open_group_first(db: Database) -> None:
+    await probe_table(db)
+
+    async def member(n: int) -> None:
+        async with db.tx():
+            await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", n)
+
+    await asyncio.gather(*(member(n) for n in range(MEMBERS)), db.scrub())
+    assert await visible(db) == set(range(MEMBERS))
