@@ -43,6 +43,12 @@ BATCHED: Final = "batched"
 SINGLE: Final = "single"
 #: Batches a worker runs at once. While they run, newly due jobs of batched kinds wait and join the next batch.
 MAX_BATCHES: Final = 2
+#: After a claim that found nothing, the next claim waits: 10 ms, doubling with each empty claim in a row up to
+#: 100 ms, back to none after one that found work. With several workers every enqueue wakes them all, and under
+#: load one of them has taken the job: the others' claims came back empty, a cost each that grew with the
+#: number of workers (docs/performance.md). A job on a queue that has been idle that long still starts at once.
+QUIET_FIRST_S: Final = 0.01
+QUIET_MAX_S: Final = 0.1
 
 
 class Worker:
@@ -92,17 +98,24 @@ class Worker:
         #: more) and a poll that timed out (anything may be due by now); a claim asks only for these.
         self._hints: set[str] = {BATCHED, SINGLE}
         self._batches_running = 0
+        self._quiet_until = 0.0  # loop time until which a claim waits (see QUIET_FIRST_S)
+        self._quiet_s = 0.0
+        #: Classes whose hint was used up without a claim (no room): a running task's end hints them again.
+        self._owed: set[str] = set()
 
     def wake(self, kind: str = "") -> None:
         """Skip the rest of the current poll sleep: a job of ``kind`` was enqueued (a notification's payload;
         empty: any kind). The next claim asks only for that kind's class, batched or not; while a batch runs,
         a batched kind's job waits for its end (a claim now would mostly find the tenant's share in use)."""
+        before = set(self._hints)
         if kind in self._batched:
             if not self._batches_running:  # else the running batch's end claims it, with whatever else came
                 self._hints.add(BATCHED)
         else:
             self._hints |= {SINGLE} if kind else {BATCHED, SINGLE}
-        self._wake.set()
+        if self._hints == before:
+            return  # nothing new to claim: no need to wake
+        self._wake.set()  # the loop's sleep ends: at once, or when a quiet period after an empty claim ends
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker_started", worker=self.name, concurrency=self.concurrency, kinds=self.registry.names)
@@ -112,22 +125,25 @@ class Worker:
                 unlisten = await self.outbox.db.listen(NOTIFY_CHANNEL, self.wake)
         except AssessgateError as exc:
             log.warning("worker_listen_failed", error=exc.message, note="falling back to polling")
+        stopping = asyncio.create_task(self._wake_on(stop))
         try:
             while not stop.is_set():
+                self._wake.clear()
                 try:
                     await self.schedule_periodic()
-                    claimed = await self.claim_and_start()
+                    await self.claim_and_start()
                 except Exception as exc:  # noqa: BLE001 - database down or not migrated yet: keep trying
                     log.warning("worker_claim_failed", error=f"{type(exc).__name__}: {exc}")
-                    claimed = 0
-                if claimed == 0:
-                    await self._sleep(stop)
-                elif len(self._running) >= self.concurrency:
-                    await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+                await self._sleep()
         finally:
+            stopping.cancel()
             await self._shutdown()
             if unlisten is not None:
                 await unlisten()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()
 
     async def schedule_periodic(self) -> None:
         """Enqueue the current period of every periodic job (once per period: the dedupe key says which)."""
@@ -147,22 +163,29 @@ class Worker:
         load batches grow by themselves and the claims, reads and commits per job shrink, while on an idle
         queue a job still starts at once. The other kinds take the slots left, a job each."""
         hints, self._hints = self._hints, set()
-        claimed = 0
+        claimed = queried = 0
         room = self._batches_running < MAX_BATCHES and len(self._running) < self.concurrency
-        if BATCHED in hints and self._batched and room:  # no room: a running task's end sets the hint again
+        if BATCHED in hints and self._batched and room:
             claimed += await self._claim_batches()
+            queried += 1
+        elif BATCHED in hints and self._batched:
+            self._owed.add(BATCHED)
         single = [name for name in self.registry.names if name not in self._batched]
         if SINGLE in hints and single:
             free = self.concurrency - len(self._running)
             if free <= 0:
-                self._hints.add(SINGLE)  # claimed when a slot frees
+                self._owed.add(SINGLE)
             else:
                 jobs = await self._claim(limit=free, kinds=single)
                 claimed += len(jobs)
+                queried += 1
                 if len(jobs) == free:
                     self._hints.add(SINGLE)  # there may be more
                 for job in jobs:
                     self._start(self.execute(job), [job], f"job:{job.kind}:{job.id}", batch=False)
+        if queried:
+            self._quiet_s = 0.0 if claimed else min(QUIET_MAX_S, max(QUIET_FIRST_S, 2 * self._quiet_s))
+            self._quiet_until = asyncio.get_running_loop().time() + self._quiet_s
         return claimed
 
     async def _claim_batches(self) -> int:
@@ -210,7 +233,11 @@ class Worker:
         self._jobs_of.pop(task, None)
         self._finished += 1
         self._batches_running -= batch
-        self._hints |= {BATCHED, SINGLE}  # a slot is free, and a tenant's share
+        # A slot is free, and a tenant's share: claim again what this task's kind was (more may have come in
+        # meanwhile: a batch's jobs wait for its end), and whatever could not be claimed for lack of room.
+        self._hints |= self._owed | {BATCHED if batch else SINGLE}
+        self._owed = set()
+        self._wake.set()
 
     async def drain(self) -> None:
         """Run until nothing is due and nothing runs (for tests and one-shot commands).
@@ -264,24 +291,28 @@ class Worker:
             job, completed[-1] if completed else await self.outbox.complete(job, now_ms=self.clock()), started
         )
 
-    async def _sleep(self, stop: asyncio.Event) -> None:
-        """Wait for a poll interval, a wake-up, a stop, or a running job's end (which frees a slot and its
-        tenant's share: a claim that found nothing because of those limits finds work again)."""
-        self._wake.clear()
-        waiters: list[asyncio.Task[Any]] = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
-        if self._running:
-            waiters.append(asyncio.create_task(asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)))
+    async def _sleep(self) -> None:
+        """Until there is something to claim: at once when a claim is due (a full claim may have left more, a
+        notification came during the claim), else until a wake-up (a notification with work for this worker,
+        a running job's end, which frees a slot and its tenant's share, or the stop) or the poll interval.
+        After a claim that found nothing, a claim waits at least until the quiet period ends."""
+        loop = asyncio.get_running_loop()
+        quiet = self._quiet_until - loop.time()
+        if self._hints and quiet <= 0:
+            return
         jitter = self.poll_interval_s * (0.75 + self.rng.random() / 2)
         if not self._running:
             self.idle.set()
         try:
-            done, pending = await asyncio.wait(waiters, timeout=jitter, return_when=asyncio.FIRST_COMPLETED)
+            if quiet > 0:
+                await asyncio.sleep(quiet)
+            if not self._hints:
+                async with asyncio.timeout(jitter):
+                    await self._wake.wait()
+        except TimeoutError:  # the poll: work may have become due without a notification (a backoff ran out)
+            self._hints |= {BATCHED, SINGLE}
         finally:
             self.idle.clear()
-        if not done:  # the poll: work may have become due without a notification (a retry's backoff ran out)
-            self._hints |= {BATCHED, SINGLE}
-        for task in pending:
-            task.cancel()
 
     async def _shutdown(self) -> None:
         if self._running:
