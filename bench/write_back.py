@@ -4,9 +4,11 @@ loop doing the same PUTs to the same sandbox, run side by side in one run.
 Everything is a real process talking real HTTP: the Kombo sandbox, the gateway (``assessgate serve``) and,
 on PostgreSQL, 1 or 4 ``assessgate worker`` processes; on SQLite the worker runs inside ``serve`` (the
 embedded mode). Orders reach the gateway as the sandbox's signed webhooks. Reported: results/s from the
-first submission to the last result written back, the ratio to the plain loop, and on an idle queue the
-latency from a submission to its arrival at the sandbox (p50/p99), which shows whether LISTEN/NOTIFY wakes
-the worker (the poll interval is a second).
+first submission to the last result written back, the ratio to the plain loop; the rate at which the same
+workers write back a backlog of as many results stored while none ran (the write-back path alone, as after
+an outage); on an idle queue the latency from a submission to its arrival at the sandbox (p50/p99), which
+shows whether LISTEN/NOTIFY wakes the worker (the poll interval is a second); and the CPU each process spent
+per result, against the plain loop's (on two cores that is what bounds these figures).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -33,13 +35,15 @@ from bench.ingest import cleanup, engines, free_ports
 from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
 from core.settings import DatabaseSettings
-from storage.database import Database
+from storage.database import Database, marks
 
 RESULTS = Path(__file__).parent / "results"
 ASSESSGATE = str(Path(sys.executable).with_name("assessgate"))
 FULL = os.environ.get("FULL") == "1"
 ORDERS = int(os.environ.get("BENCH_WRITE_BACK_ORDERS", "2000" if FULL else "300"))
 IDLE_SAMPLES = 40 if FULL else 20
+#: Results the vendor's platform submits at once (its connections to the gateway).
+SUBMITTERS = int(os.environ.get("BENCH_SUBMITTERS", "16"))
 API_KEY = "bench-sandbox-key"
 WEBHOOK_SECRET = "bench-sandbox-webhook-secret"
 FERNET = "aW5zZWN1cmUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2Q="
@@ -158,17 +162,12 @@ async def run_gateway(gateway: str, sandbox: str, database_url: str, meter: CpuM
         tenant = (await http.post(f"{gateway}/v1/tenants", json={"name": "WB"}, headers=AUTH)).json()["id"]
         await http.put(f"{gateway}/v1/tenants/{tenant}/packages", json={"packages": [PACKAGE]}, headers=AUTH)
         integration = (await http.post(f"{sandbox}/_sandbox/integrations", json={"origin_id": tenant})).json()["id"]
-        await place_orders(http, sandbox, integration, ORDERS + IDLE_SAMPLES)
-        orders = await gateway_orders(http, gateway, tenant, ORDERS + IDLE_SAMPLES)
-        busy, idle = orders[:ORDERS], orders[ORDERS:]
+        await place_orders(http, sandbox, integration, 2 * ORDERS + IDLE_SAMPLES)
+        orders = await gateway_orders(http, gateway, tenant, 2 * ORDERS + IDLE_SAMPLES)
+        busy, idle, backlog = orders[:ORDERS], orders[ORDERS : ORDERS + IDLE_SAMPLES], orders[ORDERS + IDLE_SAMPLES :]
         await asyncio.sleep(2)  # let the start jobs of the new orders finish: the queue is idle before we begin
 
-        semaphore = asyncio.Semaphore(int(os.environ.get("BENCH_SUBMITTERS", "16")))
-
-        async def submit(n: int, order: dict[str, Any]) -> None:
-            async with semaphore:
-                url = f"{gateway}/v1/tenants/{tenant}/orders/{order['id']}/result"
-                (await http.put(url, json=result_body(n), headers=AUTH)).raise_for_status()
+        submit = submitter(http, gateway, tenant)
 
         meter.start()
         started = time.perf_counter()
@@ -197,7 +196,50 @@ async def run_gateway(gateway: str, sandbox: str, database_url: str, meter: CpuM
         "submitted_s": submitted,
         "elapsed_s": elapsed,
         "cpu_ms_per_result": {label: seconds * 1000 / ORDERS for label, seconds in cpu.items()},
+        "tenant": tenant,
+        "backlog": [order["id"] for order in backlog],
     }
+
+
+def submitter(http: PatientClient, gateway: str, tenant: str) -> Callable[[int, dict[str, Any]], Awaitable[None]]:
+    """Submits an order's result through the results API, ``SUBMITTERS`` at a time."""
+    semaphore = asyncio.Semaphore(SUBMITTERS)
+
+    async def submit(n: int, order: dict[str, Any]) -> None:
+        async with semaphore:
+            url = f"{gateway}/v1/tenants/{tenant}/orders/{order['id']}/result"
+            (await http.put(url, json=result_body(n), headers=AUTH)).raise_for_status()
+
+    return submit
+
+
+async def store_backlog(gateway: str, tenant: str, order_ids: list[str]) -> None:
+    """Results submitted while no worker runs: a backlog of write-backs (as after an outage of Kombo's)."""
+    async with httpx.AsyncClient(timeout=60) as raw:
+        submit = submitter(PatientClient(raw), gateway, tenant)
+        await asyncio.gather(*(submit(n, {"id": order_id}) for n, order_id in enumerate(order_ids)))
+
+
+async def drain_rate(database_url: str, tenant: str, order_ids: list[str]) -> float:
+    """Results/s the workers wrote the backlog back at: from the first ``written_back`` entry to the last."""
+    db = Database(DatabaseSettings(url=database_url))
+    await db.start()
+    try:
+        ids = [uuid.UUID(order_id) for order_id in order_ids]
+        deadline = time.monotonic() + 300
+        while True:
+            rows = await db.fetch(
+                f"SELECT at FROM order_timeline WHERE kind = 'written_back' AND order_id IN ({marks(ids)})", *ids
+            )
+            if len(rows) == len(ids):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {len(rows)} of {len(ids)} backlog results were written back")
+            await asyncio.sleep(0.1)
+    finally:
+        await db.close()
+    times = sorted(r["at"] if isinstance(r["at"], datetime) else datetime.fromisoformat(r["at"]) for r in rows)
+    return (len(times) - 1) / max((times[-1] - times[0]).total_seconds(), 1e-6)
 
 
 async def run_loop(
@@ -261,15 +303,26 @@ def main() -> int:
                 # side by side: the baseline runs between the gateway's phases
                 loop, loop_cpu = baseline(sandbox, CpuMeter({k: groups[k] for k in ("sandbox", "bench client")}))
                 figures = asyncio.run(run_gateway(f"http://127.0.0.1:{gateway_port}", sandbox, url, meter))
+            # The backlog: results stored with no worker running, then drained by the same workers.
+            quiet_env = gateway_env(url, gateway_port, sandbox_port, embedded=False)
+            with processes([[ASSESSGATE, "serve"]], quiet_env) as [serve]:
+                wait_until_up(f"http://127.0.0.1:{gateway_port}/health", serve)
+                backlog = figures.pop("backlog")
+                asyncio.run(store_backlog(f"http://127.0.0.1:{gateway_port}", figures["tenant"], backlog))
+            with processes(commands, env):
+                drained = asyncio.run(drain_rate(url, figures["tenant"], backlog))
             rows[label] = {**figures, "loop_results_per_s": loop, "ratio": figures["results_per_s"] / loop}
-            rows[label]["loop_cpu_ms_per_result"] = loop_cpu
+            rows[label] |= {"loop_cpu_ms_per_result": loop_cpu, "drain_per_s": drained, "drain_ratio": drained / loop}
         for url in {url for _, url, _ in configs}:
             cleanup(url)
     print(f"\nWrite-back: {ORDERS} results through the results API until the sandbox has them all")
-    print(f"{'mode':<26}{'results/s':>10}{'loop/s':>9}{'ratio':>8}{'idle p50':>10}{'idle p99':>10}{'retried':>9}")
+    print("(backlog: as many results stored while no worker ran, then written back by the same workers)")
+    header = f"{'mode':<26}{'results/s':>10}{'loop/s':>9}{'ratio':>8}{'backlog/s':>11}{'ratio':>7}"
+    print(f"{header}{'idle p50':>10}{'idle p99':>10}{'retried':>9}")
     for label, row in rows.items():
         print(
             f"{label:<26}{row['results_per_s']:>10.0f}{row['loop_results_per_s']:>9.0f}{row['ratio']:>8.2f}"
+            f"{row['drain_per_s']:>11.0f}{row['drain_ratio']:>7.2f}"
             f"{row['idle_p50_ms']:>8.1f}ms{row['idle_p99_ms']:>8.1f}ms{row['retried']:>9.0f}"
         )
     print("\nCPU ms per result during that run, by process (two cores: 2,000 ms of CPU per second at most)")

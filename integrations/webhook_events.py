@@ -133,17 +133,16 @@ class WebhookEvents:
         inline = isinstance(event, InlineAssessmentOrderReceived)
         answer = await self.orders.ingest(event.data, inline=inline, source="webhook")
         if answer.status < 500:  # noqa: PLR2004 - a 503 decided nothing: let a redelivery try again
-            async with self.db.tx():
-                await self._record(
-                    event.id,
-                    event_type,
-                    raw,
-                    answer,
-                    answer.tenant_id,
-                    event.data.integration_id,
-                    f"order {event.data.id}",
-                    None,
-                )
+            await self._record(
+                event.id,
+                event_type,
+                raw,
+                answer,
+                answer.tenant_id,
+                event.data.integration_id,
+                f"order {event.data.id}",
+                None,
+            )
         self.metrics.webhooks.inc(outcome=f"answered_{answer.status}", type=event_type)
         return answer
 
@@ -169,7 +168,7 @@ class WebhookEvents:
         data: str | None,
     ) -> None:
         """Keep the event and our answer, so a redelivery gets the same one (the first record wins)."""
-        await self.db.fetch(
+        await self.db.write(
             "INSERT INTO webhook_event (event_id, type, tenant_id, integration_id, received_at, body_sha256,"
             " response_status, response_body, note, data) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
             " ON CONFLICT (event_id) DO NOTHING",

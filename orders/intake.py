@@ -196,6 +196,16 @@ class OrderIntake:
             traced.set_attribute("adapter.decision", type(decision).__name__.lower())
         return decision, (None if isinstance(decision, Reject) else START_KIND), f"decided by {name}"
 
+    def _start_job(self, job: str, record: OrderRecord) -> dict[str, Any]:
+        """The order's start job (the arguments of ``Outbox.enqueue``)."""
+        return {
+            "kind": job,
+            "payload": OrderJob(order_id=str(record.id)),
+            "now_ms": self.clock_ms(),
+            "tenant_id": record.tenant_id,
+            "dedupe_key": f"{job}:{record.id}",
+        }
+
     async def _commit(
         self,
         record: OrderRecord,
@@ -205,28 +215,28 @@ class OrderIntake:
         note: str,
         entries: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> Answer:
-        async with self.db.tx():
-            # Stamped here, in the write, not when the order arrived: the decision may have taken seconds, and the
-            # order feed lists changes by this time (a poller's cursor must not have passed it already).
-            record.updated_at = as_datetime(self.clock_ms())
-            if existing is None:
-                if not await self.orders.insert(record):  # a concurrent duplicate won the race
-                    winner = await self.orders.by_kombo_id(record.kombo_order_id)
-                    assert winner is not None
-                    return self.answer_for(winner)
-                await self.orders.add_timeline(record.id, "received", {"source": record.source})
-            else:
-                await self.orders.route(record)
-            for kind, detail in entries:
-                await self.orders.add_timeline(record.id, kind, detail)
-            await self.orders.add_timeline(record.id, record.state, {"note": note, "adapter": record.adapter})
-            if job is not None:
-                await self.outbox.enqueue(
-                    job,
-                    OrderJob(order_id=str(record.id)),
-                    now_ms=self.clock_ms(),
-                    tenant_id=record.tenant_id,
-                    dedupe_key=f"{job}:{record.id}",
-                )
+        # Stamped here, in the write, not when the order arrived: the decision may have taken seconds, and the
+        # order feed lists changes by this time (a poller's cursor must not have passed it already).
+        record.updated_at = as_datetime(self.clock_ms())
+        received = [("received", {"source": record.source})] if existing is None else []
+        decided = [(record.state, {"note": note, "adapter": record.adapter})]
+        timeline = [(record.id, kind, detail) for kind, detail in [*received, *entries, *decided]]
+        start = None if job is None else self._start_job(job, record)
+        if existing is None and not self.db.is_sqlite:  # one statement, one round trip
+            job_sql = None if start is None else self.outbox.insert_statement(**start, for_each_row_of="fresh")
+            stored = await self.orders.insert_at_once(record, timeline, job_sql)
+        else:
+            async with self.db.tx():
+                stored = True if existing is not None else await self.orders.insert(record)
+                if existing is not None:
+                    await self.orders.route(record)
+                if stored:
+                    await self.orders.add_timelines(timeline)
+                    if start is not None:
+                        await self.outbox.enqueue(**start)
+        if not stored:  # a concurrent duplicate won the race
+            winner = await self.orders.by_kombo_id(record.kombo_order_id)
+            assert winner is not None
+            return self.answer_for(winner)
         self.counters.orders.inc(source=record.source, outcome=record.state)
         return self.answer_for(record)

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import msgspec
 
-from core.clock import as_datetime, stamp
+from core.clock import as_datetime
 from core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from core.kombo import ResultStatus
 from core.kombo.result_body import FINAL_RESULT_STATUSES
@@ -128,14 +128,16 @@ class Results:
         """:meth:`_store_in_tx` as one statement on PostgreSQL (one round trip instead of six): the latest result
         is read, and the new one, its timeline entry and its job are inserted only if it does not keep them out."""
         job_sql, job_args = self.outbox.insert_statement(**self._job(new), for_each_row_of="fresh")
+        noted_sql, noted_args = self.orders.timeline_statement(
+            new.order.id, "result.submitted", new.timeline_detail, for_each_row_of="fresh"
+        )
         rows = await self.db.fetch(
             "WITH latest AS (SELECT id, body_hash, status, write_back FROM order_result WHERE order_id = {}"
             "  ORDER BY created_at DESC, id DESC LIMIT 1),"
             f" fresh AS (INSERT INTO order_result ({_RESULT_COLUMNS}) SELECT {_RESULT_VALUES}"
             "  WHERE NOT EXISTS (SELECT 1 FROM latest WHERE body_hash = {}"
             f"   OR (status IN ({marks(FINAL_RESULT_STATUSES)}) AND status <> {{}})) RETURNING id),"
-            " noted AS (INSERT INTO order_timeline (id, order_id, at, kind, detail)"
-            "  SELECT {}, {}, {}, 'result.submitted', {} FROM fresh),"
+            f" noted AS ({noted_sql}),"
             f" queued AS ({job_sql})"
             " SELECT (SELECT COUNT(*) FROM fresh) AS stored, latest.* FROM (SELECT 1) AS one LEFT JOIN latest ON true",
             new.order.id,
@@ -143,10 +145,7 @@ class Results:
             new.digest,
             *sorted(FINAL_RESULT_STATUSES),
             new.doc["status"],
-            uuid.uuid4(),
-            new.order.id,
-            stamp(self.clock_ms()),
-            msgspec.json.encode(new.timeline_detail).decode(),
+            *noted_args,
             *job_args,
         )
         [row] = rows

@@ -61,6 +61,9 @@ class ResultRecord(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
+_TIMELINE_COLUMNS: Final = "id, order_id, at, kind, detail"
+
+
 class Orders:
     def __init__(self, db: Database, *, clock_ms: Clock = wall_clock_ms) -> None:
         self.db = db
@@ -95,9 +98,36 @@ class Orders:
 
     async def insert(self, record: OrderRecord) -> bool:
         """False when an order with this Kombo id already exists (a concurrent duplicate won)."""
-        rows = await self.db.fetch(
+        sql, args = self._insert_statement(record)
+        return bool(await self.db.fetch(sql, *args))
+
+    async def insert_at_once(
+        self,
+        record: OrderRecord,
+        timeline: Sequence[tuple[uuid.UUID, str, dict[str, Any]]],
+        job: tuple[str, list[Any]] | None,
+    ) -> bool:
+        """:meth:`insert`, the order's timeline entries and its job (an ``Outbox.insert_statement`` for each row of
+        ``fresh``) as one statement, one round trip (PostgreSQL only: its CTEs may write). Nothing is written when
+        a concurrent duplicate won; False then."""
+        order_sql, args = self._insert_statement(record)
+        parts = [f"fresh AS ({order_sql})"]
+        for n, (order_id, kind, detail) in enumerate(timeline):
+            entry_sql, entry_args = self.timeline_statement(order_id, kind, detail, for_each_row_of="fresh")
+            parts.append(f"noted_{n} AS ({entry_sql})")
+            args += entry_args
+        if job is not None:
+            parts.append(f"queued AS ({job[0]})")
+            args += job[1]
+        rows = await self.db.write(f"WITH {', '.join(parts)} SELECT COUNT(*) AS stored FROM fresh", *args)
+        return bool(rows[0]["stored"])
+
+    def _insert_statement(self, record: OrderRecord) -> tuple[str, list[Any]]:
+        sql = (
             f"INSERT INTO assessment_order ({_COLUMNS}) VALUES ({', '.join('{}' for _ in range(16))})"
-            " ON CONFLICT (kombo_order_id) DO NOTHING RETURNING id",
+            " ON CONFLICT (kombo_order_id) DO NOTHING RETURNING id"
+        )
+        return sql, [
             record.id,
             record.kombo_order_id,
             record.tenant_id,
@@ -114,8 +144,7 @@ class Orders:
             record.created_at,
             record.updated_at,
             record.trace_parent,
-        )
-        return bool(rows)
+        ]
 
     async def route(self, record: OrderRecord) -> None:
         """A held order, now routed and decided."""
@@ -143,9 +172,20 @@ class Orders:
             return
         args: list[Any] = []
         for order_id, kind, detail in entries:
-            args += [uuid.uuid4(), order_id, stamp(self.clock_ms()), kind, msgspec.json.encode(detail).decode()]
+            args += self._entry(order_id, kind, detail)
         rows = ", ".join("({}, {}, {}, {}, {})" for _ in entries)
-        await self.db.fetch(f"INSERT INTO order_timeline (id, order_id, at, kind, detail) VALUES {rows}", *args)
+        await self.db.fetch(f"INSERT INTO order_timeline ({_TIMELINE_COLUMNS}) VALUES {rows}", *args)
+
+    def timeline_statement(
+        self, order_id: uuid.UUID, kind: str, detail: dict[str, Any], *, for_each_row_of: str
+    ) -> tuple[str, list[Any]]:
+        """An INSERT of one timeline entry if the caller's CTE ``for_each_row_of`` returned a row (PostgreSQL)."""
+        values = "{}, {}, {}, {}, {}"
+        sql = f"INSERT INTO order_timeline ({_TIMELINE_COLUMNS}) SELECT {values} FROM {for_each_row_of}"
+        return sql, self._entry(order_id, kind, detail)
+
+    def _entry(self, order_id: uuid.UUID, kind: str, detail: dict[str, Any]) -> list[Any]:
+        return [uuid.uuid4(), order_id, stamp(self.clock_ms()), kind, msgspec.json.encode(detail).decode()]
 
     async def timeline(self, order_id: uuid.UUID) -> list[TimelineEntry]:
         rows = await self.db.fetch(
