@@ -276,7 +276,7 @@ def configurations() -> list[tuple[str, str, int]]:
         if engine == "sqlite":
             found.append(("SQLite, embedded worker", url, 0))
         else:
-            found += [("PostgreSQL, 1 worker", url, 1), ("PostgreSQL, 4 workers", url, 4)]
+            found += [(f"PostgreSQL, {n} worker{'s' if n > 1 else ''}", url, n) for n in (1, 2, 4)]
     only = os.environ.get("BENCH_ONLY")  # e.g. "PostgreSQL, 1": the modes whose label contains it (for profiling)
     return [mode for mode in found if only is None or only in mode[0]]
 
