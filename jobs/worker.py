@@ -1,9 +1,10 @@
 """The worker: claims due jobs from the outbox, runs their handlers, and records each outcome.
 
 Several workers (tasks in one process, or processes) may run against one PostgreSQL database; on
-SQLite run one, inside ``serve``. The loop claims as many jobs as it has free slots, runs them
-concurrently, and sleeps ``poll_interval_s`` (or until ``wake()``) when nothing is due. On ``stop``
-it claims nothing more, lets running jobs finish for ``grace_s`` and gives unfinished ones back.
+SQLite run one, inside ``serve``. The loop claims as many jobs as it has free slots (kinds that run in
+batches a batch a slot, ``jobs/batch_run.py``), runs them concurrently, and sleeps ``poll_interval_s`` (or until
+``wake()`` or a running job's end) when nothing is due. On ``stop`` it claims nothing more, lets running jobs
+finish for ``grace_s`` and gives unfinished ones back. docs/outbox.md says what wakes it and why.
 """
 
 from __future__ import annotations

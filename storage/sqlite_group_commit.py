@@ -16,11 +16,11 @@ thread, COMMIT the other, as BEGIN and COMMIT were.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager, suppress
-from typing import Final
+from typing import Any, Final
 
+from core.errors import DatabaseUnavailable
 from storage.sqlite_connections import SqliteConnection
 
 #: Transactions one COMMIT takes at most (the first waits for the others' writes before its answer).
@@ -35,7 +35,12 @@ class _Group:
 
 
 class GroupCommit:
-    """The writer connection's lock, and the open group transaction it guards."""
+    """The writer connection's lock, and the open group transaction it guards.
+
+    Every step that must finish once begun (a member's undo, handing the transaction on or committing it, and
+    unlocking) runs as a task of its own that the caller awaits shielded: a caller cancelled meanwhile (a client
+    gone, a shutdown) leaves it to finish, so the lock is always released, every member is always answered, and
+    an undo always reaches the writer before the COMMIT it must precede (the writer's one thread keeps order)."""
 
     def __init__(self, writer: SqliteConnection) -> None:
         self.writer = writer
@@ -54,18 +59,14 @@ class GroupCommit:
         try:
             group, savepoint = await self._join()
         except BaseException:
-            if self._group is not None:  # others' writes are open: commit them or hand them on (and unlock)
-                await self._hand_on(self._group)
-            else:
-                self._lock.release()
+            await _finished(self._hand_on(self._group))  # others' writes may be open: commit or hand them on
             raise
         try:
             yield
         except BaseException:
-            await self._undo(group, savepoint)
-            await self._hand_on(group)
+            await _finished(self._undo_and_hand_on(group, savepoint))
             raise
-        await self._hand_on(group)
+        await _finished(self._hand_on(group))
         await asyncio.shield(group.committed)  # the answer waits for the commit that makes the writes durable
 
     @asynccontextmanager
@@ -73,14 +74,14 @@ class GroupCommit:
         """The writer alone, outside any transaction (a checkpoint): an open group is committed first."""
         async with self._lock:
             if self._group is not None:
-                await self._commit(self._group)
+                await _finished(self._commit(self._group))
             yield self.writer
 
     async def close(self) -> None:
         """Commit what is open (the members waiting are answered)."""
         async with self._lock:
             if self._group is not None:
-                await self._commit(self._group)
+                await _finished(self._commit(self._group))
 
     async def _join(self) -> tuple[_Group, str]:
         group = self._group
@@ -91,56 +92,71 @@ class GroupCommit:
         try:
             await self.writer.run_each([*(["BEGIN IMMEDIATE"] if opening else []), f"SAVEPOINT {savepoint}"])
         except BaseException as exc:
-            if opening:
+            if opening:  # nobody else is in a group that never opened
                 self._group = None
-                await self.writer.rollback()
-                group.committed.set_exception(exc)
-                group.committed.exception()  # retrieved: nobody else waits on a group that never opened
+                await _finished(self._rollback())
+                _resolve(group, exc)
             raise
         group.members += 1
         return group, savepoint
 
-    async def _undo(self, group: _Group, savepoint: str) -> None:
-        """Roll back one member's writes. Should the whole transaction be gone (SQLite ends it on some errors),
-        the group has failed: its other members must not be answered as if their writes were kept."""
+    async def _undo_and_hand_on(self, group: _Group, savepoint: str) -> None:
+        """Roll back one member's writes, then hand on. Should the whole transaction be gone (SQLite ends it on
+        some errors), the group has failed: its other members must not be answered as if their writes were kept."""
         try:
             await self.writer.run_each([f"ROLLBACK TO {savepoint}"])
-        except sqlite3.Error as exc:
-            await self._fail(group, exc)
+        except BaseException as exc:  # noqa: BLE001 - whatever it was, the group's writes are not known to be intact
+            if self._group is group:
+                self._group = None
+                await self._rollback()
+            _resolve(group, exc)
+        await self._hand_on(group)
 
-    async def _hand_on(self, group: _Group) -> None:
+    async def _hand_on(self, group: _Group | None) -> None:
         """Under the lock: leave the transaction open for the callers queued behind, or commit it; then unlock."""
         try:
-            if self._group is group and self._waiting and group.members < MAX_MEMBERS:
+            if group is None or self._group is not group:
+                return
+            if self._waiting and group.members < MAX_MEMBERS:
                 if group.flusher is None:  # queued behind today's waiters: it commits once they have joined
                     group.flusher = asyncio.create_task(self._flush(group), name="sqlite-group-commit")
                 return
-            if self._group is group:
-                await self._commit(group)
+            await self._commit(group)
         finally:
             self._lock.release()
 
     async def _flush(self, group: _Group) -> None:
         async with self._lock:
             if self._group is group:
-                await self._commit(group)
+                await _finished(self._commit(group))
 
     async def _commit(self, group: _Group) -> None:
         self._group = None
         try:
             await self.writer.run_each(["COMMIT"])
-        except (sqlite3.Error, asyncio.CancelledError) as exc:
-            await self._fail(group, exc)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            return
-        if not group.committed.done():
-            group.committed.set_result(None)
+        except BaseException as exc:  # noqa: BLE001 - every member must hear of it, whatever it was
+            await self._rollback()
+            _resolve(group, exc)
+        else:
+            _resolve(group, None)
 
-    async def _fail(self, group: _Group, exc: BaseException) -> None:
-        self._group = None if self._group is group else self._group
-        with suppress(sqlite3.Error):
+    async def _rollback(self) -> None:
+        with suppress(Exception):
             await self.writer.rollback()
-        if not group.committed.done():
-            group.committed.set_exception(exc)
-            group.committed.exception()  # marked retrieved: each member re-raises it from its own await
+
+
+async def _finished(step: Coroutine[Any, Any, None]) -> None:
+    """Run ``step`` to its end even if the caller is cancelled meanwhile (the caller still sees the cancellation)."""
+    await asyncio.shield(asyncio.ensure_future(step))
+
+
+def _resolve(group: _Group, error: BaseException | None) -> None:
+    """Answer every member of ``group``: committed, or failed with ``error`` (each re-raises it)."""
+    if group.committed.done():
+        return
+    if error is None:
+        group.committed.set_result(None)
+    else:  # a cancellation mid-COMMIT may or may not have committed: the caller is told to try again
+        known = error if isinstance(error, Exception) else DatabaseUnavailable("the commit was interrupted")
+        group.committed.set_exception(known)
+        group.committed.exception()  # marked retrieved: members re-raise it from their own awaits

@@ -113,3 +113,85 @@ async def test_a_checkpoint_commits_an_open_group_first(db: Database) -> None:
 
     await asyncio.gather(*(member(n) for n in range(MEMBERS)), db.scrub())
     assert await visible(db) == set(range(MEMBERS))
+
+
+@contextmanager
+def gated(monkeypatch: pytest.MonkeyPatch, prefix: str) -> Iterator[tuple[asyncio.Event, asyncio.Event]]:
+    """Hold the writer's statements starting with ``prefix`` until the second event is set (the first is set
+    when one arrives): a window in which a test can cancel the caller that sent it."""
+    arrived, release = asyncio.Event(), asyncio.Event()
+    real = SqliteConnection.run_each
+
+    async def held(self: SqliteConnection, statements: list[str]) -> None:
+        if any(statement.startswith(prefix) for statement in statements):
+            arrived.set()
+            await release.wait()
+        await real(self, statements)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SqliteConnection, "run_each", held)
+        yield arrived, release
+
+
+async def test_a_member_cancelled_during_its_commit_leaves_the_others_answered(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: the member running the group's COMMIT was cancelled (its client went away) and every
+    member was told the write failed, though it was on disk; cancelled twice, the others waited forever."""
+    await probe_table(db)
+    wrote, proceed = asyncio.Event(), asyncio.Event()
+
+    async def member(n: int, *, hold: bool = False) -> None:
+        async with db.tx():
+            await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", n)
+            if hold:
+                wrote.set()
+                await proceed.wait()
+
+    with gated(monkeypatch, "COMMIT") as (arrived, release):
+        first = asyncio.create_task(member(1, hold=True))
+        await wrote.wait()
+        committer = asyncio.create_task(member(2))
+        while not db._writes()._waiting:  # noqa: ASYNC110 - the second queues for the writer: the first hands on
+            await asyncio.sleep(0)
+        proceed.set()
+        await arrived.wait()  # the second, last of the group, sent its COMMIT
+        committer.cancel()
+        await asyncio.sleep(0)
+        committer.cancel()  # twice: a cleanup step interrupted as well
+        release.set()
+        async with asyncio.timeout(10):  # a member stranded by the cancellation would wait forever
+            outcomes = await asyncio.gather(first, committer, return_exceptions=True)
+    assert outcomes[0] is None  # the first is answered: its write is durable
+    assert isinstance(outcomes[1], asyncio.CancelledError)
+    assert await visible(db) == {1, 2}
+    async with asyncio.timeout(5):  # and the writer is free again
+        await member(3)
+
+
+async def test_a_member_cancelled_while_undoing_still_unlocks_the_writer(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in review: a second cancellation while a failed member rolled back to its savepoint skipped the
+    unlocking, and every later write transaction waited forever."""
+    await probe_table(db)
+    inside = asyncio.Event()
+
+    async def failing() -> None:
+        async with db.tx():
+            await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", 1)
+            inside.set()
+            await asyncio.Event().wait()  # until cancelled
+
+    with gated(monkeypatch, "ROLLBACK TO") as (arrived, release):
+        task = asyncio.create_task(failing())
+        await inside.wait()
+        task.cancel()
+        await arrived.wait()  # now undoing its writes
+        task.cancel()
+        release.set()
+        async with asyncio.timeout(10):
+            await asyncio.gather(task, return_exceptions=True)
+    async with asyncio.timeout(5), db.tx():
+        await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", 2)
+    assert await visible(db) == {2}

@@ -54,11 +54,18 @@ class _Server(uvicorn.Server):
 
 @contextmanager
 def serve(app: Any, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` until the block ends; yields its base URL once it accepts connections."""
-    port = port or free_port()
+    """Serve ``app`` until the block ends; yields its base URL once it accepts connections.
+
+    The listening socket is bound here, before the app starts: uvicorn would bind only after the app's startup
+    (a database opened, plugins loaded), and a port chosen earlier could meanwhile become the local port of some
+    outgoing connection ("address already in use", seen under load). Without ``port``, any free one."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port or 0))
+    port = int(sock.getsockname()[1])
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
     server = _Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     started = threading.Event()
 
