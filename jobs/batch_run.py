@@ -48,11 +48,31 @@ class BatchRun:
         try:
             await self._group_commit(batches, answered, acting, spans, deadline)
         except TimeoutError as exc:
-            for job, _ in acting.values():
-                await self.outcomes.settle(job, spans[job.id], exc)
+            await self._out_of_time(batches, acting, spans, exc)
         finally:
             for task in acting:
                 task.cancel()
+            for opened in spans.values():  # a shutdown's cancellation: the jobs' leases are given back, spans end
+                if opened.is_recording():
+                    close_span(opened)
+
+    async def _out_of_time(
+        self,
+        batches: InBatches[Any, Any],
+        acting: dict[asyncio.Task[Any], tuple[Job, Any]],
+        spans: dict[str, Span],
+        exc: TimeoutError,
+    ) -> None:
+        """The lease is nearly over: stop the calls still running first (none may land after its job's retry
+        is recorded), then commit those that answered meanwhile and record the others' timeout."""
+        for task in acting:
+            task.cancel()
+        await asyncio.gather(*acting, return_exceptions=True)
+        answered = [(job, state, task.result()) for task, (job, state) in acting.items() if _succeeded(task)]
+        await self._commit(batches, answered, spans, self.clock())
+        for task, (job, _) in acting.items():
+            if not _succeeded(task):
+                await self.outcomes.settle(job, spans[job.id], exc)
 
     async def _decoded(self, kind: JobKind[Any], jobs: list[Job], spans: dict[str, Span]) -> list[tuple[Job, Any]]:
         """The jobs that can run, with their payloads; the others' failures recorded."""
@@ -101,16 +121,27 @@ class BatchRun:
     async def _commit(
         self, batches: InBatches[Any, Any], answered: list[tuple[Job, Any, Any]], spans: dict[str, Span], started: int
     ) -> None:
-        """``record`` what answered and mark those jobs done, in one transaction (failing, every job records it)."""
+        """``record`` what answered and mark those jobs done, in one transaction. Should it fail, each job is
+        committed alone, so one job's bad row (or a deadlock) fails that job only, as it would have unbatched."""
+        if not answered:
+            return
         try:
             async with self.outbox.db.tx():
                 await batches.record([(state, result) for _, state, result in answered if state is not None])
                 held = await self.outbox.complete_many([job for job, _, _ in answered], now_ms=self.clock())
         except Exception as exc:  # noqa: BLE001 - e.g. the database went away: each job retries as the policy says
-            for job, _, _ in answered:
-                await self.outcomes.settle(job, spans[job.id], exc)
+            if len(answered) > 1:
+                for one in answered:
+                    await self._commit(batches, [one], spans, started)
+                return
+            [(job, _, _)] = answered
+            await self.outcomes.settle(job, spans[job.id], exc)
             return
         for job, _, _ in answered:
             with within(spans[job.id]), log_context(job):
                 self.outcomes.done(job, job.id in held, started)
             close_span(spans[job.id])
+
+
+def _succeeded(task: asyncio.Task[Any]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None

@@ -81,6 +81,8 @@ class Outcomes:
             self.metrics.outcomes.inc(kind=job.kind, outcome="parked")
             trace.get_current_span().set_attribute("job.outcome", "parked")
             log.info("job_parked", reason=exc.message, recorded=parked)
+        elif isinstance(exc, RanOutOfAttempts):
+            await self.failure(job, exc.message, retryable=False)
         elif isinstance(exc, RetryAt):
             await self.failure(job, exc.message, retryable=True, retry_at_ms=exc.at_ms)
         elif isinstance(exc, AssessgateError):

@@ -10,6 +10,7 @@ finish for ``grace_s`` and gives unfinished ones back. docs/outbox.md says what 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import socket
 import time
@@ -101,6 +102,7 @@ class Worker:
         self._batches_running = 0
         self._quiet_until = 0.0  # loop time until which a claim waits (see QUIET_FIRST_S)
         self._quiet_s = 0.0
+        self._next_poll = 0.0  # loop time of the next poll (see _poll_if_due)
         #: Classes whose hint was used up without a claim (no room): a running task's end hints them again.
         self._owed: set[str] = set()
 
@@ -130,6 +132,7 @@ class Worker:
         try:
             while not stop.is_set():
                 self._wake.clear()
+                self._poll_if_due()
                 try:
                     await self.schedule_periodic()
                     await self.claim_and_start()
@@ -301,19 +304,25 @@ class Worker:
         quiet = self._quiet_until - loop.time()
         if self._hints and quiet <= 0:
             return
-        jitter = self.poll_interval_s * (0.75 + self.rng.random() / 2)
         if not self._running:
             self.idle.set()
         try:
             if quiet > 0:
                 await asyncio.sleep(quiet)
             if not self._hints:
-                async with asyncio.timeout(jitter):
-                    await self._wake.wait()
-        except TimeoutError:  # the poll: work may have become due without a notification (a backoff ran out)
-            self._hints |= {BATCHED, SINGLE}
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, self._next_poll - loop.time())):
+                        await self._wake.wait()
         finally:
             self.idle.clear()
+
+    def _poll_if_due(self) -> None:
+        """The poll: every ``poll_interval_s`` (jittered) a claim asks for every kind, however often the worker
+        was woken meanwhile, since work may become due without a notification (a backoff that ran out)."""
+        now = asyncio.get_running_loop().time()
+        if now >= self._next_poll:
+            self._hints |= {BATCHED, SINGLE}
+            self._next_poll = now + self.poll_interval_s * (0.75 + self.rng.random() / 2)
 
     async def _shutdown(self) -> None:
         if self._running:

@@ -174,7 +174,7 @@ class Orders:
         for order_id, kind, detail in entries:
             args += self._entry(order_id, kind, detail)
         rows = ", ".join("({}, {}, {}, {}, {})" for _ in entries)
-        await self.db.fetch(f"INSERT INTO order_timeline ({_TIMELINE_COLUMNS}) VALUES {rows}", *args)
+        await self.db.write(f"INSERT INTO order_timeline ({_TIMELINE_COLUMNS}) VALUES {rows}", *args)
 
     def timeline_statement(
         self, order_id: uuid.UUID, kind: str, detail: dict[str, Any], *, for_each_row_of: str

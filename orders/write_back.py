@@ -176,8 +176,10 @@ class WriteBacks:
             attachments.append(resolved)
         return {**doc, "attachments": attachments} if "attachments" in doc else doc
 
+    # Rows are updated in id order, so two batches touching the same rows lock them in the same order (no deadlock).
     async def _mark(self, result_ids: Sequence[uuid.UUID], state: WriteBackState) -> None:
         if result_ids:
+            result_ids = sorted(result_ids)
             await self.db.fetch(
                 f"UPDATE order_result SET write_back = {{}} WHERE id IN ({marks(result_ids)})",
                 state,
@@ -185,6 +187,7 @@ class WriteBacks:
             )
 
     async def _set_state(self, order_ids: Sequence[uuid.UUID], state: str) -> None:
+        order_ids = sorted(order_ids)
         await self.db.fetch(
             f"UPDATE assessment_order SET state = {{}}, updated_at = {{}} WHERE id IN ({marks(order_ids)})",
             state,

@@ -100,6 +100,7 @@ class Database:
             with warnings.catch_warnings(action="ignore"):
                 self.engine = PostgresEngine(config={"dsn": parsed.dsn})
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(f"in_tx_{id(self)}", default=False)
+        self._read_only: contextvars.ContextVar[bool] = contextvars.ContextVar(f"read_only_{id(self)}", default=False)
         # SQLite has no NOTIFY: channels notified in a transaction are announced to this process's listeners
         # once it commits (the embedded worker shares the process with everything that enqueues on SQLite).
         self._pending: contextvars.ContextVar[set[tuple[str, str]] | None] = contextvars.ContextVar(
@@ -161,9 +162,14 @@ class Database:
         Never hold one across an HTTP call: on SQLite it blocks every other writer meanwhile.
         """
         if self._in_tx.get():
+            if write and self._read_only.get():
+                raise RuntimeError(
+                    "a write inside a read-only transaction (Database.tx(write=False)) would not be atomic"
+                )
             yield
             return
         token = self._in_tx.set(True)
+        read_only = self._read_only.set(not write)
         pending: set[tuple[str, str]] = set()
         pending_token = self._pending.set(pending)
         try:
@@ -172,7 +178,7 @@ class Database:
                     with self._on(self._connections().writer):
                         yield
             elif self.is_sqlite:
-                async with self._connections().reader() as reader, self._sqlite_transaction(reader, "DEFERRED"):
+                async with self._connections().reader() as reader, self._read_transaction(reader):
                     yield
             elif write:
                 assert isinstance(self.engine, PostgresEngine)
@@ -189,16 +195,16 @@ class Database:
             raise
         finally:
             self._in_tx.reset(token)
+            self._read_only.reset(read_only)
             self._pending.reset(pending_token)
         self._announce(pending)  # reached only after a commit
 
     @asynccontextmanager
-    async def _sqlite_transaction(self, connection: SqliteConnection, mode: str) -> AsyncIterator[None]:
+    async def _read_transaction(self, connection: SqliteConnection) -> AsyncIterator[None]:
+        """A read-only transaction on a SQLite reader: its reads see one snapshot."""
         token = self._sqlite_tx.set(connection)
         try:
-            # Inside the try: a task cancelled while BEGIN waits for the file's lock leaves the BEGIN to finish on
-            # the connection's thread, and only the rollback queued behind it there ends that transaction.
-            await connection.run(f"BEGIN {mode}")
+            await connection.run("BEGIN DEFERRED")
             yield
             await connection.run("COMMIT")
         except BaseException:

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from core.clock import wall_clock_ms
 from core.errors import AssessgateError
 from jobs.kinds import InBatches, JobContext, JobKind, JobRegistry
 from jobs.lifecycle import JobState
@@ -34,9 +35,12 @@ class Flaky(AssessgateError):
 class Recorder:
     """A batched kind that remembers what each step saw; ``slow`` acts wait for ``release``."""
 
-    def __init__(self, db: Database, *, failing: Collection[int] = (), slow: Collection[int] = ()) -> None:
+    def __init__(
+        self, db: Database, *, failing: Collection[int] = (), slow: Collection[int] = (), poison: Collection[int] = ()
+    ) -> None:
         self.db = db
         self.failing = failing
+        self.poison = poison  # their rows cannot be recorded (a constraint, a bug): the commit that holds them fails
         self.slow = slow
         self.release = asyncio.Event()
         self.loads: list[list[int]] = []
@@ -63,6 +67,8 @@ class Recorder:
 
     async def record(self, done: Sequence[tuple[int, Any]]) -> None:
         assert all(result == n * 10 for n, result in done)
+        if any(n in self.poison for n, _ in done):
+            raise ValueError("cannot record that one")
         self.recorded.append([n for n, _ in done])
         await self.db.fetch("SELECT 1 AS ok")  # in the commit's transaction
 
@@ -103,6 +109,19 @@ async def test_a_failing_job_fails_alone(db: Database) -> None:
     assert "item 3 failed" in failed.last_error
 
 
+async def test_a_row_that_cannot_be_recorded_fails_its_job_alone(db: Database) -> None:
+    """Found in review: one job's failing row failed the whole batch's commit, and every job in it went dead
+    though their calls had succeeded. The commit is retried job by job."""
+    recorder = Recorder(db, poison={7})
+    ids = await enqueue(db, JOBS)
+    await worker(db, recorder).drain()
+    outbox = Outbox(db)
+    states = {n: (await outbox.get(job_id)).state for n, job_id in enumerate(ids)}  # type: ignore[union-attr]
+    assert {n for n, state in states.items() if state != JobState.DONE} == {7}
+    assert states[7] == JobState.DEAD  # a crash, as it would have been unbatched
+    assert sorted(n for batch in recorder.recorded for n in batch) == [n for n in range(1, JOBS) if n != 7]
+
+
 async def test_jobs_that_answered_are_done_while_a_slow_one_still_acts(db: Database) -> None:
     recorder = Recorder(db, slow={5})
     ids = await enqueue(db, 8)
@@ -119,3 +138,37 @@ async def test_jobs_that_answered_are_done_while_a_slow_one_still_acts(db: Datab
         recorder.release.set()
         await running
     assert await outbox.count_by_state() == {"done": 8}
+
+
+async def test_a_batched_job_due_without_a_notification_runs_within_a_poll_under_a_stream_of_others(
+    db: Database,
+) -> None:
+    """Found in review: the poll's claim of every kind came only when a sleep ran its whole interval, so while
+    single jobs kept waking the worker, a write-back whose backoff ran out (no notification) waited for them."""
+    outbox = Outbox(db)
+    ran = asyncio.Event()
+    recorder = Recorder(db)
+
+    async def single(payload: Item, ctx: JobContext) -> None:  # each job enqueues the next: a steady stream
+        if not ran.is_set():
+            await outbox.enqueue("test.single", Item(n=payload.n + 1), now_ms=wall_clock_ms())
+
+    async def act(n: int, ctx: JobContext) -> int:
+        ran.set()
+        return n * 10
+
+    batched = JobKind("test.batched", Item, recorder.single, batches=InBatches(recorder.load, act, recorder.record))
+    registry = JobRegistry([JobKind("test.single", Item, single), batched])
+    worker = Worker(db, registry, concurrency=4, poll_interval_s=0.2, rng=random.Random(1))
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await outbox.enqueue("test.single", Item(n=0), now_ms=wall_clock_ms())
+        # Its notification comes now, before it is due: as a retry's backoff, only a claim of every kind finds it.
+        await outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms(), run_at_ms=wall_clock_ms() + 100)
+        async with asyncio.timeout(5):  # a few poll intervals; the stream of single jobs never ends by itself
+            await ran.wait()
+    finally:
+        ran.set()
+        stop.set()
+        await running

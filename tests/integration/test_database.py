@@ -96,6 +96,20 @@ async def test_nested_tx_joins_the_outer_transaction(db: Database) -> None:
     assert await db.fetch("SELECT id FROM scratch") == []
 
 
+async def test_a_write_inside_a_read_only_transaction_is_refused(db: Database) -> None:
+    """Found in review: on PostgreSQL a read-only transaction is a pinned connection without BEGIN (its reads
+    gain nothing from one), so a write joined to it would commit statement by statement: it is refused."""
+    await db.execute("CREATE TABLE scratch (id INTEGER PRIMARY KEY)")
+    with pytest.raises(RuntimeError, match="read-only"):
+        async with db.tx(write=False):
+            await db.fetch("SELECT id FROM scratch")
+            await db.write("INSERT INTO scratch (id) VALUES ({})", 1)
+    with pytest.raises(RuntimeError, match="read-only"):
+        async with db.tx(write=False), db.tx():
+            pass
+    assert await db.fetch("SELECT id FROM scratch") == []
+
+
 async def test_concurrent_read_modify_write_transactions_never_lose_an_update(db: Database) -> None:
     """stack-notes §1.4: without the writer lock SQLite fails 199 of 200 of these with "database is locked"."""
     await db.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
