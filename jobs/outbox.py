@@ -40,6 +40,19 @@ def _job(row: dict[str, Any]) -> Job:
     return msgspec.convert(values, Job)
 
 
+class NewJob(msgspec.Struct, frozen=True, kw_only=True):
+    """A job to enqueue: what :meth:`Outbox.enqueue` takes, held for :meth:`Outbox.add` or a caller's statement."""
+
+    kind: str
+    payload: msgspec.Struct
+    now_ms: int
+    tenant_id: uuid.UUID | None = None
+    dedupe_key: str | None = None
+    run_at_ms: int | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    trace_parent: str | None = None
+
+
 class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -59,46 +72,43 @@ class Outbox:
         """Add a job in the current transaction; returns its id, or None when ``dedupe_key`` already exists.
 
         The job continues ``trace_parent`` (a W3C ``traceparent``), by default the trace current here."""
-        sql, args = self.insert_statement(
-            kind,
-            payload,
-            now_ms=now_ms,
-            tenant_id=tenant_id,
-            dedupe_key=dedupe_key,
-            run_at_ms=run_at_ms,
-            max_attempts=max_attempts,
-            trace_parent=trace_parent,
+        return await self.add(
+            NewJob(
+                kind=kind,
+                payload=payload,
+                now_ms=now_ms,
+                tenant_id=tenant_id,
+                dedupe_key=dedupe_key,
+                run_at_ms=run_at_ms,
+                max_attempts=max_attempts,
+                trace_parent=trace_parent,
+            )
         )
+
+    async def add(self, job: NewJob) -> str | None:
+        """:meth:`enqueue` for a job described beforehand."""
+        sql, args = self.insert_statement(job)
         rows = await self.db.write(sql, *args)
         if rows and self.db.is_sqlite:  # delivered when (and only if) the surrounding transaction commits
-            await self.db.notify(NOTIFY_CHANNEL, kind)
+            await self.db.notify(NOTIFY_CHANNEL, job.kind)
         return str(rows[0]["id"]) if rows else None
 
-    def insert_statement(
-        self,
-        kind: str,
-        payload: msgspec.Struct,
-        *,
-        now_ms: int,
-        tenant_id: uuid.UUID | None = None,
-        dedupe_key: str | None = None,
-        run_at_ms: int | None = None,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        trace_parent: str | None = None,
-        for_each_row_of: str | None = None,
-    ) -> tuple[str, list[Any]]:
+    def insert_statement(self, job: NewJob, *, for_each_row_of: str | None = None) -> tuple[str, list[Any]]:
         """The INSERT of :meth:`enqueue` and its arguments. ``for_each_row_of`` names a CTE of the caller's
         statement: the job is inserted only if that CTE returned a row (a statement that stores a row and its
         job at once, one round trip on PostgreSQL; only PostgreSQL has data-modifying CTEs)."""
-        encoded = payload_with_trace(msgspec.json.encode(payload), trace_parent or current_trace_parent())
+        encoded = payload_with_trace(msgspec.json.encode(job.payload), job.trace_parent or current_trace_parent())
         values = "{}, {}, {}, {}, {}, 'queued', 0, {}, {}, NULL, NULL, NULL, {}, {}"
         rows = f"VALUES ({values})" if for_each_row_of is None else f"SELECT {values} FROM {for_each_row_of}"
         # On PostgreSQL the NOTIFY rides on the insert (one round trip, not two); it is sent, like a separate
         # pg_notify, only for a row actually inserted and only when the transaction commits.
-        notify = ([], "") if self.db.is_sqlite else ([NOTIFY_CHANNEL, kind], ", pg_notify({}, {}) IS NULL AS notified")
+        notify = (
+            ([], "") if self.db.is_sqlite else ([NOTIFY_CHANNEL, job.kind], ", pg_notify({}, {}) IS NULL AS notified")
+        )
         sql = f"INSERT INTO outbox_job ({_COLUMNS}) {rows} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id{notify[1]}"
-        args = [uuid.uuid4(), tenant_id, kind, encoded.decode(), dedupe_key, max_attempts]
-        return sql, [*args, run_at_ms if run_at_ms is not None else now_ms, now_ms, now_ms, *notify[0]]
+        args = [uuid.uuid4(), job.tenant_id, job.kind, encoded.decode(), job.dedupe_key, job.max_attempts]
+        due = job.run_at_ms if job.run_at_ms is not None else job.now_ms
+        return sql, [*args, due, job.now_ms, job.now_ms, *notify[0]]
 
     async def claim(
         self,

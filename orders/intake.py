@@ -28,7 +28,7 @@ from core.clock import as_datetime
 from core.kombo import OrderReceivedData
 from core.metrics import Counter
 from core.settings import Settings
-from jobs.outbox import Outbox
+from jobs.outbox import NewJob, Outbox
 from jobs.trace_context import current_trace_parent, span
 from orders.adapter_runtime import AdapterRuntime, order_view
 from orders.follow_up import CANCEL_KIND, START_KIND, OrderJob
@@ -196,15 +196,14 @@ class OrderIntake:
             traced.set_attribute("adapter.decision", type(decision).__name__.lower())
         return decision, (None if isinstance(decision, Reject) else START_KIND), f"decided by {name}"
 
-    def _start_job(self, job: str, record: OrderRecord) -> dict[str, Any]:
-        """The order's start job (the arguments of ``Outbox.enqueue``)."""
-        return {
-            "kind": job,
-            "payload": OrderJob(order_id=str(record.id)),
-            "now_ms": self.clock_ms(),
-            "tenant_id": record.tenant_id,
-            "dedupe_key": f"{job}:{record.id}",
-        }
+    def _start_job(self, job: str, record: OrderRecord) -> NewJob:
+        return NewJob(
+            kind=job,
+            payload=OrderJob(order_id=str(record.id)),
+            now_ms=self.clock_ms(),
+            tenant_id=record.tenant_id,
+            dedupe_key=f"{job}:{record.id}",
+        )
 
     async def _commit(
         self,
@@ -223,7 +222,7 @@ class OrderIntake:
         timeline = [(record.id, kind, detail) for kind, detail in [*received, *entries, *decided]]
         start = None if job is None else self._start_job(job, record)
         if existing is None and not self.db.is_sqlite:  # one statement, one round trip
-            job_sql = None if start is None else self.outbox.insert_statement(**start, for_each_row_of="fresh")
+            job_sql = None if start is None else self.outbox.insert_statement(start, for_each_row_of="fresh")
             stored = await self.orders.insert_at_once(record, timeline, job_sql)
         else:
             async with self.db.tx():
@@ -233,7 +232,7 @@ class OrderIntake:
                 if stored:
                     await self.orders.add_timelines(timeline)
                     if start is not None:
-                        await self.outbox.enqueue(**start)
+                        await self.outbox.add(start)
         if not stored:  # a concurrent duplicate won the race
             winner = await self.orders.by_kombo_id(record.kombo_order_id)
             assert winner is not None

@@ -22,7 +22,7 @@ from core.kombo.result_body import FINAL_RESULT_STATUSES
 from core.order_status import AFTER_RESULT, OrderStatus, WriteBackState
 from core.result_bounds import ResultLimits
 from core.result_rules import validate_submission
-from jobs.outbox import Outbox
+from jobs.outbox import NewJob, Outbox
 from orders.store import OrderRecord, Orders
 from orders.write_back import WRITE_BACK_KIND, WriteBack, latest_result
 from storage.database import Database, marks
@@ -121,13 +121,13 @@ class Results:
                 return False, latest
             await self.db.fetch(f"INSERT INTO order_result ({_RESULT_COLUMNS}) VALUES ({_RESULT_VALUES})", *new.row)
             await self.orders.add_timeline(new.order.id, "result.submitted", new.timeline_detail)
-            await self.outbox.enqueue(**self._job(new))
+            await self.outbox.add(self._job(new))
         return True, latest
 
     async def _store_at_once(self, new: _NewResult) -> tuple[bool, dict[str, Any] | None]:
         """:meth:`_store_in_tx` as one statement on PostgreSQL (one round trip instead of six): the latest result
         is read, and the new one, its timeline entry and its job are inserted only if it does not keep them out."""
-        job_sql, job_args = self.outbox.insert_statement(**self._job(new), for_each_row_of="fresh")
+        job_sql, job_args = self.outbox.insert_statement(self._job(new), for_each_row_of="fresh")
         noted_sql, noted_args = self.orders.timeline_statement(
             new.order.id, "result.submitted", new.timeline_detail, for_each_row_of="fresh"
         )
@@ -151,16 +151,16 @@ class Results:
         [row] = rows
         return bool(row["stored"]), (None if row["id"] is None else row)
 
-    def _job(self, new: _NewResult) -> dict[str, Any]:
-        """The write-back job of a new result (the arguments of ``Outbox.enqueue``)."""
-        return {
-            "kind": WRITE_BACK_KIND,
-            "payload": WriteBack(result_id=str(new.id)),
-            "now_ms": self.clock_ms(),
-            "tenant_id": new.order.tenant_id,
-            "dedupe_key": f"{WRITE_BACK_KIND}:{new.id}",
-            "trace_parent": new.order.trace_parent,  # the write-back joins the order's trace, not this request's
-        }
+    def _job(self, new: _NewResult) -> NewJob:
+        """The write-back job of a new result."""
+        return NewJob(
+            kind=WRITE_BACK_KIND,
+            payload=WriteBack(result_id=str(new.id)),
+            now_ms=self.clock_ms(),
+            tenant_id=new.order.tenant_id,
+            dedupe_key=f"{WRITE_BACK_KIND}:{new.id}",
+            trace_parent=new.order.trace_parent,  # the write-back joins the order's trace, not this request's
+        )
 
     async def order_state(self, order_id: uuid.UUID, stored: str) -> str:
         """The order's state counting results submitted but not yet written back: a final result closes it."""
