@@ -49,7 +49,7 @@ def sandbox_router(sandbox: Sandbox, path: str = "/") -> Router:
 
 
 def sandbox_lifespan(sandbox: Sandbox) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """Restore the sandbox's state at start; at the end, finish delayed webhooks and close its HTTP client."""
+    """Restore the sandbox's state at start; at the end, stop delayed webhooks and close its HTTP client."""
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -57,7 +57,7 @@ def sandbox_lifespan(sandbox: Sandbox) -> Callable[[Litestar], AbstractAsyncCont
         try:
             yield
         finally:
-            await sandbox.webhooks.drain()
+            await sandbox.webhooks.stop()
             await sandbox.client.aclose()
             if sandbox.downloader is not sandbox.client:
                 await sandbox.downloader.aclose()

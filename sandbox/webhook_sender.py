@@ -42,6 +42,7 @@ class WebhookSender:
         self.faults = faults
         self.client = client
         self.background: set[asyncio.Task[None]] = set()
+        self.stopping = False  # set by stop(): no retry is scheduled any more
         self.rng = random.Random()  # noqa: S311 - fault sampling, not security
 
     def body_of(self, event_type: str, data: dict[str, Any]) -> bytes:
@@ -75,6 +76,8 @@ class WebhookSender:
             await self.on_change()
 
     def _retry_later(self, body: bytes, event_type: str, order: OrderRecord | None, attempt: int) -> None:
+        if self.stopping:
+            return  # shutting down: the retry stays recorded as "retrying"
         delay = self.settings.webhook_retry_delays_s[attempt]
         task = asyncio.create_task(self._deliver_later(delay, body, event_type, order, attempt + 1))
         self.background.add(task)
@@ -169,6 +172,18 @@ class WebhookSender:
         log.info("sandbox_webhook", event_type=event_type, outcome=outcome, status=status)
 
     async def drain(self) -> None:
-        """Wait for delayed deliveries (tests and shutdown)."""
+        """Wait for delayed deliveries (tests)."""
         while self.background:
             await asyncio.gather(*list(self.background), return_exceptions=True)
+
+    async def stop(self, grace_s: float = 2.0) -> None:
+        """At shutdown: deliveries under way get ``grace_s``; retries still waiting are dropped (they stay
+        recorded as ``retrying``). Draining them could take the whole retry schedule, 15 s by default, when the
+        receiver is shutting down as well (the mounted sandbox posts to its own gateway)."""
+        self.stopping = True
+        if not self.background:
+            return
+        _, pending = await asyncio.wait(list(self.background), timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

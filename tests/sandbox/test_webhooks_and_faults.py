@@ -217,3 +217,21 @@ async def test_a_webhook_the_receiver_could_not_take_yet_is_retried_until_it_arr
     assert len(arrived) == 1
     assert state.deliveries[-1].outcome == "delivered"
     assert "failed" not in [d.outcome for d in state.deliveries]
+
+
+def test_a_sandbox_stops_promptly_while_its_webhook_retries_wait() -> None:
+    """Seen in CI: the mounted sandbox's shutdown waited for its whole retry schedule (15 s) to the gateway that
+    was shutting down beside it, and `assessgate demo` outlived its test's deadline. Waiting retries are dropped."""
+    from agtest.servers import free_port
+    from sandbox.app import create_sandbox_app
+
+    dead = f"http://127.0.0.1:{free_port()}/hook"
+    settings = SandboxSettings(api_key=API_KEY, webhook_url=dead, webhook_secret="s", webhook_retry_delays_s=(30, 60))
+    with serve(create_sandbox_app(settings)) as url, httpx.Client(base_url=url) as control:
+        integration = control.post("/_sandbox/integrations", json={}).json()["id"]
+        control.post(
+            f"/_sandbox/integrations/{integration}/orders", json={"package_id": "p", "candidate": {"email": "a@b.org"}}
+        )
+        assert control.get("/_sandbox/state").json()["deliveries"][-1]["outcome"] == "retrying"
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 10  # the first retry alone would have waited 30 s
