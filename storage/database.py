@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import re
 import sqlite3
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sized
@@ -33,6 +34,8 @@ from storage.sqlite_files import make_private
 from storage.sqlite_group_commit import GroupCommit
 
 Dialect = Literal["sqlite", "postgresql"]
+#: A statement that writes rows (SQLite: it must run on the writer, in a write transaction).
+_WRITES_ROWS: Final = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 _UNAVAILABLE: Final = (
     OSError,
@@ -249,6 +252,12 @@ class Database:
 
     async def _run_sqlite(self, sql: str, args: list[Any]) -> list[dict[str, Any]]:
         connection = self._sqlite_tx.get()
+        if _WRITES_ROWS.match(sql):
+            if self._read_only.get():
+                raise RuntimeError("a write inside a read-only transaction (tx(write=False)) would not be atomic")
+            if connection is None:  # a write outside a transaction: on the writer, as Database.write does, not on a
+                async with self.tx():  # reader, which would take the file's lock behind the writer's back
+                    return await self._run_sqlite(sql, args)
         if connection is not None:
             return await connection.run(sql, args)
         async with self._connections().reader() as reader:

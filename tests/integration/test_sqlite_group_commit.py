@@ -195,3 +195,19 @@ async def test_a_member_cancelled_while_undoing_still_unlocks_the_writer(
     async with asyncio.timeout(5), db.tx():
         await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", 2)
     assert await visible(db) == {2}
+
+
+async def test_a_write_outside_a_transaction_goes_through_the_writer(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Noticed in review: a write sent with ``fetch`` outside any transaction ran on a reader connection, which
+    takes the file's lock behind the writer's back (and waits out the busy timeout while a group holds it)."""
+    await probe_table(db)
+    with commits(monkeypatch) as seen:
+        await db.fetch("INSERT INTO group_commit_probe (n) VALUES ({})", 1)
+    assert seen["commits"] == 1
+    assert await visible(db) == {1}
+    with pytest.raises(RuntimeError, match="read-only"):
+        async with db.tx(write=False):
+            await db.fetch("DELETE FROM group_commit_probe")
+    assert await visible(db) == {1}
