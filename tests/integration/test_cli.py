@@ -80,6 +80,7 @@ def test_development_secrets_are_generated_once_and_never_logged(database_url: s
     assert "ASSESSGATE_ADMIN_TOKEN" in output
     assert token not in output
     assert keys not in output
+    port = free_port()  # not the first's: freed by its exit, it may have been handed to another process since
     second = serving(env, port)
     with second as process:  # a second start reuses them silently
         wait_for_health(f"http://127.0.0.1:{port}/health", process)
