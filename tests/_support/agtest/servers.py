@@ -59,7 +59,8 @@ def serve(app: Any, port: int | None = None) -> Iterator[str]:
     The listening socket is bound here, before the app starts: uvicorn would bind only after the app's startup
     (a database opened, plugins loaded), and a port chosen earlier could meanwhile become the local port of some
     outgoing connection ("address already in use", seen under load). Without ``port``, any free one."""
-    sock = socket.socket()  # no SO_REUSEADDR: on Linux it would let another such socket bind the port before listen()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a server restarted on its port (TIME_WAIT)
     sock.bind(("127.0.0.1", port or 0))
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
