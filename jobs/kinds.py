@@ -1,4 +1,5 @@
-"""Job kinds: each registers once, with its payload Struct and its handler.
+"""Job kinds: each registers once, with its payload Struct and its handler (or, run in batches, its
+:class:`InBatches`, whose ``act`` follows the same rules).
 
 A handler is ``async def handle(payload: P, ctx: JobContext) -> None``. It runs at least once, so it
 must be idempotent; ``ctx.idempotency_key`` is stable across re-runs of the same job (pass it on to
@@ -66,14 +67,16 @@ class JobKind(Generic[P]):
         self,
         name: str,
         payload_type: type[P],
-        handler: Callable[[P, JobContext], Awaitable[None]],
+        handler: Callable[[P, JobContext], Awaitable[None]] | None = None,
         *,
         max_concurrency: int | None = None,
         batches: InBatches[P, Any] | None = None,
     ) -> None:
+        if (handler is None) == (batches is None):
+            raise ValueError(f"job kind {name!r} runs either a job at a time (handler) or in batches (batches)")
         self.name = name
         self.payload_type = payload_type
-        #: One job on its own (``Worker`` uses ``batches`` instead where a kind has them; the two must agree).
+        #: Runs one job (a kind without ``batches``).
         self.handler = handler
         #: Leased jobs of this kind across all workers (e.g. to stay under Kombo's concurrency cap).
         self.max_concurrency = max_concurrency

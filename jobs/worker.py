@@ -95,6 +95,8 @@ class Worker:
         self._finished = 0  # jobs finished so far (drain uses it to know its last claim saw their effects)
         self._next_schedule_ms = 0
         self._batched = frozenset(registry.batched_names)
+        self._batched_names = sorted(self._batched)
+        self._single_names = [name for name in registry.names if name not in self._batched]
         #: The classes of kinds (``BATCHED``, ``SINGLE``) a claim may find work in: set by a notification of an
         #: enqueue, a running task's end (its slot and its tenant's share are free), a full claim (there may be
         #: more) and a poll that timed out (anything may be due by now); a claim asks only for these.
@@ -174,13 +176,12 @@ class Worker:
             queried += 1
         elif BATCHED in hints and self._batched:
             self._owed.add(BATCHED)
-        single = [name for name in self.registry.names if name not in self._batched]
-        if SINGLE in hints and single:
+        if SINGLE in hints and self._single_names:
             free = self.concurrency - len(self._running)
             if free <= 0:
                 self._owed.add(SINGLE)
             else:
-                jobs = await self._claim(limit=free, kinds=single)
+                jobs = await self._claim(limit=free, kinds=self._single_names)
                 claimed += len(jobs)
                 queried += 1
                 if len(jobs) == free:
@@ -194,7 +195,7 @@ class Worker:
 
     async def _claim_batches(self) -> int:
         room = min(MAX_BATCHES - self._batches_running, self.concurrency - len(self._running))
-        jobs = await self._claim(limit=room * self.batch_size, kinds=sorted(self._batched))
+        jobs = await self._claim(limit=room * self.batch_size, kinds=self._batched_names)
         if len(jobs) == room * self.batch_size:
             self._hints.add(BATCHED)
         by_kind: dict[str, list[Job]] = {}
@@ -271,7 +272,7 @@ class Worker:
 
     async def _execute(self, job: Job) -> None:
         kind = self.registry.get(job.kind)
-        if kind is None:  # claims name our kinds, so only a registry changed under us gets here
+        if kind is None or kind.handler is None:  # claims name our single kinds: only a registry changed under us
             await self.outcomes.failure(job, f"no handler is registered for job kind {job.kind!r}", retryable=False)
             return
         if job.attempts > job.max_attempts:

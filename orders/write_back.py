@@ -85,17 +85,7 @@ class WriteBacks:
         self.orders = Orders(db, clock_ms=clock_ms)
 
     def kind(self) -> JobKind[WriteBack]:
-        return JobKind(WRITE_BACK_KIND, WriteBack, self.run, batches=InBatches(self.load, self.act, self.record))
-
-    async def run(self, payload: WriteBack, ctx: JobContext) -> None:
-        """One write-back on its own: the batch's three steps for a batch of one."""
-        [state] = await self.load([payload])
-        if state is None:
-            return
-        warnings = await self.act(state, ctx)
-        async with self.db.tx():
-            await self.record([(state, warnings)])
-            await ctx.complete_in_tx()  # the job is done in the same commit as the result it wrote
+        return JobKind(WRITE_BACK_KIND, WriteBack, batches=InBatches(self.load, self.act, self.record))
 
     async def load(self, payloads: Sequence[WriteBack]) -> list[ToWrite | None]:
         """The results to write, in one query; None for a result that is gone (erased): nothing to do."""

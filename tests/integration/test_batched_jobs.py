@@ -48,10 +48,7 @@ class Recorder:
         self.recorded: list[list[int]] = []
 
     def kind(self) -> JobKind[Item]:
-        return JobKind("test.batched", Item, self.single, batches=InBatches(self.load, self.act, self.record))
-
-    async def single(self, payload: Item, ctx: JobContext) -> None:
-        raise AssertionError("a batched kind runs in batches")
+        return JobKind("test.batched", Item, batches=InBatches(self.load, self.act, self.record))
 
     async def load(self, payloads: Sequence[Item]) -> list[int | None]:
         self.loads.append([p.n for p in payloads])
@@ -157,7 +154,7 @@ async def test_a_batched_job_due_without_a_notification_runs_within_a_poll_under
         ran.set()
         return n * 10
 
-    batched = JobKind("test.batched", Item, recorder.single, batches=InBatches(recorder.load, act, recorder.record))
+    batched = JobKind("test.batched", Item, batches=InBatches(recorder.load, act, recorder.record))
     registry = JobRegistry([JobKind("test.single", Item, single), batched])
     worker = Worker(db, registry, concurrency=4, poll_interval_s=0.2, rng=random.Random(1))
     stop = asyncio.Event()
@@ -172,3 +169,14 @@ async def test_a_batched_job_due_without_a_notification_runs_within_a_poll_under
         ran.set()
         stop.set()
         await running
+
+
+def test_a_kind_runs_either_one_job_at_a_time_or_in_batches() -> None:
+    async def handler(payload: Item, ctx: JobContext) -> None:
+        return None
+
+    recorder = Recorder(None)  # type: ignore[arg-type]  # never runs
+    with pytest.raises(ValueError, match="either"):
+        JobKind("test.neither", Item)
+    with pytest.raises(ValueError, match="either"):
+        JobKind("test.both", Item, handler, batches=InBatches(recorder.load, recorder.act, recorder.record))

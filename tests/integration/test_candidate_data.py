@@ -100,6 +100,7 @@ async def test_the_hourly_purge_job_is_registered_and_purges(db: Database, test_
     assert any(job.kind == "candidate_data.purge" for job in registry.periodic)
     kind = registry.get("candidate_data.purge")
     assert kind is not None
+    assert kind.handler is not None  # a kind that runs one job at a time
     context = JobContext(job_id="j", tenant_id=None, kind=kind.name, attempt=1, idempotency_key="k")
     await kind.handler(kind.payload_type(), context)
     assert await store.read(tenant.id, order) is None

@@ -154,6 +154,7 @@ async def test_both_purges_are_hourly_jobs_of_every_gateway(db: Database, test_s
     for name in ("result_uploads.purge", "webhook_events.purge"):
         kind = registry.get(name)
         assert kind is not None
+        assert kind.handler is not None  # a kind that runs one job at a time
         context = JobContext(job_id="j", tenant_id=None, kind=name, attempt=1, idempotency_key="k")
         await kind.handler(kind.payload_type(), context)
     assert await upload_ids(db) == set()
