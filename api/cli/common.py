@@ -40,10 +40,21 @@ def tracing_from_env(role: str) -> None:
         raise SystemExit(f"assessgate: configuration error: {exc}") from None
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where it exists (not on Windows), as uvicorn picks for ``serve``: the worker spends a
+    good part of each result in the loop's own machinery (docs/performance.md)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def run(main: Coroutine[Any, Any, int]) -> int:
     """Run a command's coroutine; a database that cannot be reached is a plain message, not a traceback."""
     try:
-        return asyncio.run(main)
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            return runner.run(main)
     except DatabaseUnavailable as exc:
         raise SystemExit(f"assessgate: {exc}") from None
 
