@@ -1,4 +1,5 @@
-"""The Kombo HTTP client: one ``httpx.AsyncClient``, Kombo's envelopes decoded, every failure a KomboError.
+"""The Kombo HTTP client: one :class:`adapters.http_exchange.Exchange`, Kombo's envelopes decoded, every failure a
+KomboError.
 
 Error policy (contract §1.4): branch on ``error.code``, never on the HTTP status or the message. Retryable:
 the codes Kombo documents as safe to retry, any 5xx, timeouts, connection errors and non-JSON bodies (a
@@ -11,9 +12,9 @@ from __future__ import annotations
 from typing import Any, Final, TypeVar
 from urllib.parse import quote, urlsplit
 
-import httpx
 import msgspec
 
+from adapters.http_exchange import Deadlines, Exchange, ExchangeFailed, Reply
 from adapters.outbound_spans import client_span
 from core.errors import KomboError, PayloadInvalid
 from core.kombo import (
@@ -34,12 +35,13 @@ from core.kombo import (
 from core.kombo.vocabulary import RETRYABLE_ERROR_CODES
 
 T = TypeVar("T")
-DEFAULT_TIMEOUT: Final = httpx.Timeout(connect=5, read=30, write=30, pool=5)
+#: A connection within 5 s, each wait for the answer within 30 s, the whole call within 60 s.
+DEADLINES: Final = Deadlines(connect=5, read=30, total=60)
 
 
 class KomboClient:
-    def __init__(self, client: httpx.AsyncClient, *, base_url: str, api_key: str) -> None:
-        self.client = client
+    def __init__(self, http: Exchange, *, base_url: str, api_key: str) -> None:
+        self.http = http
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
 
@@ -111,46 +113,45 @@ class KomboClient:
         if content is not None:
             headers["Content-Type"] = "application/json"
         try:
-            response = await self.client.request(
-                method, self.base_url + path, content=content, headers=headers, timeout=DEFAULT_TIMEOUT
+            reply = await self.http.send(
+                method, self.base_url + path, headers=headers, content=content, deadlines=DEADLINES
             )
-        except httpx.TimeoutException as exc:
-            raise KomboError(f"Kombo did not answer in time ({type(exc).__name__})", retryable=True) from None
-        except httpx.TransportError as exc:
-            raise KomboError(f"Kombo could not be reached ({type(exc).__name__})", retryable=True) from None
-        if response.is_success:
+        except ExchangeFailed as exc:
+            what = "did not answer in time" if exc.timed_out else "could not be reached"
+            raise KomboError(f"Kombo {what} ({exc})", retryable=True) from None
+        if reply.is_success:
             try:
-                return decode_json(response.content, Success[data_type], what="Kombo response")  # type: ignore[valid-type]
+                return decode_json(reply.body, Success[data_type], what="Kombo response")  # type: ignore[valid-type]
             except PayloadInvalid as exc:
-                raise KomboError(exc.message, http_status=response.status_code, retryable=True) from None
-        raise error_from(response)
+                raise KomboError(exc.message, http_status=reply.status, retryable=True) from None
+        raise error_from(reply)
 
 
-def error_from(response: httpx.Response) -> KomboError:
+def error_from(response: Reply) -> KomboError:
     """Kombo's error envelope (or whatever came instead) as a KomboError with the retry decision made."""
     retry_after = _retry_after(response)
     try:
-        envelope = decode_json(response.content, ErrorEnvelope, what="Kombo error")
+        envelope = decode_json(response.body, ErrorEnvelope, what="Kombo error")
     except PayloadInvalid:
         return KomboError(
-            f"Kombo answered HTTP {response.status_code} without its error envelope",
-            http_status=response.status_code,
+            f"Kombo answered HTTP {response.status} without its error envelope",
+            http_status=response.status,
             retryable=True,  # load balancers answer like this; Kombo says a plain 5xx may be retried
             retry_after_s=retry_after,
         )
     error = envelope.error
-    retryable = error.code in RETRYABLE_ERROR_CODES or response.status_code >= 500  # noqa: PLR2004
+    retryable = error.code in RETRYABLE_ERROR_CODES or response.status >= 500  # noqa: PLR2004
     return KomboError(
         error.message,
         code=error.code,
-        http_status=response.status_code,
+        http_status=response.status,
         log_url=error.log_url,
         retryable=retryable,
         retry_after_s=retry_after,
     )
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: Reply) -> float | None:
     for header in ("retry-after", "ratelimit-reset"):
         value = response.headers.get(header)
         if value is None:

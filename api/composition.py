@@ -17,10 +17,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from adapters.http import HttpxClient, tls_context
-from adapters.kombo_client import DEFAULT_TIMEOUT, KomboClient
+from adapters.http_exchange import AiohttpExchange
+from adapters.kombo_client import KomboClient
 from adapters.mail import mailer_for
 from api.adapter_check import AdapterCheck
 from api.plugins import Adapters, load_adapters, load_plugins_file
@@ -66,8 +65,9 @@ def default_process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def new_kombo_http() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": "assessgate"}, verify=tls_context())
+def new_kombo_http() -> AiohttpExchange:
+    """Kombo's connection pool (aiohttp: ``adapters/http_exchange.py`` says why not httpx)."""
+    return AiohttpExchange(tls=tls_context(), default_headers={"User-Agent": "assessgate"})
 
 
 @dataclass(kw_only=True)
@@ -105,7 +105,7 @@ class Gateway:
     process_name: str = field(default_factory=default_process_name)
     #: What this gateway opened and closes (a database or Kombo client handed in is the caller's to close).
     owns_db: bool = True
-    kombo_http: httpx.AsyncClient | None = None
+    kombo_http: AiohttpExchange | None = None
     adapter_http: HttpxClient | None = None
 
     def worker(self, *, concurrency: int, name: str | None = None) -> Worker:
@@ -122,10 +122,7 @@ class Gateway:
         )
 
     async def start(self) -> None:
-        """Open what the gateway owns (the database; a Kombo client closed by an earlier stop is renewed)."""
-        if isinstance(self.kombo, KomboClient) and self.kombo_http is not None and self.kombo_http.is_closed:
-            self.kombo_http = new_kombo_http()
-            self.kombo.client = self.kombo_http
+        """Open what the gateway owns (the database; Kombo's pool opens at its first call, again after a stop)."""
         if self.owns_db:
             await self.db.start()
 

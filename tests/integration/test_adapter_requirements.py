@@ -11,6 +11,8 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
+from adapters.http import tls_context
+from adapters.http_exchange import AiohttpExchange
 from adapters.kombo_client import KomboClient
 from agtest.stack import ADMIN, Stack, ports, running, stack_settings
 from api.app import create_app
@@ -61,7 +63,7 @@ async def test_an_order_waits_until_the_tenant_has_the_secret_its_adapter_needs(
     )
     assert secret.status_code == 204
     # Kombo retries the webhook; reconciliation stands in for that here, as it would for a webhook given up on.
-    async with httpx.AsyncClient() as http:
+    async with AiohttpExchange(tls=tls_context()) as http:
         kombo = KomboClient(http, base_url=stack.settings.kombo.api_url, api_key=stack.settings.kombo.api_key)
         async with open_gateway(stack.settings, db=db, kombo=kombo) as gateway:
             assert await gateway.reconciliation.reconcile(uuid.UUID(tenant)) == 1

@@ -7,11 +7,12 @@ import asyncio
 import random
 import uuid
 
-import httpx
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from adapters.http import tls_context
+from adapters.http_exchange import AiohttpExchange
 from adapters.kombo_client import KomboClient
 from agtest import FIXTURES
 from agtest.runtime import gateway_for, intake_for, runtime_for
@@ -85,7 +86,7 @@ async def test_a_reject_nobody_waited_for_is_written_back_as_cancelled(
         test_settings, kombo=KomboSettings(api_url=sandbox.api_url, api_key=API_KEY, webhook_secrets=("x",))
     )
     refusing = Scripted(Reject(message="The candidate took this test last month."))
-    async with httpx.AsyncClient() as http:
+    async with AiohttpExchange(tls=tls_context()) as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=API_KEY)
         async with gateway_for(db, settings, {"scripted": refusing}, kombo=kombo) as gateway:
             tenant = await TenantRepository(db).by_integration(integration)

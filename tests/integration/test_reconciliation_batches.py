@@ -6,9 +6,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import httpx
 import pytest
 
+from adapters.http import tls_context
+from adapters.http_exchange import AiohttpExchange
 from adapters.kombo_client import KomboClient
 from agtest.runtime import gateway_for
 from agtest.stack import Stack, ports, stack
@@ -69,7 +70,7 @@ async def test_batches_reconcile_every_tenant_and_a_failing_one_retries_alone(
     assert [await stack.gateway_orders(tenant) for tenant in placed] == [[]] * 5  # every webhook was dropped
     failing_tenant, failing_integration = tenants[2]
     settings = stack.settings
-    async with httpx.AsyncClient() as http:
+    async with AiohttpExchange(tls=tls_context()) as http:
         real = KomboClient(http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
         async with gateway_for(db, settings, kombo=FailingFor(real, failing_integration, error)) as gateway:
             gateway.reconciliation.batch_size = 2  # 5 tenants: three batches

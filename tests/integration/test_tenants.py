@@ -12,6 +12,8 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from adapters.http import tls_context
+from adapters.http_exchange import AiohttpExchange
 from adapters.kombo_client import KomboClient
 from agtest.sandbox_support import API_KEY, SandboxHandle
 from agtest.stack import Clock
@@ -46,7 +48,7 @@ async def client(db: Database, gateway_settings: Settings) -> AsyncIterator[Asyn
 async def run_jobs(db: Database, settings: Settings, clock: Clock | None = None) -> None:
     """Run every due job once, the way a worker would (the clock may be moved between calls)."""
     clock = clock or Clock()
-    async with httpx.AsyncClient() as http:
+    async with AiohttpExchange(tls=tls_context()) as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
         async with open_gateway(settings, db=db, kombo=kombo, clock=clock) as gateway:
             await Worker(db, gateway.registry, clock=clock, rng=random.Random(1)).drain()

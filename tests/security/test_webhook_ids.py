@@ -13,13 +13,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
+from adapters.http import tls_context
+from adapters.http_exchange import AiohttpExchange
 from adapters.kombo_client import KomboClient
 from agtest import FIXTURES
 from agtest.runtime import gateway_for
@@ -171,7 +172,7 @@ async def test_reconciliation_skips_an_order_whose_ids_cannot_be_stored(
     settings = msgspec.structs.replace(
         test_settings, kombo=KomboSettings(api_url=sandbox.api_url, api_key=API_KEY, webhook_secrets=("x",))
     )
-    async with httpx.AsyncClient() as http:
+    async with AiohttpExchange(tls=tls_context()) as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=API_KEY)
         async with gateway_for(db, settings, {"accept_all": AcceptAll()}, kombo=kombo) as gateway:
             assert await gateway.reconciliation.reconcile(tenant.id) == 1

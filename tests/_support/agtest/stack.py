@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from adapters.http import tls_context
+from adapters.http_exchange import AiohttpExchange
 from adapters.kombo_client import KomboClient
 from agtest.servers import free_ports, serve
 from api.app import create_app
@@ -110,7 +111,7 @@ async def stack(db: Database, test_settings: Settings, ports: tuple[int, int]) -
 
 async def run_jobs(db: Database, settings: Settings, clock: Any = None) -> None:
     """Run every due job once, as a worker would (``clock`` may be moved forward between calls)."""
-    async with httpx.AsyncClient(verify=tls_context()) as http:
+    async with AiohttpExchange(tls=tls_context()) as http:
         kombo = KomboClient(http, base_url=settings.kombo.api_url, api_key=settings.kombo.api_key)
         kwargs = {} if clock is None else {"clock": clock}
         async with open_gateway(settings, db=db, kombo=kombo, **kwargs) as gateway:

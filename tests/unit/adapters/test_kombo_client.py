@@ -1,12 +1,15 @@
-"""The Kombo client's error policy, one response shape at a time (httpx.MockTransport: a unit test of one client)."""
+"""The Kombo client's error policy, one response shape at a time (a scripted exchange: a unit test of one client)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-import httpx
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
 
+from adapters.http_exchange import Deadlines, ExchangeFailed, Reply
 from adapters.kombo_client import KomboClient
 from core.errors import KomboError
 from core.kombo import Package, PackageType, PutPackagesRequest
@@ -16,9 +19,36 @@ pytestmark = pytest.mark.anyio
 REQUEST = PutPackagesRequest(packages=(Package(id="p", type=PackageType.SKILLS_TEST, name="P", description=""),))
 
 
-def client_for(handler: Callable[[httpx.Request], httpx.Response]) -> KomboClient:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return KomboClient(http, base_url="https://kombo.test/v1", api_key="key-1")
+@dataclass(frozen=True)
+class Sent:
+    method: str
+    url: str
+    headers: CIMultiDictProxy[str]
+    content: bytes | None
+
+
+class Scripted:
+    """An exchange whose answers ``handler`` gives."""
+
+    def __init__(self, handler: Callable[[Sent], Reply]) -> None:
+        self.handler = handler
+
+    async def send(
+        self, method: str, url: str, *, headers: Mapping[str, str], content: bytes | None, deadlines: Deadlines
+    ) -> Reply:
+        return self.handler(Sent(method, url, CIMultiDictProxy(CIMultiDict(headers)), content))
+
+    async def aclose(self) -> None:
+        pass
+
+
+def reply(status: int, body: object = None, *, text: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    content = text.encode() if text is not None else json.dumps(body).encode()
+    return Reply(status=status, headers=CIMultiDictProxy(CIMultiDict(headers or {})), body=content)
+
+
+def client_for(handler: Callable[[Sent], Reply]) -> KomboClient:
+    return KomboClient(Scripted(handler), base_url="https://kombo.test/v1", api_key="key-1")
 
 
 def envelope(code: str | None, message: str = "m") -> dict[str, object]:
@@ -26,11 +56,11 @@ def envelope(code: str | None, message: str = "m") -> dict[str, object]:
 
 
 async def test_success_sends_key_and_integration_and_returns_warnings() -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Sent] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Sent) -> Reply:
         seen.append(request)
-        return httpx.Response(200, json={"status": "success", "data": {}, "warnings": [{"message": "w1"}]})
+        return reply(200, {"status": "success", "data": {}, "warnings": [{"message": "w1"}]})
 
     warnings = await client_for(handler).put_packages("sandbox:abc", REQUEST)
     assert [w.message for w in warnings] == ["w1"]
@@ -60,10 +90,10 @@ async def test_success_sends_key_and_integration_and_returns_warnings() -> None:
 async def test_errors_are_classified_by_code(
     status: int, body: object, headers: dict[str, str], outcome: Outcome, retry_after: float | None
 ) -> None:
-    def handler(_request: httpx.Request) -> httpx.Response:
+    def handler(_request: Sent) -> Reply:
         if isinstance(body, str):
-            return httpx.Response(status, text=body, headers=headers)
-        return httpx.Response(status, json=body, headers=headers)
+            return reply(status, text=body, headers=headers)
+        return reply(status, body, headers=headers)
 
     with pytest.raises(KomboError) as caught:
         await client_for(handler).put_packages("sandbox:abc", REQUEST)
@@ -73,21 +103,20 @@ async def test_errors_are_classified_by_code(
 
 
 async def test_timeouts_and_refused_connections_are_retryable() -> None:
-    def timeout(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("slow", request=request)
+    def timeout(_request: Sent) -> Reply:
+        raise ExchangeFailed("no answer in time", timed_out=True, sent=True)
 
-    def refused(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
+    def refused(_request: Sent) -> Reply:
+        raise ExchangeFailed("no connection", timed_out=False, sent=False)
 
-    for handler in (timeout, refused):
+    for handler, says in ((timeout, "did not answer in time"), (refused, "could not be reached")):
         with pytest.raises(KomboError) as caught:
             await client_for(handler).put_packages("sandbox:abc", REQUEST)
         assert classify(caught.value) == Outcome.RETRY
+        assert says in caught.value.message
 
 
 async def test_a_success_that_is_not_kombos_envelope_is_retryable() -> None:
     with pytest.raises(KomboError) as caught:
-        await client_for(lambda _r: httpx.Response(200, text="<html>captive portal</html>")).put_packages(
-            "sandbox:abc", REQUEST
-        )
+        await client_for(lambda _r: reply(200, text="<html>captive portal</html>")).put_packages("sandbox:abc", REQUEST)
     assert caught.value.retryable
