@@ -30,6 +30,17 @@ _QUALIFIED: Final = ", ".join(f"outbox_job.{c.strip()}" for c in _COLUMNS.split(
 MAX_ERROR_LENGTH: Final = 4000
 #: PostgreSQL channel a committed enqueue notifies, so idle workers start at once instead of at the next poll.
 NOTIFY_CHANNEL: Final = "assessgate_outbox"
+#: A job of the kind that was due when it was enqueued, never run and still queued: its enqueue notified the
+#: workers (or found such a job itself), and the worker that claims it claims again when its work ends, so a
+#: job enqueued behind it is found then without a notification of its own. Under load this spares PostgreSQL
+#: and every worker a wake-up per job (docs/outbox.md "What wakes a worker"). Index: migration 0019.
+_ANNOUNCED_WAITS: Final = (
+    "EXISTS (SELECT 1 FROM outbox_job announced WHERE announced.kind = {} AND announced.state = 'queued'"
+    " AND announced.attempts = 0 AND announced.available_at_ms = announced.created_at_ms)"
+)
+_NOTIFY_UNLESS_ANNOUNCED: Final = (
+    f", CASE WHEN NOT {_ANNOUNCED_WAITS} THEN pg_notify({{}}, {{}}) END IS NULL AS notified"
+)
 
 
 def _job(row: dict[str, Any]) -> Job:
@@ -101,10 +112,9 @@ class Outbox:
         values = "{}, {}, {}, {}, {}, 'queued', 0, {}, {}, NULL, NULL, NULL, {}, {}"
         rows = f"VALUES ({values})" if for_each_row_of is None else f"SELECT {values} FROM {for_each_row_of}"
         # On PostgreSQL the NOTIFY rides on the insert (one round trip, not two); it is sent, like a separate
-        # pg_notify, only for a row actually inserted and only when the transaction commits.
-        notify = (
-            ([], "") if self.db.is_sqlite else ([NOTIFY_CHANNEL, job.kind], ", pg_notify({}, {}) IS NULL AS notified")
-        )
+        # pg_notify, only for a row actually inserted and only when the transaction commits; and not when an
+        # announced job of the kind still waits (_ANNOUNCED_WAITS): the workers are awake for that one already.
+        notify = ([], "") if self.db.is_sqlite else ([job.kind, NOTIFY_CHANNEL, job.kind], _NOTIFY_UNLESS_ANNOUNCED)
         sql = f"INSERT INTO outbox_job ({_COLUMNS}) {rows} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id{notify[1]}"
         args = [uuid.uuid4(), job.tenant_id, job.kind, encoded.decode(), job.dedupe_key, job.max_attempts]
         due = job.run_at_ms if job.run_at_ms is not None else job.now_ms

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Awaitable
 
 import msgspec
 import pytest
@@ -13,8 +14,8 @@ from agtest import only_postgres, only_sqlite
 from core.errors import AssessgateError
 from jobs.kinds import JobContext, JobKind, JobRegistry
 from jobs.lifecycle import JobState
-from jobs.outbox import Outbox
-from jobs.retry_policy import ParkJob, RetryAt
+from jobs.outbox import NOTIFY_CHANNEL, Outbox
+from jobs.retry_policy import Failure, ParkJob, RetryAt
 from jobs.worker import Worker
 from storage.database import Database
 
@@ -341,6 +342,77 @@ async def test_an_idle_postgres_worker_wakes_on_notify_not_on_its_poll(db: Datab
     finally:
         stop.set()
         await runner
+        await other.close()
+
+
+@only_postgres
+async def test_an_enqueue_behind_an_announced_job_of_its_kind_does_not_notify(db: Database) -> None:
+    heard: list[str] = []
+    arrived = asyncio.Event()
+
+    def hear(payload: str) -> None:
+        heard.append(payload)
+        arrived.set()
+
+    async def heard_after(action: Awaitable[object]) -> list[str]:
+        """What the channel carried for ``action``: a marker notified after it arrives after its notifications."""
+        heard.clear()
+        await action
+        await db.notify(NOTIFY_CHANNEL, "marker")
+        while "marker" not in heard:
+            arrived.clear()
+            await asyncio.wait_for(arrived.wait(), timeout=10)
+        return heard[:-1]
+
+    outbox = Outbox(db)
+    forget = await db.listen(NOTIFY_CHANNEL, hear)
+    assert forget is not None
+    try:
+        now = wall_ms()
+        assert await heard_after(outbox.enqueue("ping", Ping(n=1), now_ms=now)) == ["ping"]
+        assert await heard_after(outbox.enqueue("ping", Ping(n=2), now_ms=now)) == []  # the workers are awake
+        assert await heard_after(outbox.enqueue("pong", Ping(n=3), now_ms=now)) == ["pong"]  # another kind
+        claimed = await outbox.claim(worker="w", limit=10, lease_ms=60_000, now_ms=now + 1)
+        assert len(claimed) == 3
+        assert await heard_after(outbox.enqueue("ping", Ping(n=4), now_ms=now + 2)) == ["ping"]  # none waits
+        [fourth] = await outbox.claim(worker="w", limit=10, lease_ms=60_000, now_ms=now + 3)
+        # Waiting jobs nobody was told of do not count: one due later, and a retry whose backoff ran out.
+        await outbox.enqueue("ping", Ping(n=5), now_ms=now + 3, run_at_ms=now + 4)
+        await outbox.fail(fourth, Failure(state=JobState.QUEUED, available_at_ms=now + 4), error="x", now_ms=now + 3)
+        assert await heard_after(outbox.enqueue("ping", Ping(n=6), now_ms=now + 5)) == ["ping"]
+    finally:
+        await forget()
+
+
+@only_postgres
+async def test_jobs_enqueued_without_a_notification_run_without_waiting_for_the_poll(db: Database) -> None:
+    """Each job enqueued behind an announced one is found by the claim its claimer makes when its work ends:
+    two workers that would poll every ten minutes run 200 jobs enqueued by four writers at once."""
+    ran: set[int] = set()
+    all_ran = asyncio.Event()
+
+    async def handle(payload: Ping, ctx: JobContext) -> None:
+        ran.add(payload.n)
+        if len(ran) == 200:
+            all_ran.set()
+
+    stop = asyncio.Event()
+    workers = [Worker(db, registry_with(handle), poll_interval_s=600, concurrency=2) for _ in range(2)]
+    runners = [asyncio.create_task(worker.run(stop)) for worker in workers]
+    other = Database(db.settings)  # another process's connections: only NOTIFY reaches the workers
+    await other.start()
+    try:
+        await asyncio.gather(*(worker.idle.wait() for worker in workers))
+
+        async def writer(first: int) -> None:
+            for n in range(first, 200, 4):
+                await Outbox(other).enqueue("ping", Ping(n=n), now_ms=wall_ms())
+
+        await asyncio.gather(*(writer(first) for first in range(4)))
+        await asyncio.wait_for(all_ran.wait(), timeout=30)
+    finally:
+        stop.set()
+        await asyncio.gather(*runners)
         await other.close()
 
 
