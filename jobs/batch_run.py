@@ -121,14 +121,13 @@ class BatchRun:
     async def _commit(
         self, batches: InBatches[Any, Any], answered: list[tuple[Job, Any, Any]], spans: dict[str, Span], started: int
     ) -> None:
-        """``record`` what answered and mark those jobs done, in one transaction. Should it fail, each job is
+        """``record`` what answered and mark those jobs done, atomically. Should it fail, each job is
         committed alone, so one job's bad row (or a deadlock) fails that job only, as it would have unbatched."""
         if not answered:
             return
         try:
-            async with self.outbox.db.tx():
-                await batches.record([(state, result) for _, state, result in answered if state is not None])
-                held = await self.outbox.complete_many([job for job, _, _ in answered], now_ms=self.clock())
+            writes = batches.record([(state, result) for _, state, result in answered if state is not None])
+            held = await self.outbox.complete_with([job for job, _, _ in answered], writes, now_ms=self.clock())
         except Exception as exc:  # noqa: BLE001 - e.g. the database went away: each job retries as the policy says
             if len(answered) > 1:
                 for one in answered:

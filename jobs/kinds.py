@@ -16,6 +16,8 @@ from typing import Any, Final, Generic, TypeVar
 
 import msgspec
 
+from storage.database import Write
+
 P = TypeVar("P", bound=msgspec.Struct)
 S = TypeVar("S")
 
@@ -45,17 +47,18 @@ class InBatches(Generic[P, S]):
 
     The worker runs a batch as ``load`` (the payloads of one claim), then ``act`` for each job concurrently (each
     in its job's span and with its job's context: it raises as a handler would, and its failure is that job's
-    alone), and, as calls answer, ``record`` for those that succeeded in the transaction that also marks them
-    done: what answered while one commit ran goes into the next (group commit). A job whose state ``load``
-    returns as None has nothing to do and is only marked done. Round trips to the database per job fall from
-    a claim, a read and a commit each to a share of one of each.
+    alone), and, as calls answer, ``record`` for those that succeeded: the data-modifying statements that say so
+    (``storage.database.Write``), made with the jobs' completion atomically, one statement on PostgreSQL
+    (``Outbox.complete_with``); what answered while one commit ran goes into the next (group commit). A job
+    whose state ``load`` returns as None has nothing to do and is only marked done. Round trips to the database
+    per job fall from a claim, a read and a commit each to a share of one of each.
     """
 
     def __init__(
         self,
         load: Callable[[Sequence[P]], Awaitable[Sequence[S | None]]],
         act: Callable[[S, JobContext], Awaitable[Any]],
-        record: Callable[[Sequence[tuple[S, Any]]], Awaitable[None]],
+        record: Callable[[Sequence[tuple[S, Any]]], Sequence[Write]],
     ) -> None:
         self.load = load
         self.act = act

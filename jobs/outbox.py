@@ -20,7 +20,7 @@ from jobs.claim_sql import claim_statement
 from jobs.lifecycle import DEFAULT_MAX_ATTEMPTS, Job, JobState
 from jobs.retry_policy import Failure
 from jobs.trace_context import current_trace_parent, payload_with_trace
-from storage.database import Database, marks
+from storage.database import Database, Write, marks
 
 _COLUMNS: Final = (
     "id, tenant_id, kind, payload, dedupe_key, state, attempts, max_attempts, available_at_ms, "
@@ -163,24 +163,40 @@ class Outbox:
         return await self._finish(job, JobState.DONE, now_ms=now_ms, available_at_ms=job.available_at_ms, error=None)
 
     async def complete_many(self, jobs: Sequence[Job], *, now_ms: int) -> set[str]:
-        """Mark several jobs done, one statement per lease owner (a batch comes from one claim: one statement);
-        returns the ids whose leases held (the fencing check of :meth:`complete`, job by job)."""
-        held: set[str] = set()
+        """Mark several jobs done; returns the ids whose leases held (the fencing check of :meth:`complete`, job
+        by job)."""
+        return await self.complete_with(jobs, (), now_ms=now_ms)
+
+    async def complete_with(self, jobs: Sequence[Job], writes: Sequence[Write], *, now_ms: int) -> set[str]:
+        """Make ``writes`` (data-modifying statements: what the jobs did) and mark the jobs done, atomically;
+        returns the ids whose leases held. On PostgreSQL one statement (each write a CTE beside the completion,
+        one statement per lease owner: a batch comes from one claim), one round trip; on SQLite one transaction.
+        The writes must not touch the jobs' rows (PostgreSQL forbids one statement updating a row twice)."""
         owners: dict[str | None, list[uuid.UUID]] = {}
         for job in jobs:
             owners.setdefault(job.lease_owner, []).append(uuid.UUID(job.id))
-        async with self.db.tx():
-            for owner, ids in owners.items():
-                rows = await self.db.fetch(
-                    "UPDATE outbox_job SET state = 'done', lease_until_ms = NULL, last_error = NULL, updated_at_ms = {}"
-                    f" WHERE lease_owner = {{}} AND state = 'running' AND id IN ({marks(ids)})"
-                    " RETURNING id",
-                    now_ms,
-                    owner,
-                    *ids,
-                )
-                held |= {str(row["id"]) for row in rows}
-        return held
+        completions = [
+            (
+                "UPDATE outbox_job SET state = 'done', lease_until_ms = NULL, last_error = NULL, updated_at_ms = {}"
+                f" WHERE lease_owner = {{}} AND state = 'running' AND id IN ({marks(ids)}) RETURNING id",
+                [now_ms, owner, *sorted(ids)],
+            )
+            for owner, ids in owners.items()
+        ]
+        if self.db.is_sqlite:
+            held: set[str] = set()
+            async with self.db.tx():
+                for sql, args in writes:
+                    await self.db.fetch(sql, *args)
+                for sql, args in completions:
+                    held |= {str(row["id"]) for row in await self.db.fetch(sql, *args)}
+            return held
+        parts = [f"w{n} AS ({sql})" for n, (sql, _) in enumerate(writes)]
+        parts += [f"d{n} AS ({sql})" for n, (sql, _) in enumerate(completions)]
+        done = " UNION ALL ".join(f"SELECT id FROM d{n}" for n in range(len(completions))) or "SELECT NULL AS id"
+        args = [arg for _, part in [*writes, *completions] for arg in part]
+        rows = await self.db.write(f"WITH {', '.join(parts)} {done}", *args) if parts else []
+        return {str(row["id"]) for row in rows if row["id"] is not None}
 
     async def fail(self, job: Job, failure: Failure, *, error: str, now_ms: int) -> bool:
         return await self._finish(

@@ -12,7 +12,7 @@ import msgspec
 from core.clock import Clock, stamp, wall_clock_ms
 from core.errors import NotFound
 from core.order_status import OPEN_STATUSES
-from storage.database import Database
+from storage.database import Database, Write
 
 _COLUMNS: Final = (
     "id, kombo_order_id, tenant_id, integration_id, package_id, package_type, inline, state, adapter,"
@@ -168,13 +168,17 @@ class Orders:
 
     async def add_timelines(self, entries: Sequence[tuple[uuid.UUID, str, dict[str, Any]]]) -> None:
         """Timeline entries of one or more orders (order id, kind, detail), in one statement."""
-        if not entries:
-            return
+        if entries:
+            sql, args = self.timelines_write(entries)
+            await self.db.write(sql, *args)
+
+    def timelines_write(self, entries: Sequence[tuple[uuid.UUID, str, dict[str, Any]]]) -> Write:
+        """The INSERT of :meth:`add_timelines` (``entries`` not empty), for a caller's transaction or statement."""
         args: list[Any] = []
         for order_id, kind, detail in entries:
             args += self._entry(order_id, kind, detail)
         rows = ", ".join("({}, {}, {}, {}, {})" for _ in entries)
-        await self.db.write(f"INSERT INTO order_timeline ({_TIMELINE_COLUMNS}) VALUES {rows}", *args)
+        return f"INSERT INTO order_timeline ({_TIMELINE_COLUMNS}) VALUES {rows}", args
 
     def timeline_statement(
         self, order_id: uuid.UUID, kind: str, detail: dict[str, Any], *, for_each_row_of: str

@@ -24,7 +24,7 @@ from jobs.kinds import InBatches, JobContext, JobKind
 from jobs.retry_policy import ParkJob, describe, job_failure
 from orders.result_uploads import Uploads
 from orders.store import Orders
-from storage.database import Database, marks
+from storage.database import Database, Write, marks
 
 WRITE_BACK_KIND: Final = "result.write_back"
 
@@ -124,31 +124,39 @@ class WriteBacks:
             if (not failure.retryable or ctx.last_attempt) and not isinstance(failure, ParkJob):
                 # Dead: the order needs an operator, who fixes the cause and retries the job.
                 async with self.db.tx():
-                    await self._mark([state.result_id], WriteBackState.FAILED)
-                    await self._set_state([state.order_id], OrderStatus.NEEDS_ATTENTION)
+                    for sql, args in (
+                        self._mark([state.result_id], WriteBackState.FAILED),
+                        self._set_state([state.order_id], OrderStatus.NEEDS_ATTENTION),
+                    ):
+                        await self.db.fetch(sql, *args)
             raise failure from None
         return [w.message for w in warnings]
 
-    async def record(self, done: Sequence[tuple[ToWrite, list[str] | None]]) -> None:
-        """In the caller's transaction: results written (their orders move on) or superseded, with timeline
-        entries, a statement for each of those rather than for each result."""
+    def record(self, done: Sequence[tuple[ToWrite, list[str] | None]]) -> list[Write]:
+        """The writes that record results written (their orders move on) or superseded, with timeline entries:
+        a statement for each of those rather than for each result, made with the jobs' completion."""
         superseded = [state for state, _ in done if state.doc is None]
         written = [(state, warnings) for state, warnings in done if state.doc is not None]
-        await self._mark([s.result_id for s in superseded], WriteBackState.SUPERSEDED)
-        await self._mark([s.result_id for s, _ in written], WriteBackState.WRITTEN)
+        writes = [
+            self._mark(ids, state)
+            for ids, state in (
+                ([s.result_id for s in superseded], WriteBackState.SUPERSEDED),
+                ([s.result_id for s, _ in written], WriteBackState.WRITTEN),
+            )
+            if ids
+        ]
         after: dict[str, list[uuid.UUID]] = {}
         for state, _ in written:
             assert state.doc is not None  # written ones have their result
             after.setdefault(AFTER_RESULT[str(state.doc["status"])], []).append(state.order_id)
-        for order_state, order_ids in after.items():
-            await self._set_state(order_ids, order_state)
-        await self.orders.add_timelines(
-            [(s.order_id, "result.superseded", {"result_id": str(s.result_id)}) for s in superseded]
-            + [
-                (s.order_id, "written_back", {"result_id": str(s.result_id), "warnings": warnings or []})
-                for s, warnings in written
-            ]
-        )
+        writes += [self._set_state(order_ids, order_state) for order_state, order_ids in after.items()]
+        entries = [(s.order_id, "result.superseded", {"result_id": str(s.result_id)}) for s in superseded] + [
+            (s.order_id, "written_back", {"result_id": str(s.result_id), "warnings": warnings or []})
+            for s, warnings in written
+        ]
+        if entries:
+            writes.append(self.orders.timelines_write(entries))
+        return writes
 
     async def _resolve_attachments(self, doc: dict[str, Any]) -> dict[str, Any]:
         attachments = []
@@ -167,20 +175,11 @@ class WriteBacks:
         return {**doc, "attachments": attachments} if "attachments" in doc else doc
 
     # Rows are updated in id order, so two batches touching the same rows lock them in the same order (no deadlock).
-    async def _mark(self, result_ids: Sequence[uuid.UUID], state: WriteBackState) -> None:
-        if result_ids:
-            result_ids = sorted(result_ids)
-            await self.db.fetch(
-                f"UPDATE order_result SET write_back = {{}} WHERE id IN ({marks(result_ids)})",
-                state,
-                *result_ids,
-            )
+    def _mark(self, result_ids: Sequence[uuid.UUID], state: WriteBackState) -> Write:
+        result_ids = sorted(result_ids)
+        return f"UPDATE order_result SET write_back = {{}} WHERE id IN ({marks(result_ids)})", [state, *result_ids]
 
-    async def _set_state(self, order_ids: Sequence[uuid.UUID], state: str) -> None:
+    def _set_state(self, order_ids: Sequence[uuid.UUID], state: str) -> Write:
         order_ids = sorted(order_ids)
-        await self.db.fetch(
-            f"UPDATE assessment_order SET state = {{}}, updated_at = {{}} WHERE id IN ({marks(order_ids)})",
-            state,
-            as_datetime(self.clock_ms()),
-            *order_ids,
-        )
+        sql = f"UPDATE assessment_order SET state = {{}}, updated_at = {{}} WHERE id IN ({marks(order_ids)})"
+        return sql, [state, as_datetime(self.clock_ms()), *order_ids]

@@ -34,6 +34,9 @@ from storage.sqlite_files import make_private
 from storage.sqlite_group_commit import GroupCommit
 
 Dialect = Literal["sqlite", "postgresql"]
+#: A data-modifying statement with ``{}`` marks and its arguments: what a caller hands another to make in its own
+#: transaction (on PostgreSQL, as a CTE of one statement: ``Outbox.complete_with``).
+Write = tuple[str, list[Any]]
 #: A statement that writes rows (SQLite: it must run on the writer, in a write transaction).
 _WRITES_ROWS: Final = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
