@@ -96,10 +96,14 @@ class Outbox:
             )
         )
 
-    async def add(self, job: NewJob) -> str | None:
-        """:meth:`enqueue` for a job described beforehand."""
+    async def add(self, job: NewJob, *, after: Sequence[Write] = ()) -> str | None:
+        """:meth:`enqueue` for a job described beforehand; ``after``: the caller's writes, made first in the same
+        transaction (on SQLite with the job's insert in one hop to the writer: ``Database.fetch_each``)."""
         sql, args = self.insert_statement(job)
-        rows = await self.db.write(sql, *args)
+        if after:
+            *_, rows = await self.db.fetch_each([*after, (sql, args)])
+        else:
+            rows = await self.db.write(sql, *args)
         if rows and self.db.is_sqlite:  # delivered when (and only if) the surrounding transaction commits
             await self.db.notify(NOTIFY_CHANNEL, job.kind)
         return str(rows[0]["id"]) if rows else None
@@ -184,13 +188,8 @@ class Outbox:
             for owner, ids in owners.items()
         ]
         if self.db.is_sqlite:
-            held: set[str] = set()
-            async with self.db.tx():
-                for sql, args in writes:
-                    await self.db.fetch(sql, *args)
-                for sql, args in completions:
-                    held |= {str(row["id"]) for row in await self.db.fetch(sql, *args)}
-            return held
+            results = await self.db.fetch_each([*writes, *completions])
+            return {str(row["id"]) for rows in results[len(writes) :] for row in rows}
         parts = [f"w{n} AS ({sql})" for n, (sql, _) in enumerate(writes)]
         parts += [f"d{n} AS ({sql})" for n, (sql, _) in enumerate(completions)]
         done = " UNION ALL ".join(f"SELECT id FROM d{n}" for n in range(len(completions))) or "SELECT NULL AS id"

@@ -229,10 +229,10 @@ class OrderIntake:
                 stored = True if existing is not None else await self.orders.insert(record)
                 if existing is not None:
                     await self.orders.route(record)
-                if stored:
+                if stored and start is not None:  # the entries and the job: one hop to SQLite's writer
+                    await self.outbox.add(start, after=[self.orders.timelines_write(timeline)])
+                elif stored:
                     await self.orders.add_timelines(timeline)
-                    if start is not None:
-                        await self.outbox.add(start)
         if not stored:  # a concurrent duplicate won the race
             winner = await self.orders.by_kombo_id(record.kombo_order_id)
             assert winner is not None

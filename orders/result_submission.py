@@ -119,9 +119,9 @@ class Results:
             latest = await latest_result(self.db, new.order.id)
             if latest is not None and _keeps_out(latest, new):
                 return False, latest
-            await self.db.fetch(f"INSERT INTO order_result ({_RESULT_COLUMNS}) VALUES ({_RESULT_VALUES})", *new.row)
-            await self.orders.add_timeline(new.order.id, "result.submitted", new.timeline_detail)
-            await self.outbox.add(self._job(new))
+            result = (f"INSERT INTO order_result ({_RESULT_COLUMNS}) VALUES ({_RESULT_VALUES})", list(new.row))
+            noted = self.orders.timelines_write([(new.order.id, "result.submitted", new.timeline_detail)])
+            await self.outbox.add(self._job(new), after=[result, noted])
         return True, latest
 
     async def _store_at_once(self, new: _NewResult) -> tuple[bool, dict[str, Any] | None]:

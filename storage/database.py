@@ -15,7 +15,7 @@ import contextvars
 import re
 import sqlite3
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sized
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence, Sized
 from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache, partial
 from pathlib import Path
@@ -326,6 +326,20 @@ class Database:
         except _UNAVAILABLE as exc:
             raise await self._unavailable(exc) from None
         return list(rows or [])
+
+    async def fetch_each(self, statements: Sequence[Write]) -> list[list[dict[str, Any]]]:
+        """Several statements, one after another, in one write transaction (the current one, or their own); each
+        one's rows. On SQLite they go to the writer's thread in one hop (a hop costs 60-100 µs of CPU); on
+        PostgreSQL each is a round trip (a caller that can say it in one statement does: ``Outbox.complete_with``)."""
+        async with self.tx():
+            if not self.is_sqlite:
+                return [await self.fetch(sql, *args) for sql, args in statements]
+            connection = self._sqlite_tx.get()
+            assert connection is not None  # a write transaction holds the writer
+            try:
+                return await connection.run_all([(placeholders(sql, "sqlite"), list(args)) for sql, args in statements])
+            except _UNAVAILABLE as exc:
+                raise await self._unavailable(exc) from None
 
     async def write(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """One statement that writes, atomic on its own: inside a transaction it joins it; outside one it is

@@ -45,6 +45,10 @@ class SqliteConnection:
     async def run(self, sql: str, args: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         return await self._call(partial(self._fetch, sql, args))
 
+    async def run_all(self, statements: list[tuple[str, list[Any]]]) -> list[list[dict[str, Any]]]:
+        """Statements with arguments, one after another, in one hop to the connection's thread; each one's rows."""
+        return await self._call(lambda: [self._fetch(sql, args) for sql, args in statements])
+
     async def run_each(self, statements: list[str]) -> None:
         """Statements without arguments, one after another, in one hop to the connection's thread."""
 

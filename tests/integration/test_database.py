@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings, Settings
 from storage.database import Database
 from storage.migrations import applied_ids, known_ids, migrate, pending_ids
+from storage.sqlite_connections import SqliteConnection
 
 pytestmark = pytest.mark.anyio
 
@@ -84,6 +86,35 @@ async def test_tx_commits_on_success_and_rolls_back_on_error(db: Database) -> No
             raise RuntimeError("boom")
     rows = await db.fetch("SELECT id, label FROM scratch ORDER BY id")
     assert [(row["id"], row["label"]) for row in rows] == [(1, "kept")]
+
+
+async def test_fetch_each_runs_statements_in_order_in_one_transaction(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await db.execute("CREATE TABLE scratch (id INTEGER PRIMARY KEY, label VARCHAR(20))")
+    hops: list[int] = []
+    if db.is_sqlite:  # SQLite: the statements reach the writer's thread in one hop
+        run_all = SqliteConnection.run_all
+
+        async def counted(self: SqliteConnection, statements: list[tuple[str, list[Any]]]) -> Any:
+            hops.append(len(statements))
+            return await run_all(self, statements)
+
+        monkeypatch.setattr(SqliteConnection, "run_all", counted)
+    results = await db.fetch_each(
+        [
+            ("INSERT INTO scratch (id, label) VALUES ({}, {})", [1, "one"]),
+            ("UPDATE scratch SET label = {} WHERE id = {} RETURNING label", ["uno", 1]),
+            ("SELECT COUNT(*) AS n FROM scratch", []),
+        ]
+    )
+    assert [[dict(row) for row in rows] for rows in results] == [[], [{"label": "uno"}], [{"n": 1}]]  # in order
+    assert hops == ([3] if db.is_sqlite else [])
+    with pytest.raises(Exception, match=r"(?i)unique|constraint"):
+        await db.fetch_each(
+            [("INSERT INTO scratch (id) VALUES ({})", [2]), ("INSERT INTO scratch (id) VALUES ({})", [1])]
+        )
+    assert [row["id"] for row in await db.fetch("SELECT id FROM scratch")] == [1]  # the failure undid row 2
 
 
 async def test_nested_tx_joins_the_outer_transaction(db: Database) -> None:
