@@ -12,6 +12,7 @@ one client may hand in another (a scripted one), as httpx's ``MockTransport`` is
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import urllib.request
 from collections.abc import Mapping
@@ -51,13 +52,12 @@ class Reply:
 
 
 class ExchangeFailed(Exception):
-    """No answer: the connection could not be made (``sent`` False: the server saw nothing), broke, or a
-    deadline passed (``timed_out``)."""
+    """No answer: the request could not be sent, the connection could not be made or broke, or a deadline
+    passed (``timed_out``). The message names the failure's class, never a header's value."""
 
-    def __init__(self, message: str, *, timed_out: bool, sent: bool) -> None:
+    def __init__(self, message: str, *, timed_out: bool) -> None:
         super().__init__(message)
         self.timed_out = timed_out
-        self.sent = sent
 
 
 class Exchange(Protocol):
@@ -79,10 +79,13 @@ class AiohttpExchange:
         self._tls = tls
         self._default_headers = dict(default_headers or {})
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._proxies: dict[tuple[str, str], str | None] = {}
 
     def _open(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._loop = loop  # a session is bound to the loop it was opened in (an abandoned one is dropped)
             connector = aiohttp.TCPConnector(ssl=self._tls, limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_S)
             self._session = aiohttp.ClientSession(
                 connector=connector, headers=self._default_headers, cookie_jar=aiohttp.DummyCookieJar()
@@ -113,13 +116,15 @@ class AiohttpExchange:
                 body = await response.read()
                 return Reply(status=response.status, headers=CIMultiDictProxy(response.headers), body=body)
         except aiohttp.ConnectionTimeoutError as exc:
-            raise ExchangeFailed(f"no connection in time ({type(exc).__name__})", timed_out=True, sent=False) from None
+            raise ExchangeFailed(f"no connection in time ({type(exc).__name__})", timed_out=True) from None
         except aiohttp.ClientConnectorError as exc:
-            raise ExchangeFailed(f"no connection ({type(exc).__name__})", timed_out=False, sent=False) from None
+            raise ExchangeFailed(f"no connection ({type(exc).__name__})", timed_out=False) from None
         except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
-            raise ExchangeFailed(f"no answer in time ({type(exc).__name__})", timed_out=True, sent=True) from None
+            raise ExchangeFailed(f"no answer in time ({type(exc).__name__})", timed_out=True) from None
         except aiohttp.ClientError as exc:
-            raise ExchangeFailed(f"the exchange broke ({type(exc).__name__})", timed_out=False, sent=True) from None
+            raise ExchangeFailed(f"the exchange broke ({type(exc).__name__})", timed_out=False) from None
+        except ValueError as exc:  # e.g. a header value with CR/LF (httpx: LocalProtocolError, a TransportError)
+            raise ExchangeFailed(f"the request could not be sent ({type(exc).__name__})", timed_out=False) from None
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -137,4 +142,5 @@ def proxy_from_environment(scheme: str, host: str) -> str | None:
     """The proxy the environment names for ``scheme`` unless ``NO_PROXY`` exempts ``host`` (as httpx reads them)."""
     if not host or urllib.request.proxy_bypass(host):
         return None
-    return urllib.request.getproxies().get(scheme)
+    proxies = urllib.request.getproxies()
+    return proxies.get(scheme) or proxies.get("all")

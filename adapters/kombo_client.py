@@ -116,9 +116,8 @@ class KomboClient:
             reply = await self.http.send(
                 method, self.base_url + path, headers=headers, content=content, deadlines=DEADLINES
             )
-        except ExchangeFailed as exc:
-            what = "did not answer in time" if exc.timed_out else "could not be reached"
-            raise KomboError(f"Kombo {what} ({exc})", retryable=True) from None
+        except ExchangeFailed as exc:  # e.g. "Kombo: no connection (ClientConnectorError)"
+            raise KomboError(f"Kombo: {exc}", retryable=True) from None
         if reply.is_success:
             try:
                 return decode_json(reply.body, Success[data_type], what="Kombo response")  # type: ignore[valid-type]

@@ -36,6 +36,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._disarm_header_deadline()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # Bytes that begin no message (a bare CRLF, which llhttp skips) cancelled uvicorn's keep-alive timer:
+        # between requests, any byte puts the connection on the header clock.
+        between = self.cycle is None or self.cycle.response_complete
+        if between and not self.pipeline and not self.transport.is_closing():
+            self._arm_header_deadline()
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._arm_header_deadline()  # a next request's first byte: its headers are on the clock
@@ -55,6 +63,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _headers_too_slow(self) -> None:
         self._header_deadline = None
+        if self.flow is not None and self.flow.read_paused:  # we stopped reading (pipelined requests wait): not
+            self._arm_header_deadline()  # the client's delay; its clock starts again
+            return
         if not self.transport.is_closing():
             self.logger.info("closing a connection whose request headers took longer than %ss", self.header_timeout_s)
             self.transport.close()

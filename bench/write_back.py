@@ -231,15 +231,17 @@ def submitter(
     async def submit(n: int, order: dict[str, Any]) -> None:
         url = f"{gateway}/v1/tenants/{tenant}/orders/{order['id']}/result"
         body = msgspec.json.encode(result_body(n))
+        give_up = time.monotonic() + 120
         async with semaphore:
             while True:
                 async with session.put(url, data=body, headers=headers) as response:
                     await response.read()
-                    if response.status not in RETRYABLE_STATUSES:
+                    if response.status not in RETRYABLE_STATUSES or time.monotonic() > give_up:
                         response.raise_for_status()
                         return
-                    tally[f"{response.status} Retry-After: {response.headers.get('retry-after')}"] += 1
-                    await asyncio.sleep(float(response.headers.get("retry-after") or 1))
+                    asked = response.headers.get("retry-after")
+                    tally[f"{response.status} Retry-After: {asked}"] += 1
+                    await asyncio.sleep(min(30.0, float(asked)) if asked and asked.isdigit() else 1.0)
 
     return submit
 

@@ -30,12 +30,14 @@ _QUALIFIED: Final = ", ".join(f"outbox_job.{c.strip()}" for c in _COLUMNS.split(
 MAX_ERROR_LENGTH: Final = 4000
 #: PostgreSQL channel a committed enqueue notifies, so idle workers start at once instead of at the next poll.
 NOTIFY_CHANNEL: Final = "assessgate_outbox"
-#: A job of the kind that was due when it was enqueued, never run and still queued: its enqueue notified the
-#: workers (or found such a job itself), and the worker that claims it claims again when its work ends, so a
-#: job enqueued behind it is found then without a notification of its own. Under load this spares PostgreSQL
-#: and every worker a wake-up per job (docs/outbox.md "What wakes a worker"). Index: migration 0019.
+#: A job of the kind and tenant that was due when it was enqueued, never run and still queued: its enqueue
+#: notified the workers (or found such a job itself), and the worker that claims it claims again when its work
+#: ends, so a job enqueued behind it is found then without a notification of its own (the tenant's share holds
+#: both back alike). Under load this spares PostgreSQL and every worker a wake-up per job; what it costs is in
+#: docs/outbox.md "What wakes a worker". Index: migration 0019.
 _ANNOUNCED_WAITS: Final = (
-    "EXISTS (SELECT 1 FROM outbox_job announced WHERE announced.kind = {} AND announced.state = 'queued'"
+    "EXISTS (SELECT 1 FROM outbox_job announced WHERE announced.kind = {}"
+    " AND announced.tenant_id IS NOT DISTINCT FROM {} AND announced.state = 'queued'"
     " AND announced.attempts = 0 AND announced.available_at_ms = announced.created_at_ms)"
 )
 _NOTIFY_UNLESS_ANNOUNCED: Final = (
@@ -118,7 +120,11 @@ class Outbox:
         # On PostgreSQL the NOTIFY rides on the insert (one round trip, not two); it is sent, like a separate
         # pg_notify, only for a row actually inserted and only when the transaction commits; and not when an
         # announced job of the kind still waits (_ANNOUNCED_WAITS): the workers are awake for that one already.
-        notify = ([], "") if self.db.is_sqlite else ([job.kind, NOTIFY_CHANNEL, job.kind], _NOTIFY_UNLESS_ANNOUNCED)
+        notify = (
+            ([], "")
+            if self.db.is_sqlite
+            else ([job.kind, job.tenant_id, NOTIFY_CHANNEL, job.kind], _NOTIFY_UNLESS_ANNOUNCED)
+        )
         sql = f"INSERT INTO outbox_job ({_COLUMNS}) {rows} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id{notify[1]}"
         args = [uuid.uuid4(), job.tenant_id, job.kind, encoded.decode(), job.dedupe_key, job.max_attempts]
         due = job.run_at_ms if job.run_at_ms is not None else job.now_ms
@@ -175,7 +181,9 @@ class Outbox:
         """Make ``writes`` (data-modifying statements: what the jobs did) and mark the jobs done, atomically;
         returns the ids whose leases held. On PostgreSQL one statement (each write a CTE beside the completion,
         one statement per lease owner: a batch comes from one claim), one round trip; on SQLite one transaction.
-        The writes must not touch the jobs' rows (PostgreSQL forbids one statement updating a row twice)."""
+        No two writes may update one row, nor touch the jobs' rows: in one PostgreSQL statement only one of two
+        updates of a row takes effect, silently. The sub-statements' order, and so their locks', is PostgreSQL's
+        to choose: a deadlock with another transaction fails the statement, and the batch retries job by job."""
         owners: dict[str | None, list[uuid.UUID]] = {}
         for job in jobs:
             owners.setdefault(job.lease_owner, []).append(uuid.UUID(job.id))
@@ -210,14 +218,17 @@ class Outbox:
         )
 
     async def release_lease(self, job: Job, *, now_ms: int) -> bool:
-        """Give an unfinished job back (graceful shutdown) without counting the attempt."""
+        """Give an unfinished job back (graceful shutdown) without counting the attempt; the other workers are
+        told (on PostgreSQL it may be 'announced' again: attempts 0, due since its enqueue)."""
+        notify = ([], "") if self.db.is_sqlite else ([NOTIFY_CHANNEL], ", pg_notify({}, kind) IS NULL AS notified")
         rows = await self.db.write(
             "UPDATE outbox_job SET state = 'queued', lease_until_ms = NULL, lease_owner = NULL,"
             " attempts = attempts - 1, updated_at_ms = {} WHERE id = {} AND lease_owner = {} AND state = 'running'"
-            " RETURNING id",
+            f" RETURNING id{notify[1]}",
             now_ms,
             uuid.UUID(job.id),
             job.lease_owner,
+            *notify[0],
         )
         return bool(rows)
 

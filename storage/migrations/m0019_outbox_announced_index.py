@@ -14,6 +14,6 @@ def statements(dialect: Dialect) -> list[str]:
     if dialect == "sqlite":
         return []
     return [
-        "CREATE INDEX outbox_job_announced ON outbox_job (kind)"
+        "CREATE INDEX outbox_job_announced ON outbox_job (kind, tenant_id)"
         " WHERE state = 'queued' AND attempts = 0 AND available_at_ms = created_at_ms"
     ]

@@ -19,6 +19,7 @@ from agtest.servers import free_port
 pytestmark = pytest.mark.anyio
 QUICK = Deadlines(connect=2, read=0.3, total=5)
 
+
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
@@ -97,14 +98,14 @@ async def test_keeps_one_connection_for_calls_one_after_another(exchange: Aiohtt
     assert connections == 1
 
 
-async def test_a_port_nobody_listens_on_fails_as_not_sent(exchange: AiohttpExchange) -> None:
+async def test_a_port_nobody_listens_on_is_a_failed_exchange(exchange: AiohttpExchange) -> None:
     async with exchange:
         with pytest.raises(ExchangeFailed) as caught:
             await exchange.send("GET", f"http://127.0.0.1:{free_port()}/", headers={}, content=None, deadlines=QUICK)
-    assert (caught.value.sent, caught.value.timed_out) == (False, False)
+    assert not caught.value.timed_out
 
 
-async def test_an_answer_that_does_not_come_times_out_as_sent(exchange: AiohttpExchange) -> None:
+async def test_an_answer_that_does_not_come_times_out(exchange: AiohttpExchange) -> None:
     release = asyncio.Event()
 
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -115,7 +116,7 @@ async def test_an_answer_that_does_not_come_times_out_as_sent(exchange: AiohttpE
         with pytest.raises(ExchangeFailed) as caught:
             await exchange.send("PUT", url, headers={}, content=b"{}", deadlines=QUICK)
         release.set()
-    assert (caught.value.sent, caught.value.timed_out) == (True, True)
+    assert caught.value.timed_out
 
 
 async def test_a_hang_up_mid_answer_is_a_broken_exchange(exchange: AiohttpExchange) -> None:
@@ -128,7 +129,7 @@ async def test_a_hang_up_mid_answer_is_a_broken_exchange(exchange: AiohttpExchan
     async with listening(hang_up) as url, exchange:
         with pytest.raises(ExchangeFailed) as caught:
             await exchange.send("PUT", url, headers={}, content=b"{}", deadlines=QUICK)
-    assert (caught.value.sent, caught.value.timed_out) == (True, False)
+    assert not caught.value.timed_out
 
 
 async def test_reopens_after_close(exchange: AiohttpExchange) -> None:
@@ -174,3 +175,63 @@ async def test_requests_go_through_the_environments_proxy(monkeypatch: pytest.Mo
         async with AiohttpExchange(tls=tls_context()) as exchange:
             reply = await exchange.send("GET", "http://kombo.invalid/v1/x", headers={}, content=None, deadlines=QUICK)
     assert (reply.body, seen) == (b"ok", [b"GET http://kombo.invalid/v1/x HTTP/1.1"])
+
+
+def answering(raw: bytes) -> Handler:
+    """A server that reads one request and answers ``raw``, whatever it is."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await read_request(reader)
+        except asyncio.IncompleteReadError:
+            return  # nothing was sent
+        writer.write(raw)
+        await writer.drain()
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"garbage that is not http\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nnotgz",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX: " + b"a" * 20000 + b"\r\nContent-Length: 0\r\n\r\n",
+    ],
+)
+async def test_a_broken_answer_is_a_failed_exchange(exchange: AiohttpExchange, raw: bytes) -> None:
+    async with listening(answering(raw)) as url, exchange:
+        with pytest.raises(ExchangeFailed):
+            await exchange.send("GET", url, headers={}, content=None, deadlines=QUICK)
+
+
+async def test_a_header_that_cannot_be_sent_is_a_failed_exchange(exchange: AiohttpExchange) -> None:
+    """Found in review: aiohttp raised a bare ValueError for a line break in a header value (an integration id
+    from a webhook, say), which would have been a crash, not a KomboError."""
+    async with listening(answering(b"HTTP/1.1 204 No Content\r\n\r\n")) as url, exchange:
+        with pytest.raises(ExchangeFailed) as caught:
+            await exchange.send("GET", url, headers={"X-Integration-Id": "a\r\nb"}, content=None, deadlines=QUICK)
+    assert not caught.value.timed_out
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")  # the first loop's session, dropped unclosed with its loop
+def test_an_exchange_used_from_a_second_event_loop_opens_a_session_there() -> None:
+    """Found in review: a session belongs to the event loop it was opened in; an embedding application or a
+    test that used the exchange from a new loop got 'Event loop is closed'."""
+    exchange = AiohttpExchange(tls=tls_context())
+
+    async def once() -> int:
+        async with listening(answering(b"HTTP/1.1 204 No Content\r\n\r\n")) as url:
+            return (await exchange.send("GET", url, headers={}, content=None, deadlines=QUICK)).status
+
+    assert asyncio.run(once()) == 204
+    assert asyncio.run(once()) == 204
+
+
+def test_all_proxy_is_the_fallback_as_for_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", "http://proxy.internal:3128")
+    assert proxy_from_environment("https", "api.kombo.dev") == "http://proxy.internal:3128"

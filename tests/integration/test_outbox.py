@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections import Counter
 from collections.abc import Awaitable
+from typing import Any
 
 import msgspec
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from agtest import only_postgres, only_sqlite
 from core.errors import AssessgateError
 from jobs.kinds import JobContext, JobKind, JobRegistry
-from jobs.lifecycle import JobState
+from jobs.lifecycle import Job, JobState
 from jobs.outbox import NOTIFY_CHANNEL, Outbox
 from jobs.retry_policy import Failure, ParkJob, RetryAt
 from jobs.worker import Worker
@@ -413,6 +415,100 @@ async def test_jobs_enqueued_without_a_notification_run_without_waiting_for_the_
     finally:
         stop.set()
         await asyncio.gather(*runners)
+        await other.close()
+
+
+def claims_coming_back(worker: Worker) -> asyncio.Event:
+    """An event the worker sets each time one of its claims has come back (a test clears it, then waits)."""
+    came_back = asyncio.Event()
+    claim = worker.outbox.claim
+
+    async def watched(**kwargs: Any) -> list[Job]:
+        try:
+            return await claim(**kwargs)
+        finally:
+            came_back.set()
+
+    worker.outbox.claim = watched  # type: ignore[method-assign]
+    return came_back
+
+
+@only_postgres
+async def test_a_job_of_another_tenant_is_not_held_up_by_a_tenant_at_its_limit(db: Database) -> None:
+    """Found in review: tenant A at its limit (one job running) leaves its next job queued, looking announced;
+    tenant B's job of that kind was then enqueued without a notification, and waited for the poll while the
+    worker had free slots. Only a job of the same tenant, held by the same limit, now spares a notification."""
+    tenant_a, tenant_b = (uuid.UUID(t) for t in await make_tenants(db, 2))
+    release, started_a1, ran_b = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def handle(payload: Ping, ctx: JobContext) -> None:
+        if payload.n == 1:
+            started_a1.set()
+            await release.wait()
+        if payload.n == 3:
+            ran_b.set()
+
+    stop = asyncio.Event()
+    worker = Worker(db, registry_with(handle), poll_interval_s=600, concurrency=4, tenant_concurrency=1)
+    claim_came_back = claims_coming_back(worker)
+    runner = asyncio.create_task(worker.run(stop))
+    other = Database(db.settings)  # another process's connections: only NOTIFY reaches the worker
+    await other.start()
+    try:
+        await worker.idle.wait()
+        outbox = Outbox(other)
+        await outbox.enqueue("ping", Ping(n=1), now_ms=wall_ms(), tenant_id=tenant_a)
+        await asyncio.wait_for(started_a1.wait(), timeout=10)
+        claim_came_back.clear()
+        await outbox.enqueue("ping", Ping(n=2), now_ms=wall_ms(), tenant_id=tenant_a)  # held by the tenant limit
+        await asyncio.wait_for(claim_came_back.wait(), timeout=10)  # the claim it woke came back empty (A's limit)
+        await outbox.enqueue("ping", Ping(n=3), now_ms=wall_ms(), tenant_id=tenant_b)
+        await asyncio.wait_for(ran_b.wait(), timeout=10)  # a free slot: at once, not at the poll in ten minutes
+    finally:
+        release.set()
+        stop.set()
+        await runner
+        await other.close()
+
+
+@only_postgres
+async def test_a_lease_given_back_at_shutdown_wakes_the_other_workers(db: Database) -> None:
+    """Found in review: a stopping worker gave its unfinished job back with attempts 0 and due since its enqueue,
+    so it looked announced, and neither it nor the next jobs of its kind woke anyone until the poll."""
+    release, started, ran = asyncio.Event(), asyncio.Event(), set[int]()
+    both_ran = asyncio.Event()
+
+    async def handle(payload: Ping, ctx: JobContext) -> None:
+        if payload.n == 1 and not started.is_set():
+            started.set()
+            await release.wait()
+            return
+        ran.add(payload.n)
+        if ran == {1, 2}:
+            both_ran.set()
+
+    stopping, staying = asyncio.Event(), asyncio.Event()
+    first = Worker(db, registry_with(handle), poll_interval_s=600, concurrency=1, grace_s=0.05)
+    second = Worker(db, registry_with(handle), poll_interval_s=600, concurrency=4)
+    other = Database(db.settings)
+    await other.start()
+    first_runner = asyncio.create_task(first.run(stopping))
+    second_runner: asyncio.Task[None] | None = None
+    try:
+        await first.idle.wait()
+        await Outbox(other).enqueue("ping", Ping(n=1), now_ms=wall_ms())
+        await asyncio.wait_for(started.wait(), timeout=10)  # the first worker holds job 1
+        second_runner = asyncio.create_task(second.run(staying))
+        await second.idle.wait()  # its first claim found job 1 leased; it waits for ten minutes
+        stopping.set()
+        await first_runner  # gives job 1 back
+        await Outbox(other).enqueue("ping", Ping(n=2), now_ms=wall_ms())
+        await asyncio.wait_for(both_ran.wait(), timeout=10)  # the job given back and the next one, at once
+    finally:
+        release.set()
+        stopping.set()
+        staying.set()
+        await asyncio.gather(first_runner, *([second_runner] if second_runner is not None else []))
         await other.close()
 
 

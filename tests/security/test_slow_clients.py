@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -137,3 +138,76 @@ def test_beyond_the_connection_cap_requests_get_503(tmp_path: Path) -> None:
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: gate\r\nConnection: close\r\n\r\n")
             received, _ = read_until_closed(sock)
     assert received.startswith(b"HTTP/1.1 503 "), received[:200]
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One response's head (its body read past, by Content-Length)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
+@pytest.mark.parametrize(
+    ("request_head", "then"),
+    [
+        (b"GET /health HTTP/1.1\r\nHost: gate\r\n\r\n", b"\r\n"),  # a bare CRLF begins no message
+        (b"GET /health HTTP/1.1\r\nHost: gate\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n", b"G"),
+    ],
+)
+def test_bytes_that_begin_no_request_after_a_response_are_still_cut_off(
+    port: int, request_head: bytes, then: bytes
+) -> None:
+    """Found in review: after a response, bytes that llhttp does not take as a request's beginning cancelled
+    uvicorn's keep-alive timer and armed no header deadline, so the connection was held for ever (h11 answered
+    400 and closed)."""
+    with connect(port) as sock:
+        sock.sendall(request_head)
+        assert read_response(sock).startswith(b"HTTP/1.1 200 ")
+        sock.sendall(then)
+        _, waited = read_until_closed(sock)
+    assert waited < PATIENCE
+
+
+async def slow_or_quick(scope: Any, receive: Any, send: Any) -> None:
+    """An app whose ``/slow`` takes 2 s: longer than the header deadline of the test below."""
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/slow":
+        await asyncio.sleep(2)
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_pipelined_requests_waiting_for_a_slow_one_are_not_cut_off() -> None:
+    """Found in review: while an earlier request runs, the server stops reading; a pipelined request whose
+    headers came in two segments then sat half-read past the header deadline, and the connection was closed
+    with the slow request's answer. The client was not slow: the server was not reading."""
+    settings = ServerSettings(header_timeout_s=0.5, body_timeout_s=5, keep_alive_s=5)
+    port = free_port()
+    server = uvicorn.Server(uvicorn_config(slow_or_quick, settings, host="127.0.0.1", port=port))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        threading.Event().wait(0.01)
+    try:
+        with connect(port) as sock:
+            sock.sendall(
+                b"GET /slow HTTP/1.1\r\nHost: g\r\n\r\nGET /a HTTP/1.1\r\nHost: g\r\n\r\nGET /b HTTP/1.1\r\nHo"
+            )
+            threading.Event().wait(0.05)  # the third request's headers end in a later segment, as a network splits them
+            sock.sendall(b"st: g\r\n\r\n")
+            received = b""
+            while received.count(b"HTTP/1.1 200") < 3 and (chunk := sock.recv(65536)):
+                received += chunk
+        assert received.count(b"HTTP/1.1 200") == 3, received
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -104,16 +104,17 @@ async def test_errors_are_classified_by_code(
 
 async def test_timeouts_and_refused_connections_are_retryable() -> None:
     def timeout(_request: Sent) -> Reply:
-        raise ExchangeFailed("no answer in time", timed_out=True, sent=True)
+        raise ExchangeFailed("no answer in time (ServerTimeoutError)", timed_out=True)
 
     def refused(_request: Sent) -> Reply:
-        raise ExchangeFailed("no connection", timed_out=False, sent=False)
+        raise ExchangeFailed("no connection (ClientConnectorError)", timed_out=False)
 
-    for handler, says in ((timeout, "did not answer in time"), (refused, "could not be reached")):
+    cases = ((timeout, "no answer in time (ServerTimeoutError)"), (refused, "no connection (ClientConnectorError)"))
+    for handler, says in cases:
         with pytest.raises(KomboError) as caught:
             await client_for(handler).put_packages("sandbox:abc", REQUEST)
         assert classify(caught.value) == Outcome.RETRY
-        assert says in caught.value.message
+        assert caught.value.message == f"Kombo: {says}"
 
 
 async def test_a_success_that_is_not_kombos_envelope_is_retryable() -> None:
