@@ -94,7 +94,9 @@ async def test_a_result_costs_a_bounded_number_of_round_trips(
     assert per_result(submission) <= (6 if db.is_sqlite else 3)
     # Write-back, in batches: a claim, a read and a commit per batch; on PostgreSQL the commit (three writes and
     # the jobs' completion) is one statement (Outbox.complete_with); SQLite's claim is a transaction of its own.
-    assert per_result(write_back) <= (3.5 if db.is_sqlite else 1.5)
+    # The commits follow the calls' answers (group commit): at worst, on a busy machine, one commit per result,
+    # which the bounds allow, with the drain's closing empty claims (seen: SQLite 3.2-3.67, PostgreSQL 1.0-1.3).
+    assert per_result(write_back) <= (4 if db.is_sqlite else 1.7)
 
 
 async def test_an_order_costs_a_bounded_number_of_round_trips(
