@@ -52,6 +52,20 @@ async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
     return head, await reader.readexactly(length)
 
 
+def answering(raw: bytes) -> Handler:
+    """A server that reads one request and answers ``raw``, whatever it is."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await read_request(reader)
+        except asyncio.IncompleteReadError:
+            return  # nothing was sent
+        writer.write(raw)
+        await writer.drain()
+
+    return answer
+
+
 @pytest.fixture
 def exchange() -> AiohttpExchange:
     return AiohttpExchange(tls=tls_context(), default_headers={"User-Agent": "assessgate"})
@@ -120,11 +134,7 @@ async def test_an_answer_that_does_not_come_times_out(exchange: AiohttpExchange)
 
 
 async def test_a_hang_up_mid_answer_is_a_broken_exchange(exchange: AiohttpExchange) -> None:
-    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"par')
-        await writer.drain()
-        writer.close()
+    hang_up = answering(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"par')  # then the connection closes
 
     async with listening(hang_up) as url, exchange:
         with pytest.raises(ExchangeFailed) as caught:
@@ -133,13 +143,7 @@ async def test_a_hang_up_mid_answer_is_a_broken_exchange(exchange: AiohttpExchan
 
 
 async def test_reopens_after_close(exchange: AiohttpExchange) -> None:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-        await writer.drain()
-        writer.close()
-
-    async with listening(answer) as url:
+    async with listening(answering(b"HTTP/1.1 204 No Content\r\n\r\n")) as url:
         async with exchange:
             assert (await exchange.send("GET", url, headers={}, content=None, deadlines=QUICK)).status == 204
         async with exchange:  # a gateway stopped and started again in one process
@@ -175,20 +179,6 @@ async def test_requests_go_through_the_environments_proxy(monkeypatch: pytest.Mo
         async with AiohttpExchange(tls=tls_context()) as exchange:
             reply = await exchange.send("GET", "http://kombo.invalid/v1/x", headers={}, content=None, deadlines=QUICK)
     assert (reply.body, seen) == (b"ok", [b"GET http://kombo.invalid/v1/x HTTP/1.1"])
-
-
-def answering(raw: bytes) -> Handler:
-    """A server that reads one request and answers ``raw``, whatever it is."""
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await read_request(reader)
-        except asyncio.IncompleteReadError:
-            return  # nothing was sent
-        writer.write(raw)
-        await writer.drain()
-
-    return answer
 
 
 @pytest.mark.parametrize(
