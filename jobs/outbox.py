@@ -172,11 +172,6 @@ class Outbox:
         """Mark done; False when the lease was lost meanwhile (the fencing check)."""
         return await self._finish(job, JobState.DONE, now_ms=now_ms, available_at_ms=job.available_at_ms, error=None)
 
-    async def complete_many(self, jobs: Sequence[Job], *, now_ms: int) -> set[str]:
-        """Mark several jobs done; returns the ids whose leases held (the fencing check of :meth:`complete`, job
-        by job)."""
-        return await self.complete_with(jobs, (), now_ms=now_ms)
-
     async def complete_with(self, jobs: Sequence[Job], writes: Sequence[Write], *, now_ms: int) -> set[str]:
         """Make ``writes`` (data-modifying statements: what the jobs did) and mark the jobs done, atomically;
         returns the ids whose leases held. On PostgreSQL one statement (each write a CTE beside the completion,

@@ -123,12 +123,12 @@ class WriteBacks:
             await self.orders.add_timeline(state.order_id, "write_back.failed", detail)
             if (not failure.retryable or ctx.last_attempt) and not isinstance(failure, ParkJob):
                 # Dead: the order needs an operator, who fixes the cause and retries the job.
-                async with self.db.tx():
-                    for sql, args in (
+                await self.db.fetch_each(
+                    [
                         self._mark([state.result_id], WriteBackState.FAILED),
                         self._set_state([state.order_id], OrderStatus.NEEDS_ATTENTION),
-                    ):
-                        await self.db.fetch(sql, *args)
+                    ]
+                )
             raise failure from None
         return [w.message for w in warnings]
 

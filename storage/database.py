@@ -168,10 +168,8 @@ class Database:
         Never hold one across an HTTP call: on SQLite it blocks every other writer meanwhile.
         """
         if self._in_tx.get():
-            if write and self._read_only.get():
-                raise RuntimeError(
-                    "a write inside a read-only transaction (Database.tx(write=False)) would not be atomic"
-                )
+            if write:
+                self._refuse_if_read_only()
             yield
             return
         token = self._in_tx.set(True)
@@ -204,6 +202,10 @@ class Database:
             self._read_only.reset(read_only)
             self._pending.reset(pending_token)
         self._announce(pending)  # reached only after a commit
+
+    def _refuse_if_read_only(self) -> None:
+        if self._read_only.get():
+            raise RuntimeError("a write inside a read-only transaction (Database.tx(write=False)) would not be atomic")
 
     @asynccontextmanager
     async def _read_transaction(self, connection: SqliteConnection) -> AsyncIterator[None]:
@@ -256,8 +258,7 @@ class Database:
     async def _run_sqlite(self, sql: str, args: list[Any]) -> list[dict[str, Any]]:
         connection = self._sqlite_tx.get()
         if _WRITES_ROWS.match(sql):
-            if self._read_only.get():
-                raise RuntimeError("a write inside a read-only transaction (tx(write=False)) would not be atomic")
+            self._refuse_if_read_only()
             if connection is None:  # a write outside a transaction: on the writer, as Database.write does, not on a
                 async with self.tx():  # reader, which would take the file's lock behind the writer's back
                     return await self._run_sqlite(sql, args)

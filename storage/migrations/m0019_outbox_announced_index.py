@@ -1,6 +1,6 @@
 """The index an enqueue on PostgreSQL asks before it notifies (jobs/outbox.py ``_ANNOUNCED_WAITS``): the queued
-jobs of a kind that were due when enqueued and never ran. Partial, so it holds only the jobs waiting for their
-first claim; SQLite notifies in-process and never asks.
+jobs of a kind and tenant that were due when enqueued and never ran. Partial, so it holds only the jobs waiting
+for their first claim; SQLite notifies in-process and never asks.
 """
 
 from __future__ import annotations
