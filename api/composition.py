@@ -115,6 +115,7 @@ class Gateway:
             concurrency=concurrency,
             tenant_concurrency=self.settings.worker_tenant_concurrency,
             batch_size=self.settings.worker_batch_size,
+            batch_linger_s=self.settings.worker_batch_linger_ms / 1000,
             lease_ms=self.settings.worker_lease_s * 1000,
             clock=self.clock,
             name=name,

@@ -162,6 +162,9 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: Most jobs of a batched kind (result write-backs) one of a worker's slots runs at once: one read, each
     #: job's Kombo call, and a commit for those that answered (1: a job a slot, as other kinds run).
     worker_batch_size: Annotated[int, Meta(ge=1, le=100), EnvVar("WORKER_BATCH_SIZE")] = 32
+    #: Milliseconds a claim of write-backs waits, while results stream in, so that those arriving meanwhile join
+    #: its batch (the first after a quiet spell is claimed at once); 0: never waits (``jobs/worker.py``).
+    worker_batch_linger_ms: Annotated[int, Meta(ge=0, le=1000), EnvVar("WORKER_BATCH_LINGER_MS")] = 20
     #: Seconds a worker holds a job before another may take it over (a killed worker's jobs rerun after this).
     worker_lease_s: Annotated[int, Meta(ge=5, le=3600), EnvVar("WORKER_LEASE_S")] = 60
     #: Port on ``host`` where ``assessgate worker`` serves ``/metrics`` and ``/health``; 0: none (several workers

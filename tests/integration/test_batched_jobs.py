@@ -183,6 +183,80 @@ async def test_a_batched_job_due_without_a_notification_runs_within_a_poll_under
         await running
 
 
+def records_announced(recorder: Recorder) -> asyncio.Event:
+    """An event set each time the recorder records a batch (a test clears it, then waits)."""
+    recorded = asyncio.Event()
+    record = recorder.record
+
+    def noting(done: Sequence[tuple[int, Any]]) -> list[Write]:
+        recorded.set()
+        return record(done)
+
+    recorder.record = noting  # type: ignore[method-assign]
+    return recorded
+
+
+def lingering_worker(db: Database, recorder: Recorder, linger_s: float) -> Worker:
+    """A worker that polls every ten minutes and treats every notification but its first as part of a stream."""
+    registry = JobRegistry([recorder.kind()])
+    return Worker(db, registry, poll_interval_s=600, batch_linger_s=linger_s, stream_within_s=60, rng=random.Random(1))
+
+
+async def test_in_a_stream_of_enqueues_a_claim_lingers_so_that_jobs_arriving_meanwhile_join_its_batch(
+    db: Database,
+) -> None:
+    """Issue #18: with several workers, whichever was idle when a result arrived took it alone, so claims and
+    commits per result grew with the workers. A notification close behind another makes its claim linger; the
+    first after a quiet spell is claimed at once."""
+    recorder = await recorder_for(db)
+    recorded = records_announced(recorder)
+    linger_s = 1.0
+    worker = lingering_worker(db, recorder, linger_s)
+    outbox, loop, stop = Outbox(db), asyncio.get_running_loop(), asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await worker.idle.wait()
+        enqueued = loop.time()
+        await outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms())
+        await asyncio.wait_for(recorded.wait(), timeout=10)
+        first_took = loop.time() - enqueued
+        recorded.clear()
+        await worker.idle.wait()  # job 1 is done and the worker sleeps again
+        enqueued = loop.time()
+        for n in (2, 3, 4):  # one after the other, each notified (or spared: job 2 is announced and waits)
+            await outbox.enqueue("test.batched", Item(n=n), now_ms=wall_clock_ms())
+        await asyncio.wait_for(recorded.wait(), timeout=10)
+        stream_took = loop.time() - enqueued
+    finally:
+        stop.set()
+        await running
+    assert first_took < linger_s  # a quiet queue: at once
+    assert recorder.loads == [[1], [2, 3, 4]]
+    assert stream_took >= linger_s  # the claim waited for the jobs behind job 2 (without the linger: 15-20 ms)
+
+
+async def test_a_stream_of_notifications_does_not_put_a_lingering_claim_off(db: Database) -> None:
+    """Notifications coming faster than the linger do not put the claim off for ever: it comes one linger after the
+    notification that began it, however many follow."""
+    recorder = await recorder_for(db)
+    recorded = records_announced(recorder)
+    worker = lingering_worker(db, recorder, 0.3)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await worker.idle.wait()
+        worker.wake("test.batched")  # a notification: the stream begins (nothing is due, the claim finds nothing)
+        await Outbox(db).enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms())  # its notification lingers
+        async with asyncio.timeout(10):
+            while not recorded.is_set():  # notifications keep coming, faster than the linger
+                worker.wake("test.batched")
+                await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await running
+    assert recorder.loads == [[1]]
+
+
 def test_a_kind_runs_either_one_job_at_a_time_or_in_batches() -> None:
     async def handler(payload: Item, ctx: JobContext) -> None:
         return None
