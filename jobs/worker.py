@@ -52,7 +52,7 @@ MAX_BATCHES: Final = 2
 QUIET_FIRST_S: Final = 0.01
 QUIET_MAX_S: Final = 0.1
 #: A notification of a batched kind counts as part of a stream when the one before it came within this many
-#: lingers (``Worker(batch_linger_s=...)``): 2.5 x 20 ms, so about 25 results a second or more.
+#: lingers (``Worker(batch_linger_s=...)``): 2.5 x 20 ms, a gap of 50 ms, so 20 notifications a second or more.
 STREAM_WITHIN_LINGERS: Final = 2.5
 
 
@@ -119,6 +119,7 @@ class Worker:
         self._quiet_s = 0.0
         self._linger_until = 0.0  # loop time until which a claim for batched kinds waits (batch_linger_s)
         self._notified_at: float | None = None  # loop time of the last notification of a batched kind
+        self._stopping = False
         self._next_poll = 0.0  # loop time of the next poll (see _poll_if_due)
         #: Classes whose hint was used up without a claim (no room): a running task's end hints them again.
         self._owed: set[str] = set()
@@ -131,10 +132,10 @@ class Worker:
         if kind in self._batched:
             now = asyncio.get_running_loop().time()
             streaming = self._notified_at is not None and now - self._notified_at <= self.stream_within_s
-            if streaming and self._linger_until <= now:  # a later notification does not put the claim off again
-                self._linger_until = now + self.batch_linger_s
             self._notified_at = now
             if not self._batches_running:  # else the running batch's end claims it, with whatever else came
+                if streaming and self._linger_until <= now:  # a later notification does not put the claim off
+                    self._linger_until = now + self.batch_linger_s
                 self._hints.add(BATCHED)
         else:
             self._hints |= {SINGLE} if kind else {BATCHED, SINGLE}
@@ -169,6 +170,7 @@ class Worker:
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
+        self._stopping = True  # a linger under way ends
         self._wake.set()
 
     async def schedule_periodic(self) -> None:
@@ -320,12 +322,13 @@ class Worker:
         """Until there is something to claim: at once when a claim is due (a full claim may have left more, a
         notification came during the claim), else until a wake-up (a notification with work for this worker,
         a running job's end, which frees a slot and its tenant's share, or the stop) or the poll interval.
-        After a claim that found nothing, a claim waits at least until the quiet period ends."""
+        After a claim that found nothing, a claim waits at least until the quiet period ends; one that lingers
+        (``batch_linger_s``) until the linger ends, or a wake-up with other work, or the stop."""
         loop = asyncio.get_running_loop()
         quiet = self._quiet_until - loop.time()
-        if self._hints and quiet <= 0 and not self._lingers(loop):
+        if self._hints and quiet <= 0 and not self.lingering:
             return
-        if not self._running:
+        if not self._running and not self.lingering:
             self.idle.set()
         try:
             if quiet > 0:
@@ -334,15 +337,21 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.0, self._next_poll - loop.time())):
                         await self._wake.wait()
-            if self._lingers(loop):
-                await asyncio.sleep(self._linger_until - loop.time())
+            while self.lingering:  # a job of a single kind, a single job's end or the stop cut it short
+                self.idle.clear()
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._linger_until - loop.time()):
+                        await self._wake.wait()
         finally:
             self.idle.clear()
 
-    def _lingers(self, loop: asyncio.AbstractEventLoop) -> bool:
+    @property
+    def lingering(self) -> bool:
         """Whether the next claim waits for more jobs to join its batch: it asks only for batched kinds, and a
         notification in a stream set a linger that has not run out (``batch_linger_s``)."""
-        return self._hints == {BATCHED} and self._linger_until > loop.time()
+        loop = asyncio.get_running_loop()
+        return not self._stopping and self._hints == {BATCHED} and self._linger_until > loop.time()
 
     def _poll_if_due(self) -> None:
         """The poll: every ``poll_interval_s`` (jittered) a claim asks for every kind, however often the worker

@@ -237,24 +237,114 @@ async def test_in_a_stream_of_enqueues_a_claim_lingers_so_that_jobs_arriving_mea
 
 async def test_a_stream_of_notifications_does_not_put_a_lingering_claim_off(db: Database) -> None:
     """Notifications coming faster than the linger do not put the claim off for ever: it comes one linger after the
-    notification that began it, however many follow."""
+    notification that began it, however many follow (found in review: the first version of this test never
+    lingered, its claim found the job it was meant to wait for)."""
     recorder = await recorder_for(db)
     recorded = records_announced(recorder)
-    worker = lingering_worker(db, recorder, 0.3)
+    linger_s = 0.3
+    worker = lingering_worker(db, recorder, linger_s)
+    outbox, loop, stop = Outbox(db), asyncio.get_running_loop(), asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await worker.idle.wait()
+        await outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms())  # the stream begins: claimed at once
+        await asyncio.wait_for(recorded.wait(), timeout=10)
+        recorded.clear()
+        await worker.idle.wait()
+        enqueued = loop.time()
+        await outbox.enqueue("test.batched", Item(n=2), now_ms=wall_clock_ms())  # its claim lingers
+        async with asyncio.timeout(10):
+            while not recorded.is_set():  # more notifications, faster than the linger
+                worker.wake("test.batched")
+                await asyncio.sleep(0.01)
+        took = loop.time() - enqueued
+    finally:
+        stop.set()
+        await running
+    assert recorder.loads == [[1], [2]]
+    assert took >= linger_s
+
+
+async def test_a_job_that_runs_alone_and_the_stop_cut_a_linger_short(db: Database) -> None:
+    """Found in review: the linger was a plain sleep, so a job of a kind that runs alone, enqueued meanwhile,
+    waited for it, as did the stop. A linger of ten minutes shows it: neither waits for it."""
+    recorder = await recorder_for(db)
+    ran = asyncio.Event()
+
+    async def single(payload: Item, ctx: JobContext) -> None:
+        ran.set()
+
+    registry = JobRegistry([recorder.kind(), JobKind("test.single", Item, single)])
+    worker = Worker(db, registry, poll_interval_s=600, batch_linger_s=600, stream_within_s=600)
+    outbox, stop = Outbox(db), asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await worker.idle.wait()
+        worker.wake("test.batched")
+        worker.wake("test.batched")  # a stream: the worker lingers for ten minutes
+        assert worker.lingering
+        await outbox.enqueue("test.single", Item(n=1), now_ms=wall_clock_ms())
+        await asyncio.wait_for(ran.wait(), timeout=10)
+        worker.wake("test.batched")  # lingering again, then stopped
+        worker.wake("test.batched")
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+
+
+async def test_a_batch_that_ends_claims_at_once_what_came_while_it_ran(db: Database) -> None:
+    """Found in review: a notification while the worker's batch ran set a linger for the claim at its end, though
+    the jobs had waited for the whole batch already. A linger of ten minutes shows that claim does not wait."""
+    recorder = await recorder_for(db, slow={1})
+    acting = asyncio.Event()
+    act = recorder.act
+
+    async def announcing(n: int, ctx: JobContext) -> int:
+        acting.set()
+        return await act(n, ctx)
+
+    recorder.act = announcing  # type: ignore[method-assign]
+    recorded = records_announced(recorder)
+    worker = lingering_worker(db, recorder, 600)
+    outbox, stop = Outbox(db), asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await worker.idle.wait()
+        await outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms())  # claimed at once; its act waits
+        await asyncio.wait_for(acting.wait(), timeout=10)
+        await outbox.enqueue("test.batched", Item(n=2), now_ms=wall_clock_ms())  # a stream, while the batch runs
+        worker.wake("test.batched")  # its notification, for certain before the batch ends
+        recorder.release.set()
+        async with asyncio.timeout(10):
+            while recorder.loads != [[1], [2]] or len(recorder.recorded) < 2:
+                recorded.clear()
+                await recorded.wait()
+    finally:
+        stop.set()
+        await running
+
+
+async def test_only_a_notification_close_behind_another_lingers(db: Database) -> None:
+    """The first notification after a quiet spell, longer than ``stream_within_s``, is claimed at once; one close
+    behind it lingers. By default the spell is 2.5 lingers."""
+    recorder = await recorder_for(db)
+    registry = JobRegistry([recorder.kind()])
+    assert Worker(db, registry, batch_linger_s=0.02).stream_within_s == pytest.approx(0.05)
+    worker = Worker(db, registry, poll_interval_s=600, batch_linger_s=600, stream_within_s=0.5)
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:
         await worker.idle.wait()
-        worker.wake("test.batched")  # a notification: the stream begins (nothing is due, the claim finds nothing)
-        await Outbox(db).enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms())  # its notification lingers
-        async with asyncio.timeout(10):
-            while not recorded.is_set():  # notifications keep coming, faster than the linger
-                worker.wake("test.batched")
-                await asyncio.sleep(0.01)
+        worker.wake("test.batched")
+        assert not worker.lingering  # the first: at once
+        await asyncio.sleep(0.6)  # a quiet spell (its claim finds nothing)
+        worker.wake("test.batched")
+        assert not worker.lingering
+        worker.wake("test.batched")
+        assert worker.lingering
     finally:
         stop.set()
-        await running
-    assert recorder.loads == [[1]]
+        await asyncio.wait_for(running, timeout=10)
 
 
 def test_a_kind_runs_either_one_job_at_a_time_or_in_batches() -> None:
