@@ -51,8 +51,12 @@ MAX_BATCHES: Final = 2
 #: number of workers (docs/performance.md). A job on a queue that has been idle that long still starts at once.
 QUIET_FIRST_S: Final = 0.01
 QUIET_MAX_S: Final = 0.1
-#: A notification of a batched kind counts as part of a stream when the one before it came within this many
-#: lingers (``Worker(batch_linger_s=...)``): 2.5 x 20 ms, a gap of 50 ms, so 20 notifications a second or more.
+#: In a stream of enqueues of batched kinds (each notification within ``stream_within_s`` of the one before) a claim
+#: woken by one waits ``batch_linger_s`` first, so that the jobs arriving meanwhile join its batch (Kafka's
+#: ``linger.ms``). Every worker hears the same notifications, so with several workers all of them linger and the
+#: first to claim takes the batch, where without it whichever was idle took each job alone and claims, reads and
+#: commits per job grew with the number of workers (docs/outbox.md). The first enqueue after a quiet spell is
+#: claimed at once. By default a stream's gap is 2.5 lingers: 50 ms for 20 ms, 20 notifications a second or more.
 STREAM_WITHIN_LINGERS: Final = 2.5
 
 
@@ -85,13 +89,7 @@ class Worker:
         #: Jobs of a batched kind (``InBatches``) one task runs at most: a batch takes one of ``concurrency``'s slots.
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
-        #: In a stream of enqueues of batched kinds (each notification within ``stream_within_s`` of the one before)
-        #: a claim woken by one waits this long first, so that the jobs arriving meanwhile join its batch (Kafka's
-        #: ``linger.ms``). Every worker hears the same notifications, so with several workers all of them linger and
-        #: the first to claim takes the batch, where without it whichever was idle took each job alone and claims,
-        #: reads and commits per job grew with the number of workers (docs/outbox.md). The first enqueue after a
-        #: quiet spell is claimed at once.
-        self.batch_linger_s = batch_linger_s
+        self.batch_linger_s = batch_linger_s  # see STREAM_WITHIN_LINGERS
         self.stream_within_s = STREAM_WITHIN_LINGERS * batch_linger_s if stream_within_s is None else stream_within_s
         self.lease_ms = lease_ms
         self.grace_s = grace_s
