@@ -332,17 +332,19 @@ class Worker:
             if quiet > 0:
                 await asyncio.sleep(quiet)
             if not self._hints:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(0.0, self._next_poll - loop.time())):
-                        await self._wake.wait()
+                await self._woken_or(self._next_poll)
             while self.lingering:  # a job of a single kind, a single job's end or the stop cut it short
                 self.idle.clear()
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._linger_until - loop.time()):
-                        await self._wake.wait()
+                await self._woken_or(self._linger_until)
         finally:
             self.idle.clear()
+
+    async def _woken_or(self, deadline: float) -> None:
+        """Until a wake-up, or the loop time ``deadline`` (at once if it has passed)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout_at(deadline):
+                await self._wake.wait()
 
     @property
     def lingering(self) -> bool:
