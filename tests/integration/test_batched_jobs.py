@@ -202,6 +202,20 @@ def lingering_worker(db: Database, recorder: Recorder, linger_s: float) -> Worke
     return Worker(db, registry, poll_interval_s=600, batch_linger_s=linger_s, stream_within_s=60, rng=random.Random(1))
 
 
+async def begin_stream(worker: Worker, recorded: asyncio.Event) -> float:
+    """On the idle worker, job 1's enqueue begins a stream (its notification, the first, is claimed at once); waits
+    until it is recorded and the worker sleeps again, and returns how long the recording took."""
+    loop = asyncio.get_running_loop()
+    await worker.idle.wait()
+    enqueued = loop.time()
+    await worker.outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms())
+    await asyncio.wait_for(recorded.wait(), timeout=10)
+    took = loop.time() - enqueued
+    recorded.clear()
+    await worker.idle.wait()
+    return took
+
+
 async def test_in_a_stream_of_enqueues_a_claim_lingers_so_that_jobs_arriving_meanwhile_join_its_batch(
     db: Database,
 ) -> None:
@@ -215,13 +229,7 @@ async def test_in_a_stream_of_enqueues_a_claim_lingers_so_that_jobs_arriving_mea
     outbox, loop, stop = Outbox(db), asyncio.get_running_loop(), asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:
-        await worker.idle.wait()
-        enqueued = loop.time()
-        await outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms())
-        await asyncio.wait_for(recorded.wait(), timeout=10)
-        first_took = loop.time() - enqueued
-        recorded.clear()
-        await worker.idle.wait()  # job 1 is done and the worker sleeps again
+        first_took = await begin_stream(worker, recorded)
         enqueued = loop.time()
         for n in (2, 3, 4):  # one after the other, each notified (or spared: job 2 is announced and waits)
             await outbox.enqueue("test.batched", Item(n=n), now_ms=wall_clock_ms())
@@ -246,11 +254,7 @@ async def test_a_stream_of_notifications_does_not_put_a_lingering_claim_off(db: 
     outbox, loop, stop = Outbox(db), asyncio.get_running_loop(), asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:
-        await worker.idle.wait()
-        await outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms())  # the stream begins: claimed at once
-        await asyncio.wait_for(recorded.wait(), timeout=10)
-        recorded.clear()
-        await worker.idle.wait()
+        await begin_stream(worker, recorded)
         enqueued = loop.time()
         await outbox.enqueue("test.batched", Item(n=2), now_ms=wall_clock_ms())  # its claim lingers
         async with asyncio.timeout(10):
