@@ -53,7 +53,9 @@ def _kinds_filter(sql: ClaimSql, kinds: Sequence[str] | None, column: str) -> No
         sql.add(f" AND {column} IN ({', '.join('{}' for _ in kinds)})", *kinds)
 
 
-def _walk(sql: ClaimSql, name: str, *, now_ms: int, kinds: Sequence[str] | None, start: uuid.UUID, wrap: bool) -> None:
+def _walk(
+    sql: ClaimSql, name: str, *, sqlite: bool, now_ms: int, kinds: Sequence[str] | None, start: uuid.UUID, wrap: bool
+) -> None:
     """A recursive CTE ``name(tenant_id, kind, n)``: the (tenant, kind) pairs with a queued job due, in index order,
     from ``start`` on (``wrap``: from the first tenant up to ``start``, only as many as ``walk_on`` left to find)."""
     room = "{} - (SELECT COUNT(*) FROM walk_on)" if wrap else "{}"
@@ -67,31 +69,47 @@ def _walk(sql: ClaimSql, name: str, *, now_ms: int, kinds: Sequence[str] | None,
     _kinds_filter(sql, kinds, "kind")
     sql.add(f"  ORDER BY tenant_id, kind LIMIT 1) first_pair WHERE 0 < {room}", PAIRS)
     # The next pair: the tenant's next kind, else the next tenant's first; each a seek into the index.
-    sql.add(
-        " UNION ALL"
-        f" SELECT n.tenant_id, n.kind, p.n + 1 FROM {name} p JOIN outbox_job n ON n.id = COALESCE(("
-        "  SELECT j.id FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id = p.tenant_id AND j.kind > p.kind"
-        "   AND j.available_at_ms <= {}",
-        now_ms,
+    next_kind = (
+        "SELECT j.{} FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id = p.tenant_id AND j.kind > p.kind"
+        " AND j.available_at_ms <= {{}}"
     )
+    next_tenant = (
+        "SELECT j.{} FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id > p.tenant_id"
+        f"{' AND j.tenant_id < {{}}' if wrap else ''} AND j.available_at_ms <= {{{{}}}}"
+    )
+    if sqlite:
+        # SQLite has no LATERAL: the next pair's id, then its row by primary key.
+        sql.add(
+            f" UNION ALL SELECT n.tenant_id, n.kind, p.n + 1 FROM {name} p JOIN outbox_job n ON n.id = COALESCE(("
+            + next_kind.format("id"),
+            now_ms,
+        )
+    else:
+        # PostgreSQL reads the pair straight off the index (an index-only scan). Joined back by id as on SQLite,
+        # its planner, trusting a queue table's stale statistics, hashed the whole table at every step instead.
+        sql.add(
+            f" UNION ALL SELECT nx.tenant_id, nx.kind, p.n + 1 FROM {name} p CROSS JOIN LATERAL (("
+            + next_kind.format("tenant_id, j.kind"),
+            now_ms,
+        )
     _kinds_filter(sql, kinds, "j.kind")
     sql.add(
-        "  ORDER BY j.kind LIMIT 1), ("
-        "  SELECT j.id FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id > p.tenant_id"
-        f"{' AND j.tenant_id < {}' if wrap else ''} AND j.available_at_ms <= {{}}",
+        f"  ORDER BY j.kind LIMIT 1){' UNION ALL (' if not sqlite else ', ('}"
+        + next_tenant.format("id" if sqlite else "tenant_id, j.kind"),
         *((start,) if wrap else ()),
         now_ms,
     )
     _kinds_filter(sql, kinds, "j.kind")
-    sql.add(f"  ORDER BY j.tenant_id, j.kind LIMIT 1)) WHERE p.n < {room}),", PAIRS)
+    close = ")" if sqlite else " LIMIT 1) nx"
+    sql.add(f"  ORDER BY j.tenant_id, j.kind LIMIT 1){close} WHERE p.n < {room}),", PAIRS)
 
 
 def candidates(sql: ClaimSql, *, sqlite: bool, now_ms: int, limit: int, kinds: Sequence[str] | None) -> None:
     """Adds the CTEs up to ``candidate``: the jobs a claim ranks."""
     start = uuid.uuid4()  # where this claim's walk over the tenants begins
     sql.add("WITH RECURSIVE")
-    _walk(sql, "walk_on", now_ms=now_ms, kinds=kinds, start=start, wrap=False)
-    _walk(sql, "walk_wrapped", now_ms=now_ms, kinds=kinds, start=start, wrap=True)
+    _walk(sql, "walk_on", sqlite=sqlite, now_ms=now_ms, kinds=kinds, start=start, wrap=False)
+    _walk(sql, "walk_wrapped", sqlite=sqlite, now_ms=now_ms, kinds=kinds, start=start, wrap=True)
     sql.add(" pair AS (SELECT tenant_id, kind FROM walk_on UNION ALL SELECT tenant_id, kind FROM walk_wrapped),")
     columns = "x.id, x.kind, x.available_at_ms, COALESCE(CAST(x.tenant_id AS TEXT), '') AS tenant_key"
     oldest_of_pair = (
