@@ -75,6 +75,9 @@ class DatabaseSettings(Struct, frozen=True, kw_only=True):
     pool_min_size: int = 1
     #: PostgreSQL connections per process.
     pool_max_size: Annotated[int, Meta(ge=1, le=1000), EnvVar("DATABASE_POOL_MAX_SIZE")] = 10
+    #: PostgreSQL plans each prepared statement once per connection (``plan_cache_mode = force_generic_plan``)
+    #: instead of choosing at each execution. ``assessgate worker`` sets it (docs/outbox.md, "Fairness and limits").
+    generic_plans: bool = False
 
     @property
     def parsed(self) -> DatabaseUrl:

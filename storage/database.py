@@ -135,9 +135,9 @@ class Database:
         else:
             assert isinstance(self.engine, PostgresEngine)
             try:
-                await self.engine.start_connection_pool(
-                    min_size=self.settings.pool_min_size, max_size=self.settings.pool_max_size, reset=_release
-                )
+                plans = {"plan_cache_mode": "force_generic_plan"} if self.settings.generic_plans else {}
+                size = {"min_size": self.settings.pool_min_size, "max_size": self.settings.pool_max_size}
+                await self.engine.start_connection_pool(**size, reset=_release, server_settings=plans)
             except _UNAVAILABLE as exc:
                 raise DatabaseUnavailable(f"cannot reach PostgreSQL: {type(exc).__name__}") from None
         self._started = True

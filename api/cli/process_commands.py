@@ -106,14 +106,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
 
     from api.bootstrap import complete_settings
-    from api.composition import open_gateway
+    from api.composition import open_gateway, worker_process_settings
     from api.logging import configure_logging
     from api.worker_endpoint import serving_worker_endpoint
 
     base = settings_from_env()
     configure_logging(base)
     tracing_from_env("worker")
-    settings = complete_settings(base)  # sandbox mode: the same generated key and URLs as serve
+    settings = worker_process_settings(complete_settings(base))  # sandbox mode: the same key and URLs as serve
     if isinstance(settings.database.parsed, SqliteUrl) and not args.allow_sqlite:
         raise SystemExit(
             "assessgate: on SQLite the worker runs inside `assessgate serve`; a separate worker process would "

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from agtest import only_sqlite
+from agtest import only_postgres, only_sqlite
+from api.composition import worker_process_settings
 from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings, Settings
 from storage.database import Database
@@ -189,3 +190,19 @@ async def test_a_write_cancelled_while_it_waits_for_the_file_lock_leaves_the_dat
     async with db.tx():  # the cancelled BEGIN did not leave its connection inside a transaction of its own
         await db.fetch("CREATE TABLE after_cancel (id INTEGER)")
     assert await db.fetch("SELECT count(*) AS n FROM after_cancel") == [{"n": 0}]
+
+
+@only_postgres
+async def test_a_worker_process_plans_each_statement_once_and_the_api_keeps_the_default(
+    test_settings: Settings,
+) -> None:
+    """The claim cost PostgreSQL more to plan afresh at each execution than to run (api/composition.py
+    ``worker_process_settings``): a worker's pooled connections keep one generic plan a statement."""
+    for settings, expected in ((worker_process_settings(test_settings), "force_generic_plan"), (test_settings, "auto")):
+        database = Database(settings.database)
+        await database.start()
+        try:
+            rows = [await database.fetch("SHOW plan_cache_mode") for _ in range(3)]  # pooled: whichever connection
+        finally:
+            await database.close()
+        assert [row["plan_cache_mode"] for [row] in rows] == [expected] * 3

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from agtest import only_postgres
 from jobs.claim_sql import claim_statement
 from jobs.kinds import JobContext, JobKind, JobRegistry
 from jobs.lifecycle import JobState
@@ -168,12 +169,11 @@ def _plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from _plan_nodes(child)
 
 
+@only_postgres
 async def test_on_postgresql_the_walk_reads_its_pairs_off_the_index(db: Database) -> None:
     """A queue table's statistics are always stale: when they called the table small, PostgreSQL's planner joined
     each step of the walk back to its row by hashing the whole table (half of a claim's time in the write-back
     benchmark, and more as finished jobs pile up). Each step now reads its pair from the index alone."""
-    if db.is_sqlite:
-        pytest.skip("SQLite's walk is planned by SQLite (it has no LATERAL); this is PostgreSQL's plan")
     outbox = Outbox(db)
     [tenant] = await tenants(db, 1)
     for n in range(1_000):
