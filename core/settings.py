@@ -166,7 +166,8 @@ class Settings(Struct, frozen=True, kw_only=True):
     #: job's Kombo call, and a commit for those that answered (1: a job a slot, as other kinds run).
     worker_batch_size: Annotated[int, Meta(ge=1, le=100), EnvVar("WORKER_BATCH_SIZE")] = 32
     #: Milliseconds a claim of write-backs waits, while results stream in, so that those arriving meanwhile join
-    #: its batch (the first after a quiet spell is claimed at once); 0: never waits (``jobs/worker.py``).
+    #: its batch (the first after a quiet spell is claimed at once), and a batch's first answers wait for the rest
+    #: before their commit; 0: never waits (``jobs/worker.py``, ``jobs/batch_run.py``).
     worker_batch_linger_ms: Annotated[int, Meta(ge=0, le=1000), EnvVar("WORKER_BATCH_LINGER_MS")] = 20
     #: Seconds a worker holds a job before another may take it over (a killed worker's jobs rerun after this).
     worker_lease_s: Annotated[int, Meta(ge=5, le=3600), EnvVar("WORKER_LEASE_S")] = 60

@@ -79,7 +79,7 @@ class Worker:
         listen: bool = True,
         batch_linger_s: float = 0.0,
         stream_within_s: float | None = None,
-    ) -> None:
+    ) -> None:  # shape: the worker's settings and state, each set and said once
         self.outbox = Outbox(db)
         self.metrics = metrics or WorkerMetrics()
         self.listen = listen
@@ -97,7 +97,8 @@ class Worker:
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.name = name or f"{socket.gethostname()}:{uuid.uuid4().hex[:6]}"
         self.outcomes = Outcomes(self.outbox, self.metrics, clock, self.rng)
-        self.batch_run = BatchRun(self.outbox, self.outcomes, clock, timeout_s=lease_ms / 1000 * 0.9)
+        timeout_s = lease_ms / 1000 * 0.9  # a batch ends before its lease does
+        self.batch_run = BatchRun(self.outbox, self.outcomes, clock, timeout_s=timeout_s, gather_s=batch_linger_s)
         self._wake = asyncio.Event()
         #: Set while the loop sleeps with nothing to do (lets tests and operators observe idleness).
         self.idle = asyncio.Event()

@@ -88,8 +88,9 @@ async def enqueue(db: Database, count: int) -> list[str]:
     return [job_id for job_id in ids if job_id is not None]
 
 
-def worker(db: Database, recorder: Recorder) -> Worker:
-    return Worker(db, JobRegistry([recorder.kind()]), concurrency=4, batch_size=16, rng=random.Random(1))
+def worker(db: Database, recorder: Recorder, *, linger_s: float = 0.0) -> Worker:
+    registry = JobRegistry([recorder.kind()])
+    return Worker(db, registry, concurrency=4, batch_size=16, batch_linger_s=linger_s, rng=random.Random(1))
 
 
 async def test_a_batch_loads_once_acts_on_each_and_commits_them_together(db: Database) -> None:
@@ -131,10 +132,13 @@ async def test_a_row_that_cannot_be_recorded_fails_its_job_alone(db: Database) -
     assert await committed(db) == [n for n in range(1, JOBS) if n != 7]  # and nothing of its batch lost
 
 
-async def test_jobs_that_answered_are_done_while_a_slow_one_still_acts(db: Database) -> None:
+@pytest.mark.parametrize("linger_s", [0.0, 0.05])
+async def test_jobs_that_answered_are_done_while_a_slow_one_still_acts(db: Database, linger_s: float) -> None:
+    """With a linger, the first answers wait that long for the rest of their batch (one commit for answers a
+    moment apart), and no longer: a slow call still holds back nobody."""
     recorder = await recorder_for(db, slow={5})
     ids = await enqueue(db, 8)
-    running = asyncio.create_task(worker(db, recorder).drain())
+    running = asyncio.create_task(worker(db, recorder, linger_s=linger_s).drain())
     outbox = Outbox(db)
     try:
         async with asyncio.timeout(10):
@@ -181,6 +185,27 @@ async def test_a_batched_job_due_without_a_notification_runs_within_a_poll_under
         ran.set()
         stop.set()
         await running
+
+
+async def test_answers_a_moment_apart_are_committed_together(db: Database) -> None:
+    """Found measuring: calls sent together answer a few milliseconds apart, and committed as they came, a batch
+    of eight took three or four commits. The first answers now wait for the rest, up to the worker's linger."""
+    recorder = await recorder_for(db, slow={2})
+    act = recorder.act
+
+    async def releasing_after_one(n: int, ctx: JobContext) -> int:
+        answer = await act(n, ctx)
+        if n == 1:  # job 2's call answers a moment after job 1's
+            asyncio.get_running_loop().call_later(0.02, recorder.release.set)
+        return answer
+
+    recorder.act = releasing_after_one  # type: ignore[method-assign]
+    outbox = Outbox(db)
+    for n in (1, 2):
+        await outbox.enqueue("test.batched", Item(n=n), now_ms=0)
+    await worker(db, recorder, linger_s=10).drain()
+    assert [sorted(numbers) for numbers in recorder.recorded] == [[1, 2]]
+    assert await committed(db) == [1, 2]
 
 
 def records_announced(recorder: Recorder) -> asyncio.Event:
