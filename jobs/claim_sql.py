@@ -68,40 +68,43 @@ def _walk(
     )
     _kinds_filter(sql, kinds, "kind")
     sql.add(f"  ORDER BY tenant_id, kind LIMIT 1) first_pair WHERE 0 < {room}", PAIRS)
-    # The next pair: the tenant's next kind, else the next tenant's first; each a seek into the index.
-    next_kind = (
-        "SELECT j.{} FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id = p.tenant_id AND j.kind > p.kind"
-        " AND j.available_at_ms <= {{}}"
-    )
-    next_tenant = (
-        "SELECT j.{} FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id > p.tenant_id"
-        f"{' AND j.tenant_id < {{}}' if wrap else ''} AND j.available_at_ms <= {{{{}}}}"
-    )
     if sqlite:
-        # SQLite has no LATERAL: the next pair's id, then its row by primary key.
-        sql.add(
-            f" UNION ALL SELECT n.tenant_id, n.kind, p.n + 1 FROM {name} p JOIN outbox_job n ON n.id = COALESCE(("
-            + next_kind.format("id"),
-            now_ms,
-        )
+        # SQLite has no LATERAL: the id of the next pair's first job, then that row by primary key.
+        sql.add(f" UNION ALL SELECT n.tenant_id, n.kind, p.n + 1 FROM {name} p JOIN outbox_job n ON n.id = COALESCE(")
+        _next_pair(sql, select="j.id", between=", ", now_ms=now_ms, kinds=kinds, start=start, wrap=wrap)
+        sql.add(")")
     else:
-        # PostgreSQL reads the pair straight off the index (an index-only scan). Joined back by id as on SQLite,
-        # its planner, trusting a queue table's stale statistics, hashed the whole table at every step instead.
-        sql.add(
-            f" UNION ALL SELECT nx.tenant_id, nx.kind, p.n + 1 FROM {name} p CROSS JOIN LATERAL (("
-            + next_kind.format("tenant_id, j.kind"),
-            now_ms,
+        # PostgreSQL takes the pair from the seeks themselves, the first that finds one (their Append stops at its
+        # first row; the arms run in order, as the claim is an UPDATE, never planned in parallel). Joined back by
+        # id as on SQLite, its planner, trusting a queue table's stale statistics, hashed the whole table instead
+        # at every step of the walk.
+        sql.add(f" UNION ALL SELECT nx.tenant_id, nx.kind, p.n + 1 FROM {name} p CROSS JOIN LATERAL (")
+        _next_pair(
+            sql, select="j.tenant_id, j.kind", between=" UNION ALL ", now_ms=now_ms, kinds=kinds, start=start, wrap=wrap
         )
+        sql.add(" LIMIT 1) nx")
+    sql.add(f" WHERE p.n < {room}),", PAIRS)
+
+
+def _next_pair(
+    sql: ClaimSql, *, select: str, between: str, now_ms: int, kinds: Sequence[str] | None, start: uuid.UUID, wrap: bool
+) -> None:
+    """The two seeks into the index for the pair after ``p``: the tenant's next kind, then (``between`` them) the
+    next tenant's first; each a subquery selecting ``select`` of that pair's first due job."""
+    sql.add(
+        f"(SELECT {select} FROM outbox_job j WHERE j.state = 'queued' AND j.tenant_id = p.tenant_id"
+        " AND j.kind > p.kind AND j.available_at_ms <= {}",
+        now_ms,
+    )
     _kinds_filter(sql, kinds, "j.kind")
     sql.add(
-        f"  ORDER BY j.kind LIMIT 1){' UNION ALL (' if not sqlite else ', ('}"
-        + next_tenant.format("id" if sqlite else "tenant_id, j.kind"),
+        f" ORDER BY j.kind LIMIT 1){between}(SELECT {select} FROM outbox_job j WHERE j.state = 'queued'"
+        f" AND j.tenant_id > p.tenant_id{' AND j.tenant_id < {}' if wrap else ''} AND j.available_at_ms <= {{}}",
         *((start,) if wrap else ()),
         now_ms,
     )
     _kinds_filter(sql, kinds, "j.kind")
-    close = ")" if sqlite else " LIMIT 1) nx"
-    sql.add(f"  ORDER BY j.tenant_id, j.kind LIMIT 1){close} WHERE p.n < {room}),", PAIRS)
+    sql.add(" ORDER BY j.tenant_id, j.kind LIMIT 1)")
 
 
 def candidates(sql: ClaimSql, *, sqlite: bool, now_ms: int, limit: int, kinds: Sequence[str] | None) -> None:

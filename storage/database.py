@@ -29,6 +29,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from core.errors import DatabaseUnavailable
 from core.settings import DatabaseSettings, PostgresUrl, SqliteUrl
+from storage.postgres_pool import plan_once, release
 from storage.sqlite_connections import SqliteConnection, SqliteConnections
 from storage.sqlite_files import make_private
 from storage.sqlite_group_commit import GroupCommit
@@ -70,17 +71,6 @@ def placeholders(sql: str, dialect: Dialect) -> str:
 def marks(values: Sized) -> str:
     """``{}, {}, ...``: one placeholder for each value, for ``IN (...)`` lists and multi-row ``VALUES``."""
     return ", ".join("{}" for _ in range(len(values)))
-
-
-async def _release(connection: asyncpg.Connection) -> None:
-    """What a pooled connection needs before its next user: no open transaction.
-
-    asyncpg's default reset also runs ``RESET ALL``, ``UNLISTEN *``, ``CLOSE ALL`` and unlocks session advisory
-    locks: one more round trip for every query outside a transaction (piccolo takes a pooled connection per
-    query). assessgate sets no session state on pooled connections (its locks are transaction-scoped and it
-    listens on a connection of its own), so only an unfinished transaction needs undoing."""
-    if connection.is_in_transaction():
-        await connection.execute("ROLLBACK")
 
 
 class Database:
@@ -135,9 +125,9 @@ class Database:
         else:
             assert isinstance(self.engine, PostgresEngine)
             try:
-                plans = {"plan_cache_mode": "force_generic_plan"} if self.settings.generic_plans else {}
                 size = {"min_size": self.settings.pool_min_size, "max_size": self.settings.pool_max_size}
-                await self.engine.start_connection_pool(**size, reset=_release, server_settings=plans)
+                init = plan_once if self.settings.generic_plans else None
+                await self.engine.start_connection_pool(**size, reset=release, init=init)
             except _UNAVAILABLE as exc:
                 raise DatabaseUnavailable(f"cannot reach PostgreSQL: {type(exc).__name__}") from None
         self._started = True
