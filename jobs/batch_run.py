@@ -31,7 +31,7 @@ class BatchRun:
         self.timeout_s = timeout_s
         #: How long the first answers wait for the rest of the batch before their commit (the worker's linger):
         #: calls sent together answer a few milliseconds apart, and committed as they came, a batch of eight took
-        #: three or four commits (docs/outbox.md). A call slower than this holds back nobody.
+        #: three or four commits (docs/outbox.md). A slower call holds back the others' commit no longer than this.
         self.gather_s = gather_s
 
     async def run(self, kind: JobKind[Any], batches: InBatches[Any, Any], jobs: list[Job]) -> None:
@@ -103,27 +103,42 @@ class BatchRun:
         deadline: float,
     ) -> None:
         """Commit what has answered, then wait for more: what answers during one commit, or within ``gather_s`` of
-        the first answer after it, goes into the next."""
+        the first answer after it (and before the deadline), goes into the next."""
         started = self.clock()
+        loop = asyncio.get_running_loop()
         while answered or acting:
             if answered:
                 await self._commit(batches, answered, spans, started)
                 answered = []
             if not acting:
                 return
-            timeout = max(0.0, deadline - asyncio.get_running_loop().time())
+            timeout = max(0.0, deadline - loop.time())
             done, _ = await asyncio.wait(acting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if not done:
                 raise TimeoutError
-            if (rest := acting.keys() - done) and self.gather_s > 0:
-                gathered, _ = await asyncio.wait(rest, timeout=min(self.gather_s, timeout))
-                done |= gathered
-            for task in done:
-                job, state = acting.pop(task)
-                if (error := task.exception()) is not None:
-                    await self.outcomes.settle(job, spans[job.id], error)
-                else:
-                    answered.append((job, state, task.result()))
+            await self._collect(done, acting, answered, spans)
+            if acting and self.gather_s > 0:
+                try:
+                    more, _ = await asyncio.wait(acting, timeout=max(0.0, min(self.gather_s, deadline - loop.time())))
+                except asyncio.CancelledError:  # a shutdown: what answered is committed before the rest is given back
+                    await self._commit(batches, answered, spans, started)
+                    raise
+                await self._collect(more, acting, answered, spans)
+
+    async def _collect(
+        self,
+        done: set[asyncio.Task[Any]],
+        acting: dict[asyncio.Task[Any], tuple[Job, Any]],
+        answered: list[tuple[Job, Any, Any]],
+        spans: dict[str, Span],
+    ) -> None:
+        """The calls in ``done`` leave ``acting``: a failure settles its job at once, an answer joins ``answered``."""
+        for task in done:
+            job, state = acting.pop(task)
+            if (error := task.exception()) is not None:
+                await self.outcomes.settle(job, spans[job.id], error)
+            else:
+                answered.append((job, state, task.result()))
 
     async def _act(self, batches: InBatches[Any, Any], job: Job, state: Any, opened: Span) -> Any:
         with within(opened), log_context(job):

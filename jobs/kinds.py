@@ -49,7 +49,8 @@ class InBatches(Generic[P, S]):
     in its job's span and with its job's context: it raises as a handler would, and its failure is that job's
     alone), and, as calls answer, ``record`` for those that succeeded: the data-modifying statements that say so
     (``storage.database.Write``), made with the jobs' completion atomically, one statement on PostgreSQL
-    (``Outbox.complete_with``); what answered while one commit ran goes into the next (group commit). A job
+    (``Outbox.complete_with``); the first answers wait up to the worker's linger for the rest, and what answered
+    while one commit ran goes into the next (group commit). A job
     whose state ``load`` returns as None has nothing to do and is only marked done. Round trips to the database
     per job fall from a claim, a read and a commit each to a share of one of each.
     """

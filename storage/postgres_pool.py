@@ -18,5 +18,7 @@ async def release(connection: asyncpg.Connection) -> None:
 
 
 async def plan_once(connection: asyncpg.Connection) -> None:
-    """``DatabaseSettings.generic_plans``: a session setting, not a startup parameter (poolers may refuse those)."""
+    """``DatabaseSettings.generic_plans``: a session setting, on each new connection (not a startup parameter, which
+    poolers may refuse). It needs connections of its own or a session pooler: behind a transaction pooler, set it on
+    the workers' role instead (``ALTER ROLE … SET plan_cache_mode = force_generic_plan``)."""
     await connection.execute("SET plan_cache_mode = force_generic_plan")

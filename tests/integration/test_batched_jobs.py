@@ -83,8 +83,12 @@ async def committed(db: Database) -> list[int]:
 
 
 async def enqueue(db: Database, count: int) -> list[str]:
+    return await enqueue_numbers(db, range(count))
+
+
+async def enqueue_numbers(db: Database, numbers: Collection[int]) -> list[str]:
     outbox = Outbox(db)
-    ids = [await outbox.enqueue("test.batched", Item(n=n), now_ms=0) for n in range(count)]
+    ids = [await outbox.enqueue("test.batched", Item(n=n), now_ms=0) for n in numbers]
     return [job_id for job_id in ids if job_id is not None]
 
 
@@ -200,12 +204,65 @@ async def test_answers_a_moment_apart_are_committed_together(db: Database) -> No
         return answer
 
     recorder.act = releasing_after_one  # type: ignore[method-assign]
-    outbox = Outbox(db)
-    for n in (1, 2):
-        await outbox.enqueue("test.batched", Item(n=n), now_ms=0)
+    await enqueue_numbers(db, (1, 2))
     await worker(db, recorder, linger_s=10).drain()
     assert [sorted(numbers) for numbers in recorder.recorded] == [[1, 2]]
     assert await committed(db) == [1, 2]
+
+
+def answering_late(recorder: Recorder, *, after_s: float) -> asyncio.Event:
+    """Job 1's call answers ``after_s`` after it is sent (job 2, slow, answers only on ``recorder.release``);
+    returns an event set once job 1 has answered."""
+    answered = asyncio.Event()
+    act = recorder.act
+
+    async def late(n: int, ctx: JobContext) -> int:
+        if n == 1:
+            await asyncio.sleep(after_s)  # the call's own latency, not a wait for something to happen
+        answer = await act(n, ctx)
+        if n == 1:
+            answered.set()
+        return answer
+
+    recorder.act = late  # type: ignore[method-assign]
+    return answered
+
+
+async def test_the_wait_for_the_rest_ends_at_the_batchs_deadline(db: Database) -> None:
+    """Found in review: the wait for the rest was bounded by the time left when the batch began waiting, not by its
+    deadline, so an answer late in the lease pushed the commit and the slow calls' retries past the lease."""
+    recorder = await recorder_for(db, slow={2})
+    answering_late(recorder, after_s=1.0)
+    outbox = Outbox(db)
+    ids = await enqueue_numbers(db, (1, 2))
+    registry = JobRegistry([recorder.kind()])
+    lingering = Worker(db, registry, lease_ms=2_000, batch_linger_s=10, rng=random.Random(1))  # deadline: 1.8 s
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await lingering.drain()
+    assert loop.time() - began < 2.4  # past the deadline the wait would have run until 2.8 s
+    states = [(await outbox.get(job_id)).state for job_id in ids]  # type: ignore[union-attr]
+    assert states == [JobState.DONE, JobState.QUEUED]  # job 2's call timed out: a retry, recorded
+    assert await committed(db) == [1]
+
+
+async def test_a_shutdown_during_the_wait_for_the_rest_commits_what_answered(db: Database) -> None:
+    """Found in review: a shutdown that cancelled a batch while its first answers waited for the rest lost them:
+    their jobs were given back and their calls would have been made again."""
+    recorder = await recorder_for(db, slow={2})
+    answered = answering_late(recorder, after_s=0)
+    outbox = Outbox(db)
+    ids = await enqueue_numbers(db, (1, 2))
+    registry = JobRegistry([recorder.kind()])
+    lingering = Worker(db, registry, batch_linger_s=600, grace_s=0.1, poll_interval_s=600, rng=random.Random(1))
+    stop = asyncio.Event()
+    running = asyncio.create_task(lingering.run(stop))
+    await asyncio.wait_for(answered.wait(), timeout=10)
+    stop.set()  # after the grace the batch, waiting for job 2, is cancelled
+    await asyncio.wait_for(running, timeout=10)
+    states = [(await outbox.get(job_id)).state for job_id in ids]  # type: ignore[union-attr]
+    assert states == [JobState.DONE, JobState.QUEUED]  # job 2 given back, its attempt not counted
+    assert await committed(db) == [1]
 
 
 def records_announced(recorder: Recorder) -> asyncio.Event:
