@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
@@ -97,6 +98,18 @@ def worker(db: Database, recorder: Recorder, *, linger_s: float = 0.0) -> Worker
     return Worker(db, registry, concurrency=4, batch_size=16, batch_linger_s=linger_s, rng=random.Random(1))
 
 
+@asynccontextmanager
+async def worker_running(worker: Worker) -> AsyncIterator[None]:
+    """``worker`` runs until the block ends; then it is stopped, and its end awaited (ten seconds at most)."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+
+
 async def test_a_batch_loads_once_acts_on_each_and_commits_them_together(db: Database) -> None:
     recorder = await recorder_for(db)
     await enqueue(db, JOBS)
@@ -177,18 +190,15 @@ async def test_a_batched_job_due_without_a_notification_runs_within_a_poll_under
     batched = JobKind("test.batched", Item, batches=InBatches(recorder.load, act, recorder.record))
     registry = JobRegistry([JobKind("test.single", Item, single), batched])
     worker = Worker(db, registry, concurrency=4, poll_interval_s=0.2, rng=random.Random(1))
-    stop = asyncio.Event()
-    running = asyncio.create_task(worker.run(stop))
-    try:
-        await outbox.enqueue("test.single", Item(n=0), now_ms=wall_clock_ms())
-        # Its notification comes now, before it is due: as a retry's backoff, only a claim of every kind finds it.
-        await outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms(), run_at_ms=wall_clock_ms() + 100)
-        async with asyncio.timeout(5):  # a few poll intervals; the stream of single jobs never ends by itself
-            await ran.wait()
-    finally:
-        ran.set()
-        stop.set()
-        await running
+    async with worker_running(worker):
+        try:
+            await outbox.enqueue("test.single", Item(n=0), now_ms=wall_clock_ms())
+            # Its notification comes now, before it is due: as a retry's backoff, only a claim of every kind finds it.
+            await outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms(), run_at_ms=wall_clock_ms() + 100)
+            async with asyncio.timeout(5):  # a few poll intervals; the stream of single jobs never ends by itself
+                await ran.wait()
+        finally:
+            ran.set()  # the stream of single jobs ends before the worker stops
 
 
 async def test_answers_a_moment_apart_are_committed_together(db: Database) -> None:
@@ -255,11 +265,9 @@ async def test_a_shutdown_during_the_wait_for_the_rest_commits_what_answered(db:
     ids = await enqueue_numbers(db, (1, 2))
     registry = JobRegistry([recorder.kind()])
     lingering = Worker(db, registry, batch_linger_s=600, grace_s=0.1, poll_interval_s=600, rng=random.Random(1))
-    stop = asyncio.Event()
-    running = asyncio.create_task(lingering.run(stop))
-    await asyncio.wait_for(answered.wait(), timeout=10)
-    stop.set()  # after the grace the batch, waiting for job 2, is cancelled
-    await asyncio.wait_for(running, timeout=10)
+    # The block's end stops the worker: after the grace the batch, still waiting for job 2, is cancelled.
+    async with worker_running(lingering):
+        await asyncio.wait_for(answered.wait(), timeout=10)
     states = [(await outbox.get(job_id)).state for job_id in ids]  # type: ignore[union-attr]
     assert states == [JobState.DONE, JobState.QUEUED]  # job 2 given back, its attempt not counted
     assert await committed(db) == [1]
@@ -308,18 +316,14 @@ async def test_in_a_stream_of_enqueues_a_claim_lingers_so_that_jobs_arriving_mea
     recorded = records_announced(recorder)
     linger_s = 1.0
     worker = lingering_worker(db, recorder, linger_s)
-    outbox, loop, stop = Outbox(db), asyncio.get_running_loop(), asyncio.Event()
-    running = asyncio.create_task(worker.run(stop))
-    try:
+    outbox, loop = Outbox(db), asyncio.get_running_loop()
+    async with worker_running(worker):
         first_took = await begin_stream(worker, recorded)
         enqueued = loop.time()
         for n in (2, 3, 4):  # one after the other, each notified (or spared: job 2 is announced and waits)
             await outbox.enqueue("test.batched", Item(n=n), now_ms=wall_clock_ms())
         await asyncio.wait_for(recorded.wait(), timeout=10)
         stream_took = loop.time() - enqueued
-    finally:
-        stop.set()
-        await running
     assert first_took < linger_s  # a quiet queue: at once
     assert recorder.loads == [[1], [2, 3, 4]]
     assert stream_took >= linger_s  # the claim waited for the jobs behind job 2 (without the linger: 15-20 ms)
@@ -333,9 +337,8 @@ async def test_a_stream_of_notifications_does_not_put_a_lingering_claim_off(db: 
     recorded = records_announced(recorder)
     linger_s = 0.3
     worker = lingering_worker(db, recorder, linger_s)
-    outbox, loop, stop = Outbox(db), asyncio.get_running_loop(), asyncio.Event()
-    running = asyncio.create_task(worker.run(stop))
-    try:
+    outbox, loop = Outbox(db), asyncio.get_running_loop()
+    async with worker_running(worker):
         await begin_stream(worker, recorded)
         enqueued = loop.time()
         await outbox.enqueue("test.batched", Item(n=2), now_ms=wall_clock_ms())  # its claim lingers
@@ -344,9 +347,6 @@ async def test_a_stream_of_notifications_does_not_put_a_lingering_claim_off(db: 
                 worker.wake("test.batched")
                 await asyncio.sleep(0.01)
         took = loop.time() - enqueued
-    finally:
-        stop.set()
-        await running
     assert recorder.loads == [[1], [2]]
     assert took >= linger_s
 
@@ -362,9 +362,8 @@ async def test_a_job_that_runs_alone_and_the_stop_cut_a_linger_short(db: Databas
 
     registry = JobRegistry([recorder.kind(), JobKind("test.single", Item, single)])
     worker = Worker(db, registry, poll_interval_s=600, batch_linger_s=600, stream_within_s=600)
-    outbox, stop = Outbox(db), asyncio.Event()
-    running = asyncio.create_task(worker.run(stop))
-    try:
+    outbox = Outbox(db)
+    async with worker_running(worker):
         await worker.idle.wait()
         worker.wake("test.batched")
         worker.wake("test.batched")  # a stream: the worker lingers for ten minutes
@@ -373,9 +372,6 @@ async def test_a_job_that_runs_alone_and_the_stop_cut_a_linger_short(db: Databas
         await asyncio.wait_for(ran.wait(), timeout=10)
         worker.wake("test.batched")  # lingering again, then stopped
         worker.wake("test.batched")
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, timeout=10)
 
 
 async def test_a_batch_that_ends_claims_at_once_what_came_while_it_ran(db: Database) -> None:
@@ -392,9 +388,8 @@ async def test_a_batch_that_ends_claims_at_once_what_came_while_it_ran(db: Datab
     recorder.act = announcing  # type: ignore[method-assign]
     recorded = records_announced(recorder)
     worker = lingering_worker(db, recorder, 600)
-    outbox, stop = Outbox(db), asyncio.Event()
-    running = asyncio.create_task(worker.run(stop))
-    try:
+    outbox = Outbox(db)
+    async with worker_running(worker):
         await worker.idle.wait()
         await outbox.enqueue("test.batched", Item(n=1), now_ms=wall_clock_ms())  # claimed at once; its act waits
         await asyncio.wait_for(acting.wait(), timeout=10)
@@ -405,9 +400,6 @@ async def test_a_batch_that_ends_claims_at_once_what_came_while_it_ran(db: Datab
             while recorder.loads != [[1], [2]] or len(recorder.recorded) < 2:
                 recorded.clear()
                 await recorded.wait()
-    finally:
-        stop.set()
-        await running
 
 
 async def test_only_a_notification_close_behind_another_lingers(db: Database) -> None:
@@ -417,9 +409,7 @@ async def test_only_a_notification_close_behind_another_lingers(db: Database) ->
     registry = JobRegistry([recorder.kind()])
     assert Worker(db, registry, batch_linger_s=0.02).stream_within_s == pytest.approx(0.05)
     worker = Worker(db, registry, poll_interval_s=600, batch_linger_s=600, stream_within_s=0.5)
-    stop = asyncio.Event()
-    running = asyncio.create_task(worker.run(stop))
-    try:
+    async with worker_running(worker):
         await worker.idle.wait()
         worker.wake("test.batched")
         assert not worker.lingering  # the first: at once
@@ -428,9 +418,6 @@ async def test_only_a_notification_close_behind_another_lingers(db: Database) ->
         assert not worker.lingering
         worker.wake("test.batched")
         assert worker.lingering
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, timeout=10)
 
 
 def test_a_kind_runs_either_one_job_at_a_time_or_in_batches() -> None:

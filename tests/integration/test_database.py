@@ -196,7 +196,7 @@ async def test_a_write_cancelled_while_it_waits_for_the_file_lock_leaves_the_dat
 async def test_a_worker_process_plans_each_statement_once_and_the_api_keeps_the_default(
     test_settings: Settings,
 ) -> None:
-    """PostgreSQL planned the claim afresh at every execution, most of what it then cost to run (api/composition.py
+    """PostgreSQL planned the claim afresh at every execution, 0.56 ms on top of 0.81 ms to run it (api/composition.py
     ``worker_process_settings``): a worker's pooled connections keep one generic plan a statement."""
     for settings, expected in ((worker_process_settings(test_settings), "force_generic_plan"), (test_settings, "auto")):
         database = Database(settings.database)
