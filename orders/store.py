@@ -19,6 +19,7 @@ _COLUMNS: Final = (
     " rejection_message, assessment_url, source, order_json, created_at, updated_at, trace_parent"
 )
 _SELECT: Final = _COLUMNS + ", pii_purged_at"
+_QUALIFIED: Final = ", ".join(f"o.{column.strip()}" for column in _SELECT.split(","))
 #: States in which an order still waits for its result (a tenant holding one is not deleted without force).
 OPEN_STATES: Final = tuple(str(s) for s in OPEN_STATUSES)
 
@@ -83,18 +84,31 @@ class Orders:
         return msgspec.convert(rows[0], OrderRecord) if rows else None
 
     async def resolve(self, tenant_id: uuid.UUID, ref: str) -> OrderRecord:
-        """The tenant's order named by the gateway's id (a UUID) or by Kombo's order id, whichever ``ref`` is."""
+        """The live tenant's order named by the gateway's id (a UUID) or by Kombo's order id, whichever ``ref`` is
+        (the gateway's id first); a 404 names the tenant if it does not exist or was deleted, else the order.
+
+        One round trip, the tenant's check included: the order routes take no ``tenant`` dependency of their own
+        (a query each, about 0.1 ms of the gateway's CPU, the results API's hottest path)."""
         try:
             as_uuid: uuid.UUID | None = uuid.UUID(ref)
         except ValueError:
             as_uuid = None
-        record = await self.get(as_uuid, tenant_id=tenant_id) if as_uuid is not None else None
-        if record is None:
-            record = await self.by_kombo_id(ref)
-            record = record if record is not None and record.tenant_id == tenant_id else None
-        if record is None:
+        rows = await self.db.fetch(
+            f"SELECT {_QUALIFIED}, (SELECT COUNT(*) FROM tenant WHERE id = {{}} AND deleted_at IS NULL) AS live"
+            " FROM (SELECT 1 AS one) AS one LEFT JOIN assessment_order o"
+            "  ON o.tenant_id = {} AND (o.id = {} OR o.kombo_order_id = {})"
+            " ORDER BY CASE WHEN o.id = {} THEN 0 ELSE 1 END LIMIT 1",
+            tenant_id,
+            tenant_id,
+            as_uuid,
+            ref,
+            as_uuid,
+        )
+        if not rows[0]["live"]:
+            raise NotFound(f"no tenant {tenant_id}")
+        if rows[0]["id"] is None:
             raise NotFound(f"no order {ref!r}: give the gateway's order id (a UUID) or Kombo's order id")
-        return record
+        return msgspec.convert(rows[0], OrderRecord)
 
     async def insert(self, record: OrderRecord) -> bool:
         """False when an order with this Kombo id already exists (a concurrent duplicate won)."""

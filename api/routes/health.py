@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from importlib.metadata import version
+from typing import Final
 
 import msgspec
 from litestar import get
@@ -15,6 +16,10 @@ from api.problems import problem_responses
 from core.settings import Settings
 from storage.database import Database
 from storage.migrations import pending_ids
+
+#: Read once: ``importlib.metadata.version`` parses the package's metadata file at every call, which was half of
+#: a liveness probe's CPU (``py-spy``), and the installed version cannot change under a running process.
+VERSION: Final = version("assessgate")
 
 
 class Health(msgspec.Struct, kw_only=True):
@@ -39,7 +44,7 @@ class Readiness(msgspec.Struct, kw_only=True):
 @get("/health", tags=["operations"], summary="Liveness: the process serves requests", responses=problem_responses())
 async def health(db: NamedDependency[Database], settings: NamedDependency[Settings]) -> Health:
     mode = "sandbox" if settings.kombo.sandbox else "kombo"
-    return Health(status="ok", version=version("assessgate"), database=db.dialect, mode=mode)
+    return Health(status="ok", version=VERSION, database=db.dialect, mode=mode)
 
 
 @get(

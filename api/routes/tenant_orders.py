@@ -149,10 +149,10 @@ class TenantOrdersController(TenantController):
     async def get_order(
         self,
         gateway: NamedDependency[Gateway],
-        tenant: NamedDependency[Tenant],
+        tenant_id: FromPath[uuid.UUID],  # the order's read checks the tenant (no ``tenant`` dependency, one query less)
         order_id: FromPath[OrderRef],
     ) -> OrderDetail:
-        found = await gateway.orders.detail(tenant.id, order_id)
+        found = await gateway.orders.detail(tenant_id, order_id)
         return OrderDetail(**msgspec.structs.asdict(order_full(found.record)), timeline=found.timeline)
 
     @put(
@@ -166,12 +166,12 @@ class TenantOrdersController(TenantController):
         self,
         *,
         gateway: NamedDependency[Gateway],
-        tenant: NamedDependency[Tenant],
+        tenant_id: FromPath[uuid.UUID],  # as in ``order``: the order's read checks the tenant
         order_id: FromPath[OrderRef],
         # Plain JSON, checked by core/result_rules.py (one 422 names every broken field); documented as the result body.
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, schema_extra=RESULT_BODY)],
     ) -> Submitted:
-        record = await gateway.orders.resolve(tenant.id, order_id)
+        record = await gateway.orders.resolve(tenant_id, order_id)
         return await gateway.results.submit_for(record, data)
 
     @post(

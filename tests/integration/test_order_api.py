@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -128,3 +129,33 @@ async def test_every_status_filters_and_a_dead_write_back_needs_attention(stack:
     assert (await stack.http.post(f"{stack.gateway}/v1/jobs/{job['id']}/retry", headers=ADMIN)).status_code == 200
     await run_jobs(db, stack.settings)
     assert await listed("completed") == [failing]
+
+
+async def test_an_order_is_found_only_under_its_own_live_tenant(stack: Stack, db: Database) -> None:
+    """The order routes check the tenant in the order's own read (no ``tenant`` dependency): under another tenant,
+    an unknown one or a deleted one, either id is a 404 naming only what was asked for, and a result is refused
+    without a trace; the admin token passes every guard, so only that read stands in the way."""
+    tenant, integration = await stack.tenant_with_integration()
+    placed = await stack.place(integration)
+    [order] = await stack.gateway_orders(tenant)
+    other = (await stack.http.post(f"{stack.gateway}/v1/tenants", json={"name": "Other"}, headers=ADMIN)).json()["id"]
+    unknown = str(uuid.uuid4())
+
+    async def answer(method: str, under: str, ref: str) -> tuple[int, str]:
+        url = f"{stack.gateway}/v1/tenants/{under}/orders/{ref}" + ("/result" if method == "PUT" else "")
+        response = await stack.http.request(method, url, headers=ADMIN, json=RESULT if method == "PUT" else None)
+        return response.status_code, response.json().get("detail", "")
+
+    for method in ("GET", "PUT"):
+        for ref in (order["id"], placed["id"]):
+            assert (await answer(method, other, ref))[0] == 404
+            assert await answer(method, unknown, ref) == (404, f"no tenant {unknown}")
+    assert (await answer("GET", tenant, placed["id"]))[0] == 200
+    assert await db.fetch("SELECT id FROM order_result") == []
+
+    deleted = await stack.http.delete(f"{stack.gateway}/v1/tenants/{tenant}", params={"force": "true"}, headers=ADMIN)
+    assert deleted.status_code == 204
+    for method in ("GET", "PUT"):
+        for ref in (order["id"], placed["id"]):
+            assert await answer(method, tenant, ref) == (404, f"no tenant {tenant}")
+    assert await db.fetch("SELECT id FROM order_result") == []

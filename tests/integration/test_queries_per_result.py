@@ -89,9 +89,10 @@ async def test_a_result_costs_a_bounded_number_of_round_trips(
     assert rows[0]["n"] == RESULTS
     print(f"\nsubmission {dict(submission)} {per_result(submission):.1f}/result")
     print(f"write-back {dict(write_back)} {per_result(write_back):.1f}/result")
-    # Submission: the tenant, the order, then its latest result and three inserts (result, timeline, job) in one
-    # statement on PostgreSQL (in one transaction on SQLite, whose "round trips" are hops to its writer's thread).
-    assert per_result(submission) <= (6 if db.is_sqlite else 3)
+    # Submission: the order with its tenant's check, then its latest result and three inserts (result, timeline,
+    # job) in one statement on PostgreSQL (in one transaction on SQLite, whose "round trips" are hops to its
+    # writer's thread). The tenant's own read (a third round trip) is gone: Orders.resolve checks it.
+    assert per_result(submission) <= (5 if db.is_sqlite else 2)
     # Write-back, in batches: a claim, a read and a commit per batch; on PostgreSQL the commit (three writes and
     # the jobs' completion) is one statement (Outbox.complete_with); SQLite's claim is a transaction of its own.
     # The commits follow the calls' answers (group commit): at worst, on a busy machine, one commit per result,
