@@ -30,10 +30,10 @@ import msgspec
 
 from bench.client import PatientClient
 from bench.console_pages import console_latency, percentile
+from bench.gateway_processes import API_KEY, ASSESSGATE, AUTH, FERNET, processes, wait_until_up
 from bench.ingest import ADMIN_URL, create_postgres_database, drop_postgres_database, free_ports
 from bench.limits import NO_ADMISSION_LIMITS
 from bench.target import ADMIN
-from bench.write_back import API_KEY, ASSESSGATE, AUTH, FERNET, processes, wait_until_up
 from jobs.outbox import NOTIFY_CHANNEL
 
 FULL = os.environ.get("FULL") == "1"
