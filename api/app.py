@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from importlib.metadata import version
 from typing import Any
 
 import structlog
@@ -160,7 +159,7 @@ def dependencies(gateway: Gateway) -> dict[str, Provide]:
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="assessgate",
-        version=version("assessgate"),
+        version=health.VERSION,
         description="Gateway between an assessment vendor and its customers' ATSs through Kombo.",
         path="/schema",
         components=Components(security_schemes=SECURITY_SCHEMES),

@@ -4,9 +4,10 @@ on (``tenant``), resolved once so a handler receives ``tenant: Tenant`` ready to
 :func:`api.auth.authorize` (the guard) has already answered 401/403 and the 404 of a tenant key naming another
 tenant; :func:`provide_tenant` repeats that last check (a dependency must be safe wherever it is declared) and
 answers 404 for a tenant that does not exist or was deleted. Both 404s name only the id asked for, so a key
-learns nothing about other tenants. The routes that name one order (read it, submit its result) take no
-``tenant``: the order's own read checks the tenant in the same query (``Orders.resolve``), one round trip less
-on the results API's hot path. ``actor`` is the principal as the audit log names it.
+learns nothing about other tenants. The routes that name one order (read it, submit its result, report an event
+on it) take no ``tenant``: the guard's check stands, and the order's own read checks the tenant in the same
+query (``Orders.resolve``), one round trip less on the results API's hot path. ``actor`` is the principal as the
+audit log names it.
 """
 
 from __future__ import annotations

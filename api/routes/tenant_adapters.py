@@ -3,6 +3,7 @@ callbacks the vendor's platform posts about an order for its adapter."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -73,9 +74,9 @@ class TenantAdaptersController(TenantController):
     async def callback(
         self,
         gateway: NamedDependency[Gateway],
-        tenant: NamedDependency[Tenant],
+        tenant_id: FromPath[uuid.UUID],  # the order's read checks the tenant (Orders.resolve): no ``tenant`` here
         order_id: FromPath[OrderRef],
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, schema_extra=CALLBACK_BODY)],
     ) -> CallbackAccepted:
-        await gateway.runtime.callback(tenant.id, order_id, data)
+        await gateway.runtime.callback(tenant_id, order_id, data)
         return CallbackAccepted(handled=True)

@@ -75,6 +75,7 @@ class World(msgspec.Struct):
     b: str
     b_key_id: str
     b_order_id: str
+    b_kombo_order_id: str  # the same order by Kombo's id, which every order route also takes
     b_integration: str
     b_upload_id: str
 
@@ -119,6 +120,7 @@ async def world(db: Database, test_settings: Settings, sandbox: SandboxHandle) -
             b=b,
             b_key_id=b_key_id,
             b_order_id=b_order["id"],
+            b_kombo_order_id=b_order["kombo_order_id"],
             b_integration=integration,
             b_upload_id=b_upload.json()["id"],
         )
@@ -167,9 +169,10 @@ async def test_every_tenant_route_has_an_isolation_case(world: World) -> None:
     route=st.sampled_from(sorted(BODIES)),
     secret_name=st.sampled_from(["smtp_password", "other"]),
     unknown_key=st.booleans(),
+    by_kombo_id=st.booleans(),
 )
 async def test_tenant_a_cannot_see_or_touch_tenant_b(
-    world: World, route: tuple[str, str], secret_name: str, unknown_key: bool
+    world: World, route: tuple[str, str], secret_name: str, unknown_key: bool, by_kombo_id: bool
 ) -> None:
     before = await snapshot(world)
     method, template = route
@@ -177,7 +180,7 @@ async def test_tenant_a_cannot_see_or_touch_tenant_b(
         tenant_id=world.b,
         key_id=uuid.uuid4() if unknown_key else world.b_key_id,
         name=secret_name,
-        order_id=world.b_order_id,  # B's real order: A must not see or touch it
+        order_id=world.b_kombo_order_id if by_kombo_id else world.b_order_id,  # B's real order, by either id
     )
     body = BODIES[route]
     headers = {"authorization": f"Bearer {world.a_key}"}
@@ -226,6 +229,19 @@ OWNERSHIP: dict[str, tuple[str, str, Any, set[int]]] = {
     "read B's order": ("get", "/v1/tenants/{a}/orders/{b_order_id}", None, {404}),
     "result for B's order": ("put", "/v1/tenants/{a}/orders/{b_order_id}/result", result_with(), {404}),
     "report on B's order": ("post", "/v1/tenants/{a}/orders/{b_order_id}/events", {"type": "x"}, {404}),
+    "read B's order by Kombo's id": ("get", "/v1/tenants/{a}/orders/{b_kombo_order_id}", None, {404}),
+    "result for B's order by Kombo's id": (
+        "put",
+        "/v1/tenants/{a}/orders/{b_kombo_order_id}/result",
+        result_with(),
+        {404},
+    ),
+    "report on B's order by Kombo's id": (
+        "post",
+        "/v1/tenants/{a}/orders/{b_kombo_order_id}/events",
+        {"type": "x"},
+        {404},
+    ),
     "B's upload in A's result": (
         "put",
         "/v1/tenants/{a}/orders/{a_order_id}/result",
