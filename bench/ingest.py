@@ -243,8 +243,13 @@ async def drop_postgres_database(url: str) -> None:
             await asyncio.sleep(1)
 
 
+def sqlite_url() -> str:
+    """A new SQLite database file's URL (created by ``assessgate migrate``, removed by :func:`cleanup`)."""
+    return f"sqlite:///{Path(os.environ.get('TMPDIR', '/tmp')) / f'ag-bench-{uuid.uuid4().hex}.db'}"
+
+
 def engines() -> list[tuple[str, str]]:
-    found = [("sqlite", f"sqlite:///{Path(os.environ.get('TMPDIR', '/tmp')) / f'ag-bench-{uuid.uuid4().hex}.db'}")]
+    found = [("sqlite", sqlite_url())]
     try:
         found.append(("postgresql", asyncio.run(create_postgres_database())))
     except (OSError, Exception) as exc:  # noqa: BLE001 - the benchmark says it skipped, and why

@@ -7,13 +7,15 @@ measured, and httpx's pool cost it 2 to 4 ms of CPU per submission with 16 in fl
 own request (docs/performance.md).
 
 Everything is a real process talking real HTTP: the Kombo sandbox, the gateway (``assessgate serve``) and,
-on PostgreSQL, 1 or 4 ``assessgate worker`` processes; on SQLite the worker runs inside ``serve`` (the
-embedded mode). Orders reach the gateway as the sandbox's signed webhooks. Reported: results/s from the
-first submission to the last result written back, the ratio to the plain loop; the rate at which the same
-workers write back a backlog of as many results stored while none ran (the write-back path alone, as after
-an outage); on an idle queue the latency from a submission to its arrival at the sandbox (p50/p99), which
-shows whether LISTEN/NOTIFY wakes the worker (the poll interval is a second); and the CPU each process spent
-per result, against the plain loop's (on two cores that is what bounds these figures).
+on PostgreSQL, 1, 2 or 4 ``assessgate worker`` processes; on SQLite the worker runs inside ``serve`` (the
+embedded mode). Orders reach the gateway as the sandbox's signed webhooks. The busy phase runs in rounds
+(``ROUNDS``), the modes in turn within each, every round on a fresh database with its own baselines; each mode
+is shown by its round of median ratio. Reported: results/s from the first submission to the last result
+written back, the ratio to the plain loop; the rate at which the same workers write back a backlog of as many
+results stored while none ran (the write-back path alone, as after an outage); on an idle queue the latency
+from a submission to its arrival at the sandbox (p50/p99), which shows whether LISTEN/NOTIFY wakes the worker
+(the poll interval is a second); and the CPU each process spent per result, against the plain loop's (on two
+cores that is what bounds these figures). The backlog and the idle latencies are measured in the first round.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from bench.gateway_processes import (
     sandbox_command,
     wait_until_up,
 )
-from bench.ingest import cleanup, create_postgres_database, engines, free_ports
+from bench.ingest import cleanup, create_postgres_database, engines, free_ports, sqlite_url
 from core.settings import DatabaseSettings
 from storage.database import Database, marks
 
@@ -285,23 +287,26 @@ def baseline(sandbox: str, meter: CpuMeter) -> tuple[float, dict[str, float], fl
 
 
 def configurations() -> list[tuple[str, str, int]]:
-    """(label, database URL, worker processes; 0 = the embedded worker of ``serve``). Each has a fresh database:
-    one shared would hand the later modes the earlier modes' orders, results and jobs."""
+    """(label, engine, worker processes; 0 = the embedded worker of ``serve``). Every round of a mode has a fresh
+    database (``fresh_database``): one shared would hand the later rounds and modes the earlier ones' orders,
+    results and jobs."""
     found = []
-    for engine, url in engines():
+    for engine, url in engines():  # which engines answer
+        cleanup(url)
         if engine == "sqlite":
-            found.append(("SQLite, embedded worker", url, 0))
+            found.append(("SQLite, embedded worker", engine, 0))
         else:
-            urls = [url] + [asyncio.run(create_postgres_database()) for _ in range(2)]
-            found += [
-                (f"PostgreSQL, {n} worker{'s' if n > 1 else ''}", u, n) for n, u in zip((1, 2, 4), urls, strict=True)
-            ]
+            found += [(f"PostgreSQL, {n} worker{'s' if n > 1 else ''}", engine, n) for n in (1, 2, 4)]
     only = os.environ.get("BENCH_ONLY")  # e.g. "PostgreSQL, 1": the modes whose label contains it (for profiling)
-    chosen = [mode for mode in found if only is None or only in mode[0]]
-    for _, url, _ in found:
-        if all(url != kept for _, kept, _ in chosen):
-            cleanup(url)
-    return chosen
+    return [mode for mode in found if only is None or only in mode[0]]
+
+
+def fresh_database(engine: str, env: dict[str, str]) -> str:
+    """A new database of ``engine``, migrated; its URL."""
+    url = sqlite_url() if engine == "sqlite" else asyncio.run(create_postgres_database())
+    migrate_env = {**env, "ASSESSGATE_DATABASE_URL": url}
+    subprocess.run([ASSESSGATE, "migrate"], env=migrate_env, check=True, capture_output=True)
+    return url
 
 
 class Stage(NamedTuple):
@@ -356,31 +361,34 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> int:
+    if ROUNDS < 1:
+        raise SystemExit("BENCH_WRITE_BACK_ROUNDS must be at least 1")
     sandbox_port, gateway_port = free_ports(2)
     configs = configurations()
     rounds: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in configs}
     with processes([sandbox_command(sandbox_port, gateway_port)], dict(os.environ)) as [sandbox_process]:
         wait_until_up(f"http://127.0.0.1:{sandbox_port}/_sandbox/faults", sandbox_process)
         stage = Stage(sandbox_port, sandbox_process.pid, gateway_port)
-        for _, url, workers in configs:
-            env = gateway_env(url, gateway_port, sandbox_port, embedded=workers == 0)
-            subprocess.run([ASSESSGATE, "migrate"], env=env, check=True, capture_output=True)
         for number in range(ROUNDS):  # the modes in turn, round after round: a slow minute hits each mode once
-            for label, url, workers in configs:
-                rounds[label].append(mode_round(stage, url, workers, first=number == 0))
-        for url in {url for _, url, _ in configs}:
-            cleanup(url)
+            for label, engine, workers in configs:
+                url = fresh_database(engine, gateway_env("", gateway_port, sandbox_port, embedded=False))
+                try:
+                    rounds[label].append(mode_round(stage, url, workers, first=number == 0))
+                finally:
+                    cleanup(url)
     rows = {label: median_round(runs) for label, runs in rounds.items()}
     report(rows)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "write_back.json").write_text(json.dumps({"orders": ORDERS, "rounds": ROUNDS, "rows": rows}, indent=2))
+    figures = {"orders": ORDERS, "rounds": ROUNDS, "rows": rows}
+    (RESULTS / "write_back.json").write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 
 
 def report(rows: dict[str, dict[str, Any]]) -> None:
     print(f"\nWrite-back: {ORDERS} results through the results API until the sandbox has them all; each mode's")
     print(f"median of {ROUNDS} rounds (the modes in turn, round after round; every round's results/s and ratio below)")
-    print("(backlog: as many results stored while no worker ran, then written back by the same workers)")
+    print("(backlog: as many results stored while no worker ran, then written back by the same workers; it and the")
+    print(" idle latencies are the first round's, the backlog's ratio to that round's loop)")
     print("(loop/s: the plain httpx loop, the issue's baseline; ratios are to it; aiohttp: the same loop in aiohttp)")
     header = f"{'mode':<26}{'results/s':>10}{'loop/s':>9}{'ratio':>8}{'backlog/s':>11}{'ratio':>7}"
     print(f"{header}{'aiohttp/s':>11}{'ratio':>7}{'idle p50':>10}{'idle p99':>10}{'retried':>9}")
