@@ -175,15 +175,18 @@ async def claim_plan(db: Database, statement: ClaimSql, *, generic: bool) -> dic
     if not generic:
         [row] = await db.fetch("EXPLAIN (FORMAT JSON) " + statement.sql, *statement.args)
         return dict(json.loads(row["QUERY PLAN"])[0]["Plan"])
+    # A prepared statement outlives a rolled-back transaction on its pooled connection: a name of its own each time,
+    # so one left by a failed EXPLAIN cannot make the next PREPARE fail.
+    name = f"claim_plan_{uuid.uuid4().hex}"
     async with db.tx():  # one connection; the setting ends with the transaction, the statement is deallocated
         await db.fetch("SET LOCAL plan_cache_mode = force_generic_plan")
-        await db.fetch("PREPARE claim_plan AS " + placeholders(statement.sql, "postgresql"))
+        await db.fetch(f"PREPARE {name} AS " + placeholders(statement.sql, "postgresql"))
         # EXECUTE takes no parameters of its own: its arguments are literals (the claim's are ids, numbers, names)
         literals = ", ".join(
             str(a) if isinstance(a, int) else "'" + str(a).replace("'", "''") + "'" for a in statement.args
         )
-        [row] = await db.fetch(f"EXPLAIN (FORMAT JSON) EXECUTE claim_plan({literals})")
-        await db.fetch("DEALLOCATE claim_plan")
+        [row] = await db.fetch(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({literals})")
+        await db.fetch(f"DEALLOCATE {name}")
     return dict(json.loads(row["QUERY PLAN"])[0]["Plan"])
 
 
