@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import aiohttp
 import httpx
@@ -302,58 +302,59 @@ def configurations() -> list[tuple[str, str, int]]:
 
 
 def fresh_database(engine: str, env: dict[str, str]) -> str:
-    """A new database of ``engine``, migrated; its URL."""
+    """A new database of ``engine``, migrated; its URL (dropped again if the migration fails)."""
     url = sqlite_url() if engine == "sqlite" else asyncio.run(create_postgres_database())
-    migrate_env = {**env, "ASSESSGATE_DATABASE_URL": url}
-    subprocess.run([ASSESSGATE, "migrate"], env=migrate_env, check=True, capture_output=True)
+    try:
+        migrate_env = {**env, "ASSESSGATE_DATABASE_URL": url}
+        subprocess.run([ASSESSGATE, "migrate"], env=migrate_env, check=True, capture_output=True)
+    except BaseException:
+        cleanup(url)
+        raise
     return url
 
 
-class Stage(NamedTuple):
-    """Where a round runs: the sandbox (its port and process, shared by every round) and the gateway's port."""
-
-    sandbox_port: int
-    sandbox_pid: int
-    gateway_port: int
-
-
-def mode_round(stage: Stage, url: str, workers: int, *, first: bool) -> dict[str, Any]:
+def mode_round(ports: tuple[int, int], url: str, workers: int, *, first: bool) -> dict[str, Any]:
     """One round of one mode: its processes, the busy phase between two baselines, and in the ``first`` round the
-    backlog phase (results stored while no worker runs, then written back by the same workers)."""
-    sandbox_port, sandbox_pid, gateway_port = stage
+    backlog phase (results stored while no worker runs, then written back by the same workers). The round has a
+    sandbox of its own, as it has a database: the sandbox's state grows with every order and result (some 37,000
+    orders over a run's twelve rounds) and the modes run in a fixed order, so a shared one would weigh on the
+    later modes."""
+    sandbox_port, gateway_port = ports
     sandbox, gateway = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{gateway_port}"
     env = gateway_env(url, gateway_port, sandbox_port, embedded=workers == 0)
     quiet_env = gateway_env(url, gateway_port, sandbox_port, embedded=False)
     commands = [[ASSESSGATE, "serve"]] + [[ASSESSGATE, "worker"] for _ in range(workers)]
-    with processes(commands, env) as started:
-        wait_until_up(f"{gateway}/health", started[0])
-        groups = {"gateway": [started[0].pid], "workers": [p.pid for p in started[1:]]}
-        groups |= {"sandbox": [sandbox_pid], "bench client": [os.getpid()]}
-        meter = CpuMeter(groups | ({} if url.startswith("sqlite") else {"postgres": []}))
-        # side by side: the baselines run just before and just after the gateway's phase, and their mean
-        # is what the gateway is compared with (one machine's speed drifts within a minute here)
-        loop_meter = CpuMeter({k: groups[k] for k in ("sandbox", "bench client")})
-        before = baseline(sandbox, loop_meter)
-        figures = asyncio.run(run_gateway(gateway, sandbox, url, meter, first=first))
-        after = baseline(sandbox, loop_meter)
-    loop, fast_loop = (before[0] + after[0]) / 2, (before[2] + after[2]) / 2
-    row = {**figures, "loop_results_per_s": loop, "ratio": figures["results_per_s"] / loop}
-    row |= {"aiohttp_loop_results_per_s": fast_loop, "aiohttp_ratio": figures["results_per_s"] / fast_loop}
-    row["loop_cpu_ms_per_result"] = {k: (before[1][k] + after[1][k]) / 2 for k in before[1]}
-    backlog = row.pop("backlog")
-    if first:
-        with processes([[ASSESSGATE, "serve"]], quiet_env) as [serve]:
-            wait_until_up(f"{gateway}/health", serve)
-            asyncio.run(store_backlog(gateway, row["tenant"], backlog))
-        with processes(commands, env):
-            row["drain_per_s"] = asyncio.run(drain_rate(url, row["tenant"], backlog))
-        row["drain_ratio"] = row["drain_per_s"] / loop
+    with processes([sandbox_command(sandbox_port, gateway_port)], dict(os.environ)) as [sandbox_process]:
+        wait_until_up(f"{sandbox}/_sandbox/faults", sandbox_process)
+        with processes(commands, env) as started:
+            wait_until_up(f"{gateway}/health", started[0])
+            groups = {"gateway": [started[0].pid], "workers": [p.pid for p in started[1:]]}
+            groups |= {"sandbox": [sandbox_process.pid], "bench client": [os.getpid()]}
+            meter = CpuMeter(groups | ({} if url.startswith("sqlite") else {"postgres": []}))
+            # side by side: the baselines run just before and just after the gateway's phase, and their mean
+            # is what the gateway is compared with (one machine's speed drifts within a minute here)
+            loop_meter = CpuMeter({k: groups[k] for k in ("sandbox", "bench client")})
+            before = baseline(sandbox, loop_meter)
+            figures = asyncio.run(run_gateway(gateway, sandbox, url, meter, first=first))
+            after = baseline(sandbox, loop_meter)
+        loop, fast_loop = (before[0] + after[0]) / 2, (before[2] + after[2]) / 2
+        row = {**figures, "loop_results_per_s": loop, "ratio": figures["results_per_s"] / loop}
+        row |= {"aiohttp_loop_results_per_s": fast_loop, "aiohttp_ratio": figures["results_per_s"] / fast_loop}
+        row["loop_cpu_ms_per_result"] = {k: (before[1][k] + after[1][k]) / 2 for k in before[1]}
+        backlog = row.pop("backlog")
+        if first:
+            with processes([[ASSESSGATE, "serve"]], quiet_env) as [serve]:
+                wait_until_up(f"{gateway}/health", serve)
+                asyncio.run(store_backlog(gateway, row["tenant"], backlog))
+            with processes(commands, env):
+                row["drain_per_s"] = asyncio.run(drain_rate(url, row["tenant"], backlog))
+            row["drain_ratio"] = row["drain_per_s"] / loop
     return row
 
 
 def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The round of median ratio (its figures stay together), with the first round's backlog and idle figures
-    and every round's results/s and ratio."""
+    """The round of median ratio (its figures stay together; of an even number of rounds, the lower of the middle
+    two), with the first round's backlog and idle figures and every round's results/s and ratio."""
     ranked = sorted(rounds, key=lambda r: r["ratio"])
     first = rounds[0]
     row = {**ranked[(len(ranked) - 1) // 2], "rounds": [[r["results_per_s"], r["ratio"]] for r in rounds]}
@@ -366,16 +367,13 @@ def main() -> int:
     sandbox_port, gateway_port = free_ports(2)
     configs = configurations()
     rounds: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in configs}
-    with processes([sandbox_command(sandbox_port, gateway_port)], dict(os.environ)) as [sandbox_process]:
-        wait_until_up(f"http://127.0.0.1:{sandbox_port}/_sandbox/faults", sandbox_process)
-        stage = Stage(sandbox_port, sandbox_process.pid, gateway_port)
-        for number in range(ROUNDS):  # the modes in turn, round after round: a slow minute hits each mode once
-            for label, engine, workers in configs:
-                url = fresh_database(engine, gateway_env("", gateway_port, sandbox_port, embedded=False))
-                try:
-                    rounds[label].append(mode_round(stage, url, workers, first=number == 0))
-                finally:
-                    cleanup(url)
+    for number in range(ROUNDS):  # the modes in turn, round after round: a slow minute hits each mode once
+        for label, engine, workers in configs:
+            url = fresh_database(engine, gateway_env("", gateway_port, sandbox_port, embedded=False))
+            try:
+                rounds[label].append(mode_round((sandbox_port, gateway_port), url, workers, first=number == 0))
+            finally:
+                cleanup(url)
     rows = {label: median_round(runs) for label, runs in rounds.items()}
     report(rows)
     RESULTS.mkdir(exist_ok=True)
