@@ -166,7 +166,7 @@ class TenantOrdersController(TenantController):
         self,
         *,
         gateway: NamedDependency[Gateway],
-        tenant_id: FromPath[uuid.UUID],  # as in ``order``: the order's read checks the tenant
+        tenant_id: FromPath[uuid.UUID],  # as in ``get_order``: the order's read checks the tenant
         order_id: FromPath[OrderRef],
         # Plain JSON, checked by core/result_rules.py (one 422 names every broken field); documented as the result body.
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, schema_extra=RESULT_BODY)],
