@@ -220,7 +220,7 @@ async def store_backlog(gateway: str, tenant: str, order_ids: list[str]) -> None
         await asyncio.gather(*(submit(n, {"id": order_id}) for n, order_id in enumerate(order_ids)))
 
 
-async def drain_rate(database_url: str, tenant: str, order_ids: list[str]) -> float:
+async def drain_rate(database_url: str, order_ids: list[str]) -> float:
     """Results/s the workers wrote the backlog back at: from the first ``written_back`` entry to the last."""
     db = Database(DatabaseSettings(url=database_url))
     await db.start()
@@ -347,7 +347,7 @@ def mode_round(ports: tuple[int, int], url: str, workers: int, *, first: bool) -
                 wait_until_up(f"{gateway}/health", serve)
                 asyncio.run(store_backlog(gateway, row["tenant"], backlog))
             with processes(commands, env):
-                row["drain_per_s"] = asyncio.run(drain_rate(url, row["tenant"], backlog))
+                row["drain_per_s"] = asyncio.run(drain_rate(url, backlog))
             row["drain_ratio"] = row["drain_per_s"] / loop
     return row
 
@@ -400,6 +400,7 @@ def report(rows: dict[str, dict[str, Any]]) -> None:
     print("\nEvery round, in order: results/s (ratio)")
     for label, row in rows.items():
         print(f"{label:<26}" + "  ".join(f"{rate:.0f} ({ratio:.2f})" for rate, ratio in row["rounds"]))
+    report_against_one_worker(rows)
     print("\nCPU ms per result in the median round, by process (two cores: 2,000 ms of CPU per second at most)")
     for label, row in rows.items():
         spent = row["cpu_ms_per_result"]
@@ -407,6 +408,20 @@ def report(rows: dict[str, dict[str, Any]]) -> None:
         print(f"{label:<26}{shares}  (all {sum(spent.values()):.2f}; submissions took {row['submitted_s']:.2f} s)")
         loop_cpu = row["loop_cpu_ms_per_result"]
         print(f"{'  its plain loop':<26}" + "  ".join(f"{name} {ms:.2f}" for name, ms in loop_cpu.items()))
+
+
+def report_against_one_worker(rows: dict[str, dict[str, Any]]) -> None:
+    """Each PostgreSQL mode's results/s over one worker's in the same round (the modes of a round run minutes
+    apart, rounds further apart: pairing them takes the machine's drift out of the comparison)."""
+    one = rows.get("PostgreSQL, 1 worker")
+    if one is None:
+        return
+    print("\nPostgreSQL results/s over 1 worker's in the same round: median (each round)")
+    for label, row in rows.items():
+        if label.startswith("PostgreSQL") and row is not one:
+            paired = [rate / base for (rate, _), (base, _) in zip(row["rounds"], one["rounds"], strict=True)]
+            each = "  ".join(f"{p:.2f}" for p in paired)
+            print(f"{label:<26}{statistics.median(paired):.2f}  ({each})")
 
 
 if __name__ == "__main__":
