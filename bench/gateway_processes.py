@@ -38,14 +38,20 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def processes(commands: list[list[str]], env: dict[str, str]) -> Iterator[list[subprocess.Popen[bytes]]]:
-    started = [subprocess.Popen(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in commands]
-    try:
+    started: list[subprocess.Popen[bytes]] = []
+    try:  # those started are stopped even when a later one cannot start, and killed if they will not stop
+        for command in commands:
+            started.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         yield started
     finally:
         for process in started:
             process.terminate()
         for process in started:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def sandbox_command(sandbox_port: int, gateway_port: int) -> list[str]:

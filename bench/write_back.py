@@ -76,6 +76,14 @@ def result_body(n: int) -> dict[str, Any]:
     }
 
 
+async def new_tenant(http: PatientClient, gateway: str, sandbox: str, name: str) -> tuple[str, str]:
+    """A tenant with the benchmark's package, and its integration in the sandbox (bound by its origin id)."""
+    tenant = (await http.post(f"{gateway}/v1/tenants", json={"name": name}, headers=AUTH)).json()["id"]
+    await http.put(f"{gateway}/v1/tenants/{tenant}/packages", json={"packages": [PACKAGE]}, headers=AUTH)
+    integration = (await http.post(f"{sandbox}/_sandbox/integrations", json={"origin_id": tenant})).json()["id"]
+    return tenant, integration
+
+
 async def place_orders(http: PatientClient, sandbox: str, integration: str, count: int) -> list[str]:
     semaphore = asyncio.Semaphore(8)
 
@@ -142,9 +150,7 @@ async def run_gateway(gateway: str, sandbox: str, database_url: str, meter: CpuM
     async with httpx.AsyncClient(timeout=60) as raw, aiohttp.ClientSession() as session:
         # The vendor's platform: a 503/429 is waited out as Retry-After says and counted (``retried``).
         http = PatientClient(raw)
-        tenant = (await http.post(f"{gateway}/v1/tenants", json={"name": "WB"}, headers=AUTH)).json()["id"]
-        await http.put(f"{gateway}/v1/tenants/{tenant}/packages", json={"packages": [PACKAGE]}, headers=AUTH)
-        integration = (await http.post(f"{sandbox}/_sandbox/integrations", json={"origin_id": tenant})).json()["id"]
+        tenant, integration = await new_tenant(http, gateway, sandbox, "WB")
         wanted = 2 * ORDERS + IDLE_SAMPLES if first else ORDERS
         await place_orders(http, sandbox, integration, wanted)
         orders = await gateway_orders(http, gateway, tenant, wanted)
