@@ -29,7 +29,8 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from bench.gateway_processes import (
 )
 from bench.ingest import cleanup, create_postgres_database, engines, free_ports, sqlite_url
 from core.settings import DatabaseSettings
+from orders.write_back import WRITE_BACK_KIND
 from storage.database import Database, marks
 
 RESULTS = Path(__file__).parent / "results"
@@ -133,21 +135,39 @@ async def written_count(db: Database, tenant: str) -> int:
     return int(rows[0]["n"])
 
 
-async def write_backs_pending(db: Database) -> int:
-    """Write-back jobs not finished: an index range over the live jobs (the results table has no index to count
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[Database]:
+    """The benchmark's own connection to the database measured: it reads progress without loading the gateway."""
+    db = Database(DatabaseSettings(url=url))
+    await db.start()
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def jobs_left(db: Database, kind: str) -> int:
+    """Jobs of ``kind`` not finished: an index range over the live jobs (the results table has no index to count
     a tenant's written ones by, and polling it would load the database being measured)."""
     rows = await db.fetch(
-        "SELECT COUNT(*) AS n FROM outbox_job WHERE state IN ('queued', 'running') AND kind = 'result.write_back'"
+        "SELECT COUNT(*) AS n FROM outbox_job WHERE state IN ('queued', 'running') AND kind = {}", kind
     )
     return int(rows[0]["n"])
+
+
+def timeline_time(value: datetime | str) -> datetime:
+    """A timeline entry's ``at`` as read: a datetime on PostgreSQL, ISO text on SQLite."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 async def run_gateway(gateway: str, sandbox: str, database_url: str, meter: CpuMeter, *, first: bool) -> dict[str, Any]:
     """The busy phase (a new tenant's ``ORDERS`` results, ``SUBMITTERS`` at a time, until all are written back);
     in a mode's ``first`` round also the idle latencies and the orders of the backlog phase."""
-    db = Database(DatabaseSettings(url=database_url))  # reads progress without loading the gateway
-    await db.start()
-    async with httpx.AsyncClient(timeout=60) as raw, aiohttp.ClientSession() as session:
+    async with (
+        database(database_url) as db,
+        httpx.AsyncClient(timeout=60) as raw,
+        aiohttp.ClientSession() as session,
+    ):
         # The vendor's platform: a 503/429 is waited out as Retry-After says and counted (``retried``).
         http = PatientClient(raw)
         tenant, integration = await new_tenant(http, gateway, sandbox, "WB")
@@ -163,7 +183,7 @@ async def run_gateway(gateway: str, sandbox: str, database_url: str, meter: CpuM
         started = time.perf_counter()
         await asyncio.gather(*(submit(n, o) for n, o in enumerate(busy)))
         submitted = time.perf_counter() - started
-        while await write_backs_pending(db):  # noqa: ASYNC110 - another process does the work
+        while await jobs_left(db, WRITE_BACK_KIND):  # noqa: ASYNC110 - another process does the work
             await asyncio.sleep(0.02)
         elapsed = time.perf_counter() - started
         cpu = meter.stop()
@@ -178,7 +198,6 @@ async def run_gateway(gateway: str, sandbox: str, database_url: str, meter: CpuM
                 await asyncio.sleep(0.005)
             latencies.append((done - sent).total_seconds() * 1000)
             await asyncio.sleep(0.3)  # idle again: the next submission finds the worker waiting
-    await db.close()
     ordered = sorted(latencies) or [float("nan")]
     return {
         "results_per_s": ORDERS / elapsed,
@@ -228,9 +247,7 @@ async def store_backlog(gateway: str, tenant: str, order_ids: list[str]) -> None
 
 async def drain_rate(database_url: str, order_ids: list[str]) -> float:
     """Results/s the workers wrote the backlog back at: from the first ``written_back`` entry to the last."""
-    db = Database(DatabaseSettings(url=database_url))
-    await db.start()
-    try:
+    async with database(database_url) as db:
         ids = [uuid.UUID(order_id) for order_id in order_ids]
         deadline = time.monotonic() + 300
         while True:
@@ -242,9 +259,7 @@ async def drain_rate(database_url: str, order_ids: list[str]) -> float:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"only {len(rows)} of {len(ids)} backlog results were written back")
             await asyncio.sleep(0.1)
-    finally:
-        await db.close()
-    times = sorted(r["at"] if isinstance(r["at"], datetime) else datetime.fromisoformat(r["at"]) for r in rows)
+    times = sorted(timeline_time(r["at"]) for r in rows)
     return (len(times) - 1) / max((times[-1] - times[0]).total_seconds(), 1e-6)
 
 

@@ -22,7 +22,6 @@ import os
 import sys
 import time
 from contextlib import ExitStack
-from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -32,10 +31,21 @@ from adapters.http_exchange import MAX_CONNECTIONS
 from bench.client import PatientClient
 from bench.gateway_processes import ASSESSGATE, gateway_env, processes, sandbox_command, wait_until_up
 from bench.ingest import cleanup, create_postgres_database, free_ports
-from bench.write_back import RESULTS, fresh_database, gateway_orders, new_tenant, place_orders, submitter
-from core.settings import DatabaseSettings, Settings, load_settings
+from bench.write_back import (
+    RESULTS,
+    database,
+    fresh_database,
+    gateway_orders,
+    jobs_left,
+    new_tenant,
+    place_orders,
+    submitter,
+    timeline_time,
+)
+from core.settings import Settings, load_settings
 from jobs.outbox import NOTIFY_CHANNEL
 from jobs.worker import MAX_BATCHES
+from orders.follow_up import START_KIND
 from orders.write_back import WRITE_BACK_KIND
 from storage.database import Database
 
@@ -50,13 +60,6 @@ LATENCY_MS = int(os.environ.get("BENCH_KOMBO_LATENCY_MS", "500"))
 WORKER_COUNTS = (1, 2, 4)
 WRITE_BACK_TARGET = "PUT /assessment/orders/{id}/result"
 HOLD_MS = 3_600_000
-
-
-async def jobs_left(db: Database, kind: str) -> int:
-    rows = await db.fetch(
-        "SELECT COUNT(*) AS n FROM outbox_job WHERE kind = {} AND state IN ('queued', 'running')", kind
-    )
-    return int(rows[0]["n"])
 
 
 async def until_none_left(db: Database, kind: str, *, within_s: float) -> None:
@@ -95,44 +98,30 @@ async def store_results(gateway: str, sandbox: str, tenants: list[tuple[str, lis
 
 async def hold_or_release(url: str, *, hold: bool) -> float:
     """Make the backlog's jobs due an hour from now (``hold``) or now, notifying the workers; returns the time."""
-    db = Database(DatabaseSettings(url=url))
-    await db.start()
-    try:
+    async with database(url) as db, db.tx():
         now_ms = round(time.time() * 1000)
         due = now_ms + HOLD_MS if hold else now_ms
-        async with db.tx():
-            await db.fetch(
-                "UPDATE outbox_job SET available_at_ms = {} WHERE kind = {} AND state = 'queued'", due, WRITE_BACK_KIND
-            )
-            if not hold:  # at the commit: the workers claim at once rather than at their next poll
-                await db.notify(NOTIFY_CHANNEL, WRITE_BACK_KIND)
-        return now_ms / 1000
-    finally:
-        await db.close()
+        await db.fetch(
+            "UPDATE outbox_job SET available_at_ms = {} WHERE kind = {} AND state = 'queued'", due, WRITE_BACK_KIND
+        )
+        if not hold:  # at the commit: the workers claim at once rather than at their next poll
+            await db.notify(NOTIFY_CHANNEL, WRITE_BACK_KIND)
+    return now_ms / 1000
 
 
 async def drained_at(url: str) -> float:
     """When the last result of the backlog was written back (its order's timeline says), once none is left."""
-    db = Database(DatabaseSettings(url=url))
-    await db.start()
-    try:
+    async with database(url) as db:
         await until_none_left(db, WRITE_BACK_KIND, within_s=60 + 4 * RESULT_COUNT * LATENCY_MS / 1000)
         rows = await db.fetch("SELECT COUNT(*) AS n, MAX(at) AS last FROM order_timeline WHERE kind = 'written_back'")
-    finally:
-        await db.close()
     if rows[0]["n"] != RESULT_COUNT:
         raise RuntimeError(f"{rows[0]['n']} of {RESULT_COUNT} results were written back")
-    last = rows[0]["last"]
-    return (last if isinstance(last, datetime) else datetime.fromisoformat(last)).timestamp()
+    return timeline_time(rows[0]["last"]).timestamp()
 
 
 async def orders_started(url: str) -> None:
-    db = Database(DatabaseSettings(url=url))
-    await db.start()
-    try:
-        await until_none_left(db, "order.start", within_s=120)
-    finally:
-        await db.close()
+    async with database(url) as db:
+        await until_none_left(db, START_KIND, within_s=120)
 
 
 def run_mode(url: str, ports: tuple[int, int], workers: int) -> float:
@@ -185,10 +174,11 @@ def main() -> int:
         print("write-back scaling: SKIPPED (it needs PostgreSQL: SQLite runs one embedded worker)")
         return 0
     sandbox_port, gateway_port = free_ports(2)
-    settings = load_settings(gateway_env("", gateway_port, sandbox_port, embedded=False))
+    base_env = gateway_env("", gateway_port, sandbox_port, embedded=False)
+    settings = load_settings(base_env)
     rows: dict[int, dict[str, Any]] = {}
     for workers in WORKER_COUNTS:
-        url = fresh_database("postgresql", gateway_env("", gateway_port, sandbox_port, embedded=False))
+        url = fresh_database("postgresql", base_env)
         try:
             rate = run_mode(url, (sandbox_port, gateway_port), workers)
         finally:
